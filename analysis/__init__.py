@@ -1,0 +1,1 @@
+"""Runnable analyses; each module is also importable (``run(config)`` and ``main(argv)``)."""
