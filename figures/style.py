@@ -1,0 +1,126 @@
+"""Shared figure style: one colour, marker and label per variant, and atomic PNG + PDF saving.
+
+Colours are Paul Tol's "muted" qualitative palette (colour-blind safe) plus black; variants of
+one family share a hue family and differ in marker, and antialiased variants are dashed, so a
+figure stays readable in grey-scale too.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+FIGURES_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = FIGURES_DIR.parent / "results"
+STYLE_FILE = FIGURES_DIR / "antialias.mplstyle"
+
+#: Display order of the U-Net variants (docs/ARCHITECTURE.md).
+VARIANT_ORDER: tuple[str, ...] = (
+    "tconv2",
+    "tconv3",
+    "tconv4",
+    "nearest",
+    "bilinear",
+    "pixelshuffle",
+    "blurpool_tconv4",
+    "blurpool_bilinear",
+    "blurpool_blur",
+    "aps",
+)
+
+VARIANT_LABEL: dict[str, str] = {
+    "tconv2": "transposed 2x2",
+    "tconv3": "transposed 3x3",
+    "tconv4": "transposed 4x4",
+    "nearest": "nearest + conv",
+    "bilinear": "bilinear + conv",
+    "pixelshuffle": "pixel shuffle (ICNR)",
+    "blurpool_tconv4": "blur-pool + transposed 4x4",
+    "blurpool_bilinear": "blur-pool + bilinear",
+    "blurpool_blur": "blur-pool + blur-up",
+    "aps": "APS down + up (circular)",
+}
+
+VARIANT_COLOR: dict[str, str] = {
+    "tconv2": "#882255",
+    "tconv3": "#CC6677",
+    "tconv4": "#AA4499",
+    "nearest": "#332288",
+    "bilinear": "#88CCEE",
+    "pixelshuffle": "#DDCC77",
+    "blurpool_tconv4": "#AA4499",
+    "blurpool_bilinear": "#44AA99",
+    "blurpool_blur": "#117733",
+    "aps": "#000000",
+}
+
+VARIANT_MARKER: dict[str, str] = {
+    "tconv2": "v",
+    "tconv3": "^",
+    "tconv4": "s",
+    "nearest": "o",
+    "bilinear": "D",
+    "pixelshuffle": "P",
+    "blurpool_tconv4": "s",
+    "blurpool_bilinear": "D",
+    "blurpool_blur": "X",
+    "aps": "*",
+}
+
+#: Colours for non-variant curves (up-/down-sampler families in the spectral figures).
+PALETTE: tuple[str, ...] = (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+)
+
+
+def variant_style(name: str) -> dict[str, object]:
+    """Keyword arguments for ``plot``/``errorbar`` that draw variant ``name`` consistently."""
+    return {
+        "color": VARIANT_COLOR.get(name, "#777777"),
+        "marker": VARIANT_MARKER.get(name, "o"),
+        "linestyle": "--" if name.startswith("blurpool") else "-",
+        "label": VARIANT_LABEL.get(name, name),
+    }
+
+
+def apply_style() -> None:
+    """Activate the shared matplotlib style."""
+    plt.style.use(str(STYLE_FILE))
+
+
+def save_figure(fig: plt.Figure, name: str, directory: str | Path = FIGURES_DIR) -> list[Path]:
+    """Write ``<name>.png`` and ``<name>.pdf`` atomically (temporary file, then rename).
+
+    Returns:
+        The written paths.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for ext in ("png", "pdf"):
+        target = directory / f"{name}.{ext}"
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=f".{ext}")
+        os.close(fd)
+        try:
+            fig.savefig(tmp, format=ext)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        written.append(target)
+    plt.close(fig)
+    return written
