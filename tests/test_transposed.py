@@ -234,3 +234,228 @@ def test_init_icnr_uses_initializer_and_checks_shape() -> None:
         T.init_icnr_(torch.empty(6, 2, 3, 3), 2)
     with pytest.raises(ValueError, match="expected bias of shape"):
         T.init_icnr_(torch.empty(8, 2, 3, 3), 2, bias=torch.zeros(4))
+
+
+# ---------------------------------------------------------------------------------------------
+# the three views
+# ---------------------------------------------------------------------------------------------
+
+
+def _view_sweep() -> list[dict]:
+    """Valid F.conv_transpose2d configurations: sizes, kernels, strides, paddings, dilations,
+    output paddings, channel counts and groups (non-square ones included)."""
+    configs = []
+    g = torch.Generator().manual_seed(1)
+    for (h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw), (cin, cout, groups) in itertools.product(
+        [(1, 1), (2, 3), (4, 4)],
+        [(1, 1), (2, 2), (3, 3), (4, 4), (3, 2), (5, 5)],
+        [(1, 1), (2, 2), (3, 3), (2, 3)],
+        [(0, 0), (1, 1), (2, 0), (3, 3)],
+        [(1, 1), (2, 2), (1, 2)],
+        [(1, 1, 1), (2, 3, 1), (4, 2, 2)],
+    ):
+        ops = [(a, b) for a in range(max(sh, dh)) for b in range(max(sw, dw))]
+        op = ops[int(torch.randint(len(ops), (1,), generator=g))]  # one op per geometry
+        configs.append(
+            dict(
+                x_shape=(2, cin, h, w),
+                w_shape=(cin, cout // groups, kh, kw),
+                stride=(sh, sw),
+                padding=(ph, pw),
+                output_padding=op,
+                dilation=(dh, dw),
+                groups=groups,
+            )
+        )
+    return configs
+
+
+VIEWS = {
+    "zero insertion": T.conv_transpose_as_zero_insertion,
+    "matrix": T.conv_transpose_as_matrix,
+    "polyphase": T.conv_transpose_as_polyphase,
+}
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_views_equal_conv_transpose2d_over_sweep(view: str) -> None:
+    fn = VIEWS[view]
+    checked = refused = 0
+    for cfg in _view_sweep():
+        kwargs = {k: cfg[k] for k in ("stride", "padding", "output_padding", "dilation", "groups")}
+        x = torch.randn(cfg["x_shape"], dtype=torch.float64)
+        w = torch.randn(cfg["w_shape"], dtype=torch.float64)
+        try:
+            ref = F.conv_transpose2d(x, w, **kwargs)
+        except RuntimeError:
+            ref = None
+        if ref is None or min(ref.shape[-2:]) < 1:
+            with pytest.raises(ValueError, match="expected"):
+                fn(x, w, **kwargs)
+            refused += 1
+            continue
+        _close(fn(x, w, **kwargs).result, ref, f"{view} {cfg}")
+        checked += 1
+    assert checked > 1000 and refused > 10, (checked, refused)
+
+
+def test_zero_insertion_intermediates() -> None:
+    x = torch.arange(1.0, 7.0, dtype=torch.float64).reshape(1, 1, 2, 3)
+    w = torch.arange(1.0, 10.0, dtype=torch.float64).reshape(1, 1, 3, 3)
+    v = T.conv_transpose_as_zero_insertion(x, w, stride=2, padding=1, output_padding=1)
+    stuffed = torch.zeros(3, 5, dtype=torch.float64)
+    stuffed[::2, ::2] = x[0, 0]
+    _close(v.stuffed[0, 0], stuffed, "stuffed")
+    assert v.pad == (1, 2, 1, 2)  # d(k-1)-p = 1 before, +output_padding after
+    _close(v.padded[0, 0], F.pad(stuffed, (1, 2, 1, 2)), "padded")
+    _close(v.kernel[0, 0], w[0, 0].flip(0, 1), "flipped kernel")
+    # channel swap, per group: weight (C_in=4, C_out/g=3, ...), groups 2 -> (C_out=6, C_in/g=2)
+    w = torch.randn(4, 3, 2, 2, dtype=torch.float64)
+    v = T.conv_transpose_as_zero_insertion(
+        torch.randn(1, 4, 3, 3, dtype=torch.float64), w, stride=2, groups=2
+    )
+    assert v.kernel.shape == (6, 2, 2, 2)
+    _close(v.kernel[4, 1], w[3, 1].flip(0, 1), "group 1, out 1 <- in 1")
+
+
+def test_matrix_is_the_conv_and_its_transpose_is_the_gradient() -> None:
+    for stride, padding, output_padding, dilation, groups in [
+        (2, 1, 1, 1, 1),
+        (3, 0, 2, 1, 2),
+        (1, 1, 1, 2, 1),  # output_padding >= stride (dilation allows it): conv rows dropped
+        (2, 2, 0, 2, 2),
+    ]:
+        x = torch.randn(2, 4, 3, 4, dtype=torch.float64)
+        w = torch.randn(4, 3, 3, 3, dtype=torch.float64)
+        kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        v = T.conv_transpose_as_matrix(x, w, output_padding=output_padding, **kw)
+        z = torch.randn(v.result.shape, dtype=torch.float64, requires_grad=True)
+        conv = F.conv2d(z, w, **kw)[..., : x.shape[2], : x.shape[3]]
+        # the matrix really is the conv (built from the index formula, checked against torch)
+        _close((z.detach().reshape(2, -1) @ v.matrix.T).reshape(conv.shape), conv, "M z")
+        # and the transposed conv is the gradient of <conv(z), x> with respect to z
+        (grad,) = torch.autograd.grad((conv * x).sum(), z)
+        _close(v.result, grad, "M^T x == autograd gradient")
+        ref = F.conv_transpose2d(x, w, output_padding=output_padding, **kw)
+        _close(grad, ref, "gradient == conv_transpose2d")
+
+
+def test_polyphase_phases_are_strided_taps() -> None:
+    w = torch.randn(2, 3, 4, 4, dtype=torch.float64)
+    v = T.conv_transpose_as_polyphase(torch.randn(1, 2, 5, 5, dtype=torch.float64), w, stride=2)
+    assert v.kernels.shape == (2, 2, 3, 2, 2, 2)
+    for r in range(2):
+        for c in range(2):  # phase kernel = flipped, channel-swapped every 2nd tap
+            sub = w[:, :, r::2, c::2].transpose(0, 1).flip(-2, -1)
+            _close(v.kernels[r, c], sub, f"phase {r},{c}")
+    _close(F.pixel_shuffle(v.phases.flatten(1, 3), 2), v.shuffled, "pixel shuffle")
+
+
+def test_views_non_contiguous_and_gradcheck() -> None:
+    x = torch.randn(1, 2, 5, 4, dtype=torch.float64).transpose(-1, -2)
+    w = torch.randn(3, 3, 2, 4, dtype=torch.float64)[:2].transpose(-1, -2)
+    assert not x.is_contiguous() and not w.is_contiguous()
+    ref = F.conv_transpose2d(x, w, stride=2, padding=1)
+    for name, fn in VIEWS.items():
+        _close(fn(x, w, stride=2, padding=1).result, ref, f"{name} non-contiguous")
+    xs = torch.randn(1, 2, 3, 3, dtype=torch.float64, requires_grad=True)
+    ws = torch.randn(2, 1, 3, 3, dtype=torch.float64, requires_grad=True)
+    for fn in VIEWS.values():
+        assert torch.autograd.gradcheck(
+            lambda a, b, fn=fn: fn(a, b, stride=2, padding=1, output_padding=1).result, (xs, ws)
+        )
+
+
+def test_views_bad_input() -> None:
+    x, w = torch.zeros(1, 2, 4, 4), torch.zeros(2, 1, 3, 3)
+    for fn in VIEWS.values():
+        with pytest.raises(ValueError, match="smaller than stride or dilation"):
+            fn(x, w, stride=2, output_padding=2)
+        with pytest.raises(ValueError, match=r"expected x of shape \(N, C_in, H, W\)"):
+            fn(x[0], w)
+        with pytest.raises(ValueError, match="expected x channels == weight.shape"):
+            fn(torch.zeros(1, 3, 4, 4), w)
+        with pytest.raises(ValueError, match="expected padding >= 0"):
+            fn(x, w, padding=-1)
+        with pytest.raises(TypeError, match="expected x to be a Tensor"):
+            fn(x.numpy(), w)
+
+
+# ---------------------------------------------------------------------------------------------
+# fixed up-samplers, resize-conv, checkerboards
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("up", [2, 3])
+def test_nearest_weight_is_interpolate_nearest(up: int) -> None:
+    x = torch.randn(2, 3, 4, 5, dtype=torch.float64)
+    y = F.conv_transpose2d(x, T.nearest_weight(up, 3), stride=up)
+    _close(y, F.interpolate(x, scale_factor=up, mode="nearest"), "nearest")
+
+
+@pytest.mark.parametrize("k, p", [(3, 1), (3, 0), (1, 0), (4, 2), (5, 2)])
+def test_resize_conv_is_one_transposed_conv(k: int, p: int) -> None:
+    x = torch.randn(2, 3, 5, 6, dtype=torch.float64)
+    conv_w = torch.randn(4, 3, k, k, dtype=torch.float64)
+    # nearest + conv: exact everywhere
+    g, pad = T.compose_with_conv(T.nearest_weight(2, 3), 0, conv_w, p)
+    resize = F.conv2d(F.interpolate(x, scale_factor=2), conv_w, padding=p)
+    _close(F.conv_transpose2d(x, g, stride=2, padding=pad), resize, "nearest + conv")
+    # its kernel has zeros at the three images of DC, whatever conv_w is
+    dc = T.dc_image_response(g, 2)
+    assert dc[0, 0].abs().max() > 1e-3
+    assert dc[1:].abs().max() < TOL and dc[0, 1].abs().max() < TOL
+    # bilinear + conv: the same, away from the borders (bilinear clamps, conv zero-pads)
+    bil = T.init_bilinear_(torch.empty(3, 3, 4, 4, dtype=torch.float64))
+    g, pad = T.compose_with_conv(bil, 1, conv_w, p)
+    resize = F.conv2d(F.interpolate(x, scale_factor=2, mode="bilinear"), conv_w, padding=p)
+    composite = F.conv_transpose2d(x, g, stride=2, padding=pad)
+    tconv_then_conv = F.conv2d(F.conv_transpose2d(x, bil, stride=2, padding=1), conv_w, padding=p)
+    assert composite.shape == resize.shape
+    e = p + 1  # conv padding (documented) + bilinear's edge row (up // 2)
+    inner = (..., slice(e, composite.shape[-2] - e), slice(e, composite.shape[-1] - e))
+    _close(composite[inner], resize[inner], "bilinear + conv interior")
+    if p:
+        inner = (..., slice(p, -p), slice(p, -p))
+    _close(composite[inner], tconv_then_conv[inner], "compose_with_conv, outer p rows removed")
+    assert T.dc_image_response(g, 2)[1:].abs().max() < TOL
+
+
+def test_compose_with_conv_exact_when_unpadded_and_bad_args() -> None:
+    t = torch.randn(2, 3, 3, 3, dtype=torch.float64)
+    c = torch.randn(4, 3, 3, 3, dtype=torch.float64)
+    x = torch.randn(1, 2, 4, 4, dtype=torch.float64)
+    g, pad = T.compose_with_conv(t, 0, c, 1)
+    ref = F.conv2d(F.conv_transpose2d(x, t, stride=3, output_padding=2), c, padding=1)
+    _close(F.conv_transpose2d(x, g, stride=3, padding=pad, output_padding=2), ref, "P=0, op")
+    with pytest.raises(ValueError, match=r"expected conv_padding <= t_padding \+ kernel - 1 = 2"):
+        T.compose_with_conv(t, 0, c, 3)
+    with pytest.raises(ValueError, match="sharing C_mid"):
+        T.compose_with_conv(t, 0, c[:, :2], 1)
+
+
+def test_overlap_counts_and_phase_gains() -> None:
+    c3 = T.overlap_counts(6, 3, stride=2, padding=1, output_padding=1)
+    c4 = T.overlap_counts(6, 4, stride=2, padding=1)
+    assert c3.shape == c4.shape == (12, 12)
+    assert set(c3[2:-2, 2:-2].unique().tolist()) == {1, 2, 4}
+    assert set(c4[1:-1, 1:-1].unique().tolist()) == {4}
+    # phase gains predict a flat input's interior output, for random kernels
+    for k, s in [(3, 2), (4, 2), (5, 3)]:
+        w = torch.randn(2, 3, k, k, dtype=torch.float64)
+        x = torch.ones(1, 2, 8, 8, dtype=torch.float64) * torch.tensor([2.0, -1.0]).view(1, 2, 1, 1)
+        y = F.conv_transpose2d(x, w, stride=s)
+        gains = T.phase_gains(w, s)
+        for r in range(s):
+            for q in range(s):
+                expected = 2.0 * gains[r, q, 0] - gains[r, q, 1]
+                # an interior pixel of phase (r, q): far from both borders
+                o_r, o_q = s * 4 + r, s * 4 + q
+                _close(y[0, :, o_r, o_q], expected, f"phase gain k={k} s={s}")
+        # DC-image response == direct DTFT of the kernel at (a/s, b/s) cycles/pixel
+        t = torch.arange(k, dtype=torch.float64)
+        for a in range(s):
+            for b in range(s):
+                e = torch.exp(-2j * torch.pi * (a * t[:, None] + b * t[None, :]) / s)
+                direct = (w * e).sum(dim=(-2, -1))
+                _close(T.dc_image_response(w, s)[a, b], direct, "DTFT at DC images")
