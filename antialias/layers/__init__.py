@@ -1,0 +1,58 @@
+"""Anti-aliased layers: blur-pool, APS, up-sampling, the factories, and the model converter.
+
+Public API (each op is a function plus a thin ``nn.Module``; filters are non-persistent
+buffers; modules take ``device=`` / ``dtype=``):
+
+- down: :func:`blur_pool2d` / :class:`BlurPool2d`, :func:`max_blur_pool2d` /
+  :class:`MaxBlurPool2d`, :class:`ConvBlurPool2d`, :func:`aps_down2d` / :class:`APSDown2d`;
+- up: :class:`Upsample2d` (methods in :data:`UPSAMPLE_METHODS`), :func:`blur_upsample2d`,
+  :func:`aps_up2d` / :class:`APSUp2d`;
+- factories: :func:`create_downsample`, :func:`create_upsample` and their registries.
+"""
+
+from __future__ import annotations
+
+from ._common import PAD_MODES
+from .aps import APS_NORMS, APSDown2d, APSUp2d, aps_down2d, aps_up2d
+from .blurpool import (
+    PAD_SPLITS,
+    BlurPool2d,
+    ConvBlurPool2d,
+    MaxBlurPool2d,
+    blur_pool2d,
+    max_blur_pool2d,
+)
+from .factory import (
+    DOWNSAMPLERS,
+    UPSAMPLERS,
+    create_downsample,
+    create_upsample,
+    list_downsamplers,
+    list_upsamplers,
+)
+from .upsample import UPSAMPLE_METHODS, Upsample2d, blur_upsample2d, transposed_padding
+
+__all__ = [
+    "APS_NORMS",
+    "DOWNSAMPLERS",
+    "PAD_MODES",
+    "PAD_SPLITS",
+    "UPSAMPLERS",
+    "UPSAMPLE_METHODS",
+    "APSDown2d",
+    "APSUp2d",
+    "BlurPool2d",
+    "ConvBlurPool2d",
+    "MaxBlurPool2d",
+    "Upsample2d",
+    "aps_down2d",
+    "aps_up2d",
+    "blur_pool2d",
+    "blur_upsample2d",
+    "create_downsample",
+    "create_upsample",
+    "list_downsamplers",
+    "list_upsamplers",
+    "max_blur_pool2d",
+    "transposed_padding",
+]

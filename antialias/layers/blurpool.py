@@ -1,0 +1,367 @@
+"""Blur-pool family: low-pass then decimate (Zhang 2019), as functions plus thin modules.
+
+What lives here: :func:`blur_pool2d` / :class:`BlurPool2d`, :func:`max_blur_pool2d` /
+:class:`MaxBlurPool2d` (max at stride 1, then blur-pool), :class:`ConvBlurPool2d` (conv at
+stride 1, then blur-pool: the recipe for a strided conv). What does not: APS (``aps.py``),
+up-sampling (``upsample.py``), filter design (:mod:`antialias.filters`).
+
+Conventions. ``taps`` is an int (binomial length; 1 = plain decimation, the ablation knob),
+or explicit 1-D taps (a designed filter, e.g. :func:`antialias.filters.kaiser_lowpass_taps`);
+they are normalised to sum 1 (DC gain 1) and applied separably as ``outer(taps, taps)``.
+The blurred map is sampled at indices ``0, down, 2 down, ...``. Padding split for ``k``
+taps (``pad_split``):
+
+- ``"adobe"`` (default): ``(k-1)//2`` before, ``k//2`` after, as antialiased-cnns and
+  kornia; output ``ceil(H / down)``.
+- ``"symmetric"``: ``((down-1) + (k-1)) // 2`` both sides, as timm; output
+  ``floor((H + 2p - k) / down) + 1``.
+
+Both agree for odd ``k`` at ``down = 2``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from ._common import (
+    check_choice,
+    check_feature_map,
+    check_int,
+    check_optional_channels,
+    check_pad_mode,
+)
+from ._parts import blur_downsample, resolve_taps
+
+__all__ = [
+    "PAD_SPLITS",
+    "BlurPool2d",
+    "ConvBlurPool2d",
+    "MaxBlurPool2d",
+    "blur_pool2d",
+    "max_blur_pool2d",
+]
+
+PAD_SPLITS: tuple[str, ...] = ("adobe", "symmetric")
+
+TapsLike = int | Tensor | list[float] | tuple[float, ...]
+
+
+def _check_common(down: int, pad_mode: str, pad_split: str) -> None:
+    check_int("down", down, 1)
+    check_pad_mode(pad_mode)
+    check_choice("pad_split", pad_split, PAD_SPLITS)
+
+
+def blur_pool2d(
+    x: Tensor,
+    taps: TapsLike = 3,
+    down: int = 2,
+    pad_mode: str = "reflect",
+    pad_split: str = "adobe",
+) -> Tensor:
+    """Blur with ``outer(taps, taps)`` (sum 1) then keep every ``down``-th sample.
+
+    Args:
+        x: input feature map.
+        taps: binomial length or explicit 1-D taps (normalised to sum 1).
+        down: decimation factor, ``>= 1``.
+        pad_mode: ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``.
+        pad_split: ``"adobe"`` or ``"symmetric"`` (module docstring).
+
+    Returns:
+        The blurred, decimated map.
+
+    Shape:
+        - x: ``(B, C, H, W)``
+        - output: ``(B, C, ceil(H / down), ceil(W / down))`` with ``pad_split="adobe"``
+
+    Example:
+        >>> blur_pool2d(torch.eye(5)[None, None], 3, pad_mode="zeros")
+        tensor([[[[0.3125, 0.0625, 0.0000],
+                  [0.0625, 0.3750, 0.0625],
+                  [0.0000, 0.0625, 0.3125]]]])
+    """
+    check_feature_map(x, "blur_pool2d")
+    _check_common(down, pad_mode, pad_split)
+    t = resolve_taps(taps, 1.0, device=x.device, dtype=x.dtype)
+    return blur_downsample(x, t, down, pad_mode, pad_split)
+
+
+def max_blur_pool2d(
+    x: Tensor,
+    taps: TapsLike = 3,
+    down: int = 2,
+    pad_mode: str = "reflect",
+    max_kernel_size: int = 2,
+    max_padding: int = 0,
+    pad_split: str = "adobe",
+) -> Tensor:
+    """Max-pool at stride 1 (``max_kernel_size``, ``max_padding``), then :func:`blur_pool2d`.
+
+    With the default ``pad_split`` the output size equals ``F.max_pool2d(x, k, down, p)``'s:
+    ``ceil((H + 2p - k + 1) / down) == floor((H + 2p - k) / down) + 1``.
+
+    Shape:
+        - x: ``(B, C, H, W)``
+        - output: ``(B, C, floor((H + 2p - k) / down) + 1, ...)`` (``k, p``: the max-pool's)
+
+    Example:
+        >>> max_blur_pool2d(torch.eye(5)[None, None], 3, pad_mode="zeros")
+        tensor([[[[0.5625, 0.3125],
+                  [0.3125, 0.8750]]]])
+    """
+    check_feature_map(x, "max_blur_pool2d")
+    check_int("max_kernel_size", max_kernel_size, 1)
+    check_int("max_padding", max_padding, 0)
+    x = F.max_pool2d(x, max_kernel_size, stride=1, padding=max_padding)
+    return blur_pool2d(x, taps, down, pad_mode, pad_split)
+
+
+class BlurPool2d(nn.Module):
+    """Anti-aliased down-sampling: :func:`blur_pool2d` with its filter as a buffer.
+
+    Args:
+        channels: expected input channels, or ``None`` for any (the filter is shared by all
+            channels, so it does not need the count).
+        taps: binomial length (1 = plain decimation) or explicit taps (normalised to sum 1).
+        down: factor, ``>= 1``.
+        pad_mode: ``"zeros"``, ``"reflect"``, ``"replicate"`` or ``"circular"``.
+        pad_split: ``"adobe"`` or ``"symmetric"``.
+        device: device of the filter buffer.
+        dtype: dtype of the filter buffer (cast to the input's dtype at run time).
+
+    Shape:
+        - Input: ``(B, C, H, W)``
+        - Output: ``(B, C, ceil(H / down), ceil(W / down))`` (``pad_split="adobe"``)
+
+    Example:
+        >>> BlurPool2d(8, taps=4).taps.tolist()
+        [0.125, 0.375, 0.375, 0.125]
+        >>> BlurPool2d(taps=1)(torch.arange(16.0).view(1, 1, 4, 4))[0, 0].tolist()
+        [[0.0, 2.0], [8.0, 10.0]]
+    """
+
+    def __init__(
+        self,
+        channels: int | None = None,
+        taps: TapsLike = 3,
+        down: int = 2,
+        pad_mode: str = "reflect",
+        pad_split: str = "adobe",
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        _check_common(down, pad_mode, pad_split)
+        self.channels = check_optional_channels("channels", channels)
+        self.down = down
+        self.pad_mode = pad_mode
+        self.pad_split = pad_split
+        self.register_buffer(
+            "taps", resolve_taps(taps, 1.0, device=device, dtype=dtype), persistent=False
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_feature_map(x, "BlurPool2d", self.channels)
+        return blur_downsample(x, self.taps.to(x.dtype), self.down, self.pad_mode, self.pad_split)
+
+    def extra_repr(self) -> str:
+        return (
+            f"channels={self.channels}, taps={_taps_repr(self.taps)}, down={self.down}, "
+            f"pad_mode={self.pad_mode!r}, pad_split={self.pad_split!r}"
+        )
+
+
+class MaxBlurPool2d(nn.Module):
+    """Max-pool at stride 1 then blur-pool: the anti-aliased ``MaxPool2d(k, down)``.
+
+    Args:
+        channels: expected input channels, or ``None`` for any.
+        taps: blur: binomial length or explicit taps (normalised to sum 1).
+        down: factor, ``>= 1``.
+        pad_mode: padding of the blur.
+        max_kernel_size: kernel of the stride-1 max-pool (2 replaces ``MaxPool2d(2, 2)``).
+        max_padding: (negative-infinity) padding of the max-pool.
+        pad_split: ``"adobe"`` or ``"symmetric"`` (of the blur).
+        device: device of the filter buffer.
+        dtype: dtype of the filter buffer.
+
+    Shape:
+        - Input: ``(B, C, H, W)``
+        - Output: same size as ``MaxPool2d(max_kernel_size, down, max_padding)`` gives
+          (``pad_split="adobe"``), e.g. ``floor(H / 2)`` for the defaults.
+
+    Example:
+        >>> MaxBlurPool2d(4)(torch.randn(1, 4, 7, 6)).shape
+        torch.Size([1, 4, 3, 3])
+    """
+
+    def __init__(
+        self,
+        channels: int | None = None,
+        taps: TapsLike = 3,
+        down: int = 2,
+        pad_mode: str = "reflect",
+        max_kernel_size: int = 2,
+        max_padding: int = 0,
+        pad_split: str = "adobe",
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        _check_common(down, pad_mode, pad_split)
+        self.channels = check_optional_channels("channels", channels)
+        self.down = down
+        self.pad_mode = pad_mode
+        self.pad_split = pad_split
+        self.max_kernel_size = check_int("max_kernel_size", max_kernel_size, 1)
+        self.max_padding = check_int("max_padding", max_padding, 0)
+        if 2 * max_padding > max_kernel_size:
+            raise ValueError(
+                f"expected max_padding <= max_kernel_size / 2 (as MaxPool2d), got "
+                f"max_padding={max_padding}, max_kernel_size={max_kernel_size}"
+            )
+        self.register_buffer(
+            "taps", resolve_taps(taps, 1.0, device=device, dtype=dtype), persistent=False
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_feature_map(x, "MaxBlurPool2d", self.channels)
+        x = F.max_pool2d(x, self.max_kernel_size, stride=1, padding=self.max_padding)
+        return blur_downsample(x, self.taps.to(x.dtype), self.down, self.pad_mode, self.pad_split)
+
+    def extra_repr(self) -> str:
+        return (
+            f"channels={self.channels}, max_kernel_size={self.max_kernel_size}, "
+            f"max_padding={self.max_padding}, taps={_taps_repr(self.taps)}, down={self.down}, "
+            f"pad_mode={self.pad_mode!r}, pad_split={self.pad_split!r}"
+        )
+
+
+class ConvBlurPool2d(nn.Module):
+    """Conv at stride 1 then blur-pool: the anti-aliased ``Conv2d(..., stride=down)``.
+
+    ``conv`` is an ordinary ``nn.Conv2d`` attribute, so trained weights load into it as into
+    the strided original (:func:`from_conv` keeps them). With ``taps=1`` the layer equals the
+    strided conv exactly; with ``pad_split="adobe"`` its output size always equals the
+    strided conv's: ``ceil(H' / down) == floor((H' - 1) / down) + 1`` where
+    ``H' = H + 2p - d (k - 1)`` is the stride-1 conv's output.
+
+    Args:
+        in_channels: input channels.
+        out_channels: output channels (``None``: same as input).
+        kernel_size: conv kernel size.
+        taps: blur: binomial length or explicit taps (normalised to sum 1).
+        down: factor, ``>= 1``.
+        pad_mode: padding of the conv (``padding_mode``) and of the blur.
+        padding: conv padding; ``None`` means ``(kernel_size - 1) // 2`` (output
+            ``ceil(H / down)`` for odd kernels).
+        bias: conv bias.
+        pad_split: ``"adobe"`` or ``"symmetric"`` (of the blur).
+        device: device of parameters and buffers.
+        dtype: dtype of parameters and buffers.
+
+    Shape:
+        - Input: ``(B, C_in, H, W)``
+        - Output: ``(B, C_out, ceil(H' / down), ceil(W' / down))``
+
+    Example:
+        >>> ConvBlurPool2d(3, 8)(torch.randn(1, 3, 9, 8)).shape
+        torch.Size([1, 8, 5, 4])
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int | None = None,
+        kernel_size: int = 3,
+        taps: TapsLike = 3,
+        down: int = 2,
+        pad_mode: str = "reflect",
+        padding: int | None = None,
+        bias: bool = True,
+        pad_split: str = "adobe",
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        _check_common(down, pad_mode, pad_split)
+        check_int("in_channels", in_channels, 1)
+        out_channels = in_channels if out_channels is None else out_channels
+        check_int("out_channels", out_channels, 1)
+        check_int("kernel_size", kernel_size, 1)
+        padding = (kernel_size - 1) // 2 if padding is None else check_int("padding", padding, 0)
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            padding=padding,
+            bias=bias,
+            padding_mode=pad_mode,
+            device=device,
+            dtype=dtype,
+        )
+        self.down = down
+        self.pad_mode = pad_mode
+        self.pad_split = pad_split
+        self.register_buffer(
+            "taps", resolve_taps(taps, 1.0, device=device, dtype=dtype), persistent=False
+        )
+
+    @classmethod
+    def from_conv(
+        cls,
+        conv: nn.Conv2d,
+        taps: TapsLike = 3,
+        pad_mode: str = "reflect",
+        pad_split: str = "adobe",
+    ) -> ConvBlurPool2d:
+        """Wrap a strided ``nn.Conv2d`` (its parameters kept, shared): same conv at stride 1
+        followed by a blur-pool by its stride.
+
+        Raises:
+            ValueError: the conv's two strides differ (no square blur-pool reproduces them) or
+                its padding is a string.
+        """
+        if not isinstance(conv, nn.Conv2d):
+            raise TypeError(f"expected an nn.Conv2d, got {type(conv).__name__}")
+        sh, sw = conv.stride
+        if sh != sw:
+            raise ValueError(f"expected equal strides along H and W, got {conv.stride}")
+        if isinstance(conv.padding, str):
+            raise ValueError(f"expected numeric conv padding, got {conv.padding!r}")
+        _check_common(sh, pad_mode, pad_split)
+        self = cls.__new__(cls)
+        nn.Module.__init__(self)
+        conv.stride = (1, 1)
+        self.conv = conv
+        self.down = sh
+        self.pad_mode = pad_mode
+        self.pad_split = pad_split
+        weight = conv.weight
+        self.register_buffer(
+            "taps",
+            resolve_taps(taps, 1.0, device=weight.device, dtype=weight.dtype),
+            persistent=False,
+        )
+        return self
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.conv(x)
+        return blur_downsample(y, self.taps.to(y.dtype), self.down, self.pad_mode, self.pad_split)
+
+    def extra_repr(self) -> str:
+        return (
+            f"taps={_taps_repr(self.taps)}, down={self.down}, pad_mode={self.pad_mode!r}, "
+            f"pad_split={self.pad_split!r}"
+        )
+
+
+def _taps_repr(taps: Tensor) -> str:
+    values = ", ".join(f"{v:.4g}" for v in taps.tolist())
+    return f"{taps.numel()} [{values}]"

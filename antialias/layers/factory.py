@@ -1,0 +1,309 @@
+"""One factory per direction: the model says *where* a resampler goes, the factory says *which*.
+
+``create_downsample(name, channels, **kw)`` and ``create_upsample(name, in_channels,
+out_channels, **kw)``; the registries :data:`DOWNSAMPLERS` and :data:`UPSAMPLERS` map each
+name to its builder, and ``list_downsamplers()`` / ``list_upsamplers()`` list the names.
+An unknown name raises ``ValueError`` listing the valid ones; a keyword a builder does not
+take raises ``TypeError`` listing the ones it does (nothing is silently ignored, except
+``pad_mode`` for ``maxpool`` / ``avgpool``, which never pad, so a model can pass one
+``pad_mode`` to whichever down-sampler it builds).
+
+Every down-sampler maps ``H`` to ``H / down`` when ``down`` divides ``H``; every up-sampler
+maps ``H`` to exactly ``up H``.
+
+Pairing APS (see :mod:`antialias.layers.aps`)::
+
+    down = create_downsample("aps", 64, pad_mode="circular")
+    up = create_upsample("aps", 128, 64, pair=down, pad_mode="circular")
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from ._common import check_int, check_pad_mode
+from .aps import APSDown2d
+from .blurpool import BlurPool2d, ConvBlurPool2d, MaxBlurPool2d
+from .upsample import Upsample2d
+
+__all__ = [
+    "DOWNSAMPLERS",
+    "UPSAMPLERS",
+    "create_downsample",
+    "create_upsample",
+    "list_downsamplers",
+    "list_upsamplers",
+]
+
+Device = torch.device | str | None
+
+
+# --- down-samplers: builder(channels, *, down, pad_mode, device, dtype, ...) ------------------
+
+
+def _maxpool(
+    channels: int | None, *, down: int = 2, pad_mode: str | None = None, device=None, dtype=None
+) -> nn.Module:
+    """``nn.MaxPool2d(down, down)`` (output ``floor(H / down)``)."""
+    if pad_mode is not None:
+        check_pad_mode(pad_mode)
+    return nn.MaxPool2d(check_int("down", down, 1), stride=down)
+
+
+def _avgpool(
+    channels: int | None, *, down: int = 2, pad_mode: str | None = None, device=None, dtype=None
+) -> nn.Module:
+    """``nn.AvgPool2d(down, down)`` (output ``floor(H / down)``): box filter + decimation."""
+    if pad_mode is not None:
+        check_pad_mode(pad_mode)
+    return nn.AvgPool2d(check_int("down", down, 1), stride=down)
+
+
+def _decimate(
+    channels: int | None,
+    *,
+    down: int = 2,
+    pad_mode: str = "reflect",
+    device: Device = None,
+    dtype: torch.dtype | None = None,
+) -> nn.Module:
+    """``x[..., ::down, ::down]``: :class:`BlurPool2d` with ``taps=1`` (no filter)."""
+    return BlurPool2d(channels, 1, down, pad_mode, device=device, dtype=dtype)
+
+
+def _blurpool(
+    channels: int | None,
+    *,
+    down: int = 2,
+    taps=3,
+    pad_mode: str = "reflect",
+    pad_split: str = "adobe",
+    device: Device = None,
+    dtype: torch.dtype | None = None,
+) -> nn.Module:
+    """:class:`BlurPool2d`."""
+    return BlurPool2d(channels, taps, down, pad_mode, pad_split, device=device, dtype=dtype)
+
+
+def _maxblurpool(
+    channels: int | None,
+    *,
+    down: int = 2,
+    taps=3,
+    pad_mode: str = "reflect",
+    max_kernel_size: int = 2,
+    pad_split: str = "adobe",
+    device: Device = None,
+    dtype: torch.dtype | None = None,
+) -> nn.Module:
+    """:class:`MaxBlurPool2d` (max at stride 1, kernel ``max_kernel_size``, then blur-pool)."""
+    return MaxBlurPool2d(
+        channels,
+        taps,
+        down,
+        pad_mode,
+        max_kernel_size,
+        pad_split=pad_split,
+        device=device,
+        dtype=dtype,
+    )
+
+
+def _conv(
+    channels: int | None,
+    *,
+    down: int = 2,
+    out_channels: int | None = None,
+    kernel_size: int = 3,
+    pad_mode: str = "zeros",
+    bias: bool = True,
+    device: Device = None,
+    dtype: torch.dtype | None = None,
+) -> nn.Module:
+    """Strided ``nn.Conv2d(kernel_size, stride=down, padding=(kernel_size-1)//2)``."""
+    channels = check_int("channels", channels, 1)
+    check_int("kernel_size", kernel_size, 1)
+    check_int("down", down, 1)
+    return nn.Conv2d(
+        channels,
+        channels if out_channels is None else check_int("out_channels", out_channels, 1),
+        kernel_size,
+        stride=down,
+        padding=(kernel_size - 1) // 2,
+        bias=bias,
+        padding_mode=check_pad_mode(pad_mode),
+        device=device,
+        dtype=dtype,
+    )
+
+
+def _convblurpool(
+    channels: int | None,
+    *,
+    down: int = 2,
+    out_channels: int | None = None,
+    kernel_size: int = 3,
+    taps=3,
+    pad_mode: str = "reflect",
+    bias: bool = True,
+    pad_split: str = "adobe",
+    device: Device = None,
+    dtype: torch.dtype | None = None,
+) -> nn.Module:
+    """:class:`ConvBlurPool2d` (conv at stride 1, then blur-pool)."""
+    channels = check_int("channels", channels, 1)
+    return ConvBlurPool2d(
+        channels,
+        out_channels,
+        kernel_size,
+        taps,
+        down,
+        pad_mode,
+        bias=bias,
+        pad_split=pad_split,
+        device=device,
+        dtype=dtype,
+    )
+
+
+def _aps(
+    channels: int | None,
+    *,
+    down: int = 2,
+    norm: str = "l2",
+    taps=1,
+    pad_mode: str = "circular",
+    device: Device = None,
+    dtype: torch.dtype | None = None,
+) -> nn.Module:
+    """:class:`APSDown2d` (keeps the chosen phase for a paired ``create_upsample("aps")``)."""
+    return APSDown2d(channels, down, norm, taps, pad_mode, device=device, dtype=dtype)
+
+
+DOWNSAMPLERS: dict[str, Callable[..., nn.Module]] = {
+    "maxpool": _maxpool,
+    "avgpool": _avgpool,
+    "decimate": _decimate,
+    "blurpool": _blurpool,
+    "maxblurpool": _maxblurpool,
+    "conv": _conv,
+    "convblurpool": _convblurpool,
+    "aps": _aps,
+}
+
+
+# --- up-samplers: Upsample2d(in, out, method=name, ...), keywords per method -----------------
+
+_UP_COMMON = ("up", "pad_mode", "device", "dtype")
+_UP_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "nearest": ("kernel_size", "conv", "bias"),
+    "bilinear": ("kernel_size", "conv", "bias"),
+    "bicubic": ("kernel_size", "conv", "bias"),
+    "blur": ("taps", "kernel_size", "conv", "bias"),
+    "transposed": ("kernel_size", "init", "bias"),
+    "transposed_blur": ("kernel_size", "init", "taps", "bias"),
+    "pixel_shuffle": ("kernel_size", "init", "bias"),
+    "aps": ("pair", "taps", "kernel_size", "conv"),
+}
+
+
+def _upsampler(method: str) -> Callable[..., nn.Module]:
+    def build(in_channels: int | None, out_channels: int | None, **kw: object) -> nn.Module:
+        return Upsample2d(in_channels, out_channels, method=method, **kw)
+
+    build.__doc__ = f":class:`Upsample2d` with ``method={method!r}``."
+    build.keywords = _UP_COMMON + _UP_KEYWORDS[method]  # type: ignore[attr-defined]
+    return build
+
+
+UPSAMPLERS: dict[str, Callable[..., nn.Module]] = {m: _upsampler(m) for m in _UP_KEYWORDS}
+
+
+def list_downsamplers() -> list[str]:
+    """Names accepted by :func:`create_downsample`, in registry order."""
+    return list(DOWNSAMPLERS)
+
+
+def list_upsamplers() -> list[str]:
+    """Names accepted by :func:`create_upsample`, in registry order."""
+    return list(UPSAMPLERS)
+
+
+def _lookup(kind: str, name: object, registry: dict[str, Callable[..., nn.Module]]):
+    if not isinstance(name, str) or name not in registry:
+        raise ValueError(f"expected a {kind} name, one of {list(registry)}, got {name!r}")
+    return registry[name]
+
+
+def _check_keywords(func: str, name: str, given: dict, accepted: tuple[str, ...]) -> None:
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"{func}({name!r}): expected keywords among {sorted(accepted)}, got unexpected "
+            f"{unknown}"
+        )
+
+
+def create_downsample(name: str, channels: int | None, **kw: object) -> nn.Module:
+    """Build the down-sampler ``name`` for ``channels`` channels.
+
+    Args:
+        name: one of :func:`list_downsamplers`: ``maxpool``, ``avgpool``, ``decimate``,
+            ``blurpool``, ``maxblurpool``, ``conv`` (strided conv), ``convblurpool``, ``aps``.
+        channels: input channels (``None`` allowed where the layer has no weights).
+        **kw: ``down`` (default 2), ``pad_mode``, ``device``, ``dtype`` for every name;
+            ``taps``, ``pad_split``, ``max_kernel_size``, ``out_channels``, ``kernel_size``,
+            ``bias``, ``norm`` where the layer has them.
+
+    Returns:
+        The module; ``H -> H / down`` for ``H`` divisible by ``down``.
+
+    Raises:
+        ValueError: unknown name (the message lists the valid ones) or a bad value.
+        TypeError: a keyword this name does not take.
+
+    Example:
+        >>> create_downsample("maxblurpool", 16, taps=4).taps.tolist()
+        [0.125, 0.375, 0.375, 0.125]
+        >>> create_downsample("conv", 8)(torch.randn(1, 8, 6, 6)).shape
+        torch.Size([1, 8, 3, 3])
+    """
+    builder = _lookup("down-sampler", name, DOWNSAMPLERS)
+    accepted = tuple(p for p in inspect.signature(builder).parameters if p != "channels")
+    _check_keywords("create_downsample", name, kw, accepted)
+    return builder(channels, **kw)
+
+
+def create_upsample(
+    name: str, in_channels: int | None, out_channels: int | None, **kw: object
+) -> nn.Module:
+    """Build the up-sampler ``name`` (an :class:`Upsample2d` with ``method=name``).
+
+    Args:
+        name: one of :func:`list_upsamplers`: ``nearest``, ``bilinear``, ``bicubic``, ``blur``,
+            ``transposed``, ``transposed_blur``, ``pixel_shuffle``, ``aps``.
+        in_channels: input channels.
+        out_channels: output channels.
+        **kw: ``up`` (default 2), ``pad_mode``, ``device``, ``dtype`` for every name;
+            ``taps``, ``kernel_size``, ``init``, ``conv``, ``bias``, ``pair`` where the method
+            has them (see :class:`Upsample2d`).
+
+    Returns:
+        The module; ``H -> up H`` exactly.
+
+    Raises:
+        ValueError: unknown name (the message lists the valid ones) or a bad value.
+        TypeError: a keyword this method does not take.
+
+    Example:
+        >>> up = create_upsample("transposed", 16, 8, kernel_size=4, init="icnr")
+        >>> up(torch.randn(1, 16, 5, 5)).shape
+        torch.Size([1, 8, 10, 10])
+    """
+    builder = _lookup("up-sampler", name, UPSAMPLERS)
+    _check_keywords("create_upsample", name, kw, builder.keywords)  # type: ignore[attr-defined]
+    return builder(in_channels, out_channels, **kw)
