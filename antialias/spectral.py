@@ -617,8 +617,8 @@ class ImpulseResponse:
             with ``g = f - f(0)``, random ``x1, x2``.
         offset: ``max |f(0)|`` relative to the same scale.
         shift_invariant: periodically shift-invariant: shifting a random input by ``down``
-            along H (then W) equals shifting the output by ``up``, in the central half of
-            the output.
+            along H (then W) equals shifting the output by ``up``, away from the borders (by
+            the response's extent plus ``up`` output pixels).
         shift_error: the largest relative deviation in that test.
         truncated: the response reaches the output border: taps are cut, increase ``size``.
     """
@@ -667,7 +667,7 @@ def impulse_response(
 
     - linearity: superposition on two random inputs (see :class:`ImpulseResponse`);
     - periodic shift invariance: shift a random input by ``down``, expect the output shifted
-      by ``up``, compared in the central half of the output (so borders do not count).
+      by ``up``, compared away from the borders (so padding and wrap-around do not count).
 
     Works for ``nn.Upsample``, ``nn.ConvTranspose2d``, conv + ``nn.PixelShuffle``, strided or
     pooling layers, and any callable mapping ``(N, C_in, H, W)`` to ``(N, C_out, H', W')``.
@@ -752,7 +752,14 @@ def impulse_response(
     linear = affine and offset <= rtol
 
     full = g1 + z0  # f(x1)
-    by, bx = full.shape[-2] // 4, full.shape[-1] // 4
+    # Skip what the roll wraps around and what the padding touches: the response's extent
+    # (output pixels) plus one period from each border.
+    by, bx = (-(-k // down) + up for k in taps.shape[-2:])
+    if full.shape[-2] - 2 * by < up or full.shape[-1] - 2 * bx < up:
+        raise ValueError(
+            f"expected size large enough to leave an interior for the shift test beyond the "
+            f"response ({taps.shape[-2]}x{taps.shape[-1]} taps), got size={size}"
+        )
     inner = (slice(None), slice(by, full.shape[-2] - by), slice(bx, full.shape[-1] - bx))
     expect_y, expect_x = np.roll(full, up, axis=-2), np.roll(full, up, axis=-1)
     ref = max(np.abs(full[inner]).max(), np.finfo(np.float64).tiny)
@@ -775,7 +782,11 @@ def impulse_response(
 
 
 def constant_input_checkerboard(
-    module: Callable[[torch.Tensor], torch.Tensor], up: int, size: int = 32, channels: int = 1
+    module: Callable[[torch.Tensor], torch.Tensor],
+    up: int,
+    size: int = 32,
+    channels: int = 1,
+    margin: int | None = None,
 ) -> float:
     """Measured twin of :func:`checkerboard_index`: feed constants, measure the modulation.
 
@@ -794,6 +805,8 @@ def constant_input_checkerboard(
         up: the period of the output pattern (up-sampling factor), ``>= 1``.
         size: input height and width, ``>= 8``.
         channels: number of input channels.
+        margin: output pixels left out at each border; must exceed the reach of the padding
+            (about the kernel length); default a quarter of the output size.
 
     Returns:
         The index (``inf`` / ``nan`` as in :func:`checkerboard_index`).
@@ -801,6 +814,8 @@ def constant_input_checkerboard(
     up = _check_int("up", up, 1)
     size = _check_int("size", size, 8)
     channels = _check_int("channels", channels, 1)
+    if margin is not None:
+        margin = _check_int("margin", margin, 0)
     module, device = _prepare(module)
     x = torch.zeros(channels + 1, channels, size, size, dtype=torch.float64, device=device)
     for c in range(channels):
@@ -808,10 +823,14 @@ def constant_input_checkerboard(
     y = _forward(module, x).cpu().numpy()
     g = y[1:] - y[:1]  # (C_in, C_out, Ho, Wo)
     ho, wo = g.shape[-2:]
-    ny, nx = (ho - 2 * (ho // 4)) // up, (wo - 2 * (wo // 4)) // up
+    my, mx = (ho // 4, wo // 4) if margin is None else (margin, margin)
+    ny, nx = (ho - 2 * my) // up, (wo - 2 * mx) // up
     if ny < 1 or nx < 1:
-        raise ValueError(f"expected an output of at least {2 * up} pixels, got {(ho, wo)}")
-    inner = g[..., ho // 4 : ho // 4 + ny * up, wo // 4 : wo // 4 + nx * up]
+        raise ValueError(
+            f"expected an output larger than 2 * margin + up, got {(ho, wo)} with margin "
+            f"{(my, mx)}: increase size"
+        )
+    inner = g[..., my : my + ny * up, mx : mx + nx * up]
     phases = inner.reshape(*g.shape[:2], ny, up, nx, up).mean(axis=(2, 4))
     spectrum = np.fft.fft2(phases, axes=(-2, -1))  # (C_in, C_out, ky, kx)
     norms = np.linalg.svd(spectrum.transpose(2, 3, 0, 1), compute_uv=False)[..., 0]

@@ -314,7 +314,7 @@ def test_resize_conv_and_icnr_pixel_shuffle_have_no_checkerboard() -> None:
     assert r.affine and r.shift_invariant
     assert checkerboard_index(r.taps, 2) < 1e-12
     assert constant_input_checkerboard(rc, 2, channels=3) < 1e-12
-    # conv + pixel shuffle with all 4 sub-kernels equal (ICNR) is nearest + conv.
+    # conv + pixel shuffle with all 4 sub-kernels equal (ICNR) is conv, then nearest x2.
     conv = nn.Conv2d(2, 3 * 4, 3, padding=1)
     with torch.no_grad():
         conv.weight.copy_(conv.weight[::4].repeat_interleave(4, dim=0))
