@@ -712,30 +712,36 @@ def impulse_response(
     zero, resp = y[0], y[1:] - y[:1]
     c_out, ho, wo = zero.shape
 
-    # Scatter by t = down*o - up*i (origin unknown until the support is known).
-    t_lo = -up * (i0 + down - 1)
-    t_hi = down * (max(ho, wo) - 1) - up * i0
-    acc = np.zeros((c_out, channels, t_hi - t_lo + 1, t_hi - t_lo + 1))
-    for b, (ci, py, px) in enumerate(probes):
-        ty = down * np.arange(ho) - up * (i0 + py) - t_lo
-        tx = down * np.arange(wo) - up * (i0 + px) - t_lo
-        acc[:, ci][np.ix_(np.arange(c_out), ty, tx)] = resp[b]
-    peak = np.abs(acc).max()
+    # Scatter by t = down*o - up*i (origin unknown until the support is known), over the
+    # union of the probes' supports only (the full output grid can be large for many channels).
+    peak = np.abs(resp).max()
     if peak == 0:
         taps, origin, truncated = np.zeros((c_out, channels, 1, 1)), (0, 0), False
     else:
-        support = np.abs(acc) > tol * peak
-        rows = np.flatnonzero(support.any(axis=(0, 1, 3)))
-        cols = np.flatnonzero(support.any(axis=(0, 1, 2)))
-        taps = acc[:, :, rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].copy()
-        origin = (int(-(rows[0] + t_lo)), int(-(cols[0] + t_lo)))
-        edge = np.abs(resp) > tol * peak
+        nonzero = np.abs(resp) > tol * peak  # (probes, C_out, Ho, Wo)
         truncated = bool(
-            edge[..., 0, :].any()
-            or edge[..., -1, :].any()
-            or edge[..., 0].any()
-            or edge[..., -1].any()
+            nonzero[..., 0, :].any()
+            or nonzero[..., -1, :].any()
+            or nonzero[..., 0].any()
+            or nonzero[..., -1].any()
         )
+        rows = [np.flatnonzero(m.any(axis=(0, 2))) for m in nonzero]
+        cols = [np.flatnonzero(m.any(axis=(0, 1))) for m in nonzero]
+        shifts = [(up * (i0 + py), up * (i0 + px)) for _, py, px in probes]
+        lo_y = min(down * r[0] - sy for r, (sy, _) in zip(rows, shifts) if r.size)
+        hi_y = max(down * r[-1] - sy for r, (sy, _) in zip(rows, shifts) if r.size)
+        lo_x = min(down * c[0] - sx for c, (_, sx) in zip(cols, shifts) if c.size)
+        hi_x = max(down * c[-1] - sx for c, (_, sx) in zip(cols, shifts) if c.size)
+        taps = np.zeros((c_out, channels, hi_y - lo_y + 1, hi_x - lo_x + 1))
+        for b, (ci, _, _) in enumerate(probes):
+            if rows[b].size == 0:
+                continue
+            oy = np.arange(rows[b][0], rows[b][-1] + 1)
+            ox = np.arange(cols[b][0], cols[b][-1] + 1)
+            ty, tx = down * oy - shifts[b][0] - lo_y, down * ox - shifts[b][1] - lo_x
+            block = resp[b][:, oy[0] : oy[-1] + 1, ox[0] : ox[-1] + 1]
+            taps[:, ci][np.ix_(np.arange(c_out), ty, tx)] = block
+        origin = (int(-lo_y), int(-lo_x))
 
     gen = torch.Generator().manual_seed(seed)
     x1, x2 = torch.randn(2, 1, channels, size, size, generator=gen, dtype=torch.float64)
@@ -791,8 +797,8 @@ def constant_input_checkerboard(
     """Measured twin of :func:`checkerboard_index`: feed constants, measure the modulation.
 
     For each input channel ``c`` the module (float64, eval-mode copy) gets the input that is 1
-    on channel ``c`` and 0 elsewhere; ``f(0)`` is subtracted (a bias is not a pattern). In the
-    central half of the output (borders excluded), the mean of every output phase
+    on channel ``c`` and 0 elsewhere; ``f(0)`` is subtracted (a bias is not a pattern). Away
+    from the borders (``margin``), the mean of every output phase
     ``(o_y mod up, o_x mod up)`` gives ``G[c_out, c, ry, rx]``; its 2-D DFT over the phases,
     ``M_k = sum_r G_r exp(-2j pi k.r/up)``, equals ``H(k/up)`` up to a unimodular factor for
     a linear periodically shift-invariant module. Returns
