@@ -1,0 +1,829 @@
+"""Filter *application*: ``upfirdn2d`` (zero-stuff, pad, FIR, decimate) and its wrappers.
+
+What lives here: the general resampling primitive :func:`upfirdn2d`, its slow and obvious
+twin :func:`upfirdn2d_reference` (the definition, used by the tests), and the thin wrappers
+:func:`upsample2d`, :func:`downsample2d`, :func:`filter2d`. Filter *design* lives in
+:mod:`antialias.filters`; modules (``BlurPool2d``, ``Upsample2d``) live in
+:mod:`antialias.layers`.
+
+Definition (per axis; the 2-D operation applies it to H and W with the same ``up``/``down``).
+Let ``x`` have ``n`` samples and the taps ``f`` have ``L`` entries. Extend ``x`` to all
+integers by ``pad_mode`` (``zeros``: 0 outside; ``reflect``: mirror without repeating the
+edge, as ``F.pad(mode='reflect')``; ``replicate``: clamp; ``circular``: periodic). Zero-stuff:
+``z[up*i] = x[i]``, ``z = 0`` between. Filter (true convolution, not correlation) and keep
+every ``down``-th sample::
+
+    y[j] = sum_k f[k] * z[j*down + (L - 1 - p0) - k],     j = 0 .. out - 1,
+    out  = (n*up + p0 + p1 - L) // down + 1.
+
+``padding = (p0, p1)`` is the padding of the zero-stuffed signal, in fine-grid samples (as
+StyleGAN3's ``upfirdn2d``). With ``pad_mode='zeros'`` this is exactly scipy's / StyleGAN3's
+upfirdn; other modes extend ``x`` *before* zero-stuffing (the inserted samples stay zero).
+
+Phase convention (which input position each output is centred on). Output ``j`` is centred
+at fine-grid position ``j*down + (L - 1)/2 - p0``, i.e. at input coordinate
+``(j*down + (L - 1)/2 - p0) / up`` (input sample ``i`` sits at coordinate ``i``). The default
+padding is ``p0 = (L + up - 2) // 2``, ``p1 = L - 1 - p0``, which gives ``out = ceil(n*up/down)``
+and:
+
+- **up-sampling** (``down = 1``): output ``j`` is centred at ``(j + 1/2)/up - 1/2``, the
+  half-pixel grid of ``F.interpolate(align_corners=False)``, whenever ``L + up`` is even (true
+  for every interpolation filter in :mod:`antialias.filters`); when it is odd, half a
+  fine-grid sample later. So ``upsample2d(x, linear_taps(2), pad_mode='replicate')`` equals
+  ``F.interpolate(x, scale_factor=2, mode='bilinear')``.
+- **down-sampling** (``up = 1``): output ``j`` is centred on input sample ``j*down`` for odd
+  ``L`` (symmetric padding ``(L-1)//2``: kornia ``blur_pool2d`` / timm ``BlurPool2d``) and at
+  ``j*down + 1/2`` for even ``L`` (padding ``((L-1)//2, L//2)``: antialiased-cnns' split).
+  kornia's symmetric ``(L-1)//2`` padding for even ``L`` is ``padding=(L-1)//2``.
+
+Fast path (what :func:`upfirdn2d` computes; equal to the reference up to rounding):
+
+- ``up = 1``: one strided depthwise ``conv2d`` with the zero padding inside the conv.
+- ``up > 1``: one depthwise ``conv_transpose2d`` with stride ``up``: each output phase is
+  computed from its own polyphase sub-filter over the input samples, so the inserted zeros
+  are never stored nor multiplied.
+- Non-zero ``pad_mode``: the conv runs with zero padding, then only the few border
+  rows/columns whose support leaves the input are recomputed from small gathered slices
+  and written in: no full-tensor ``F.pad`` copy.
+
+All ops are differentiable (with respect to ``x`` and to tensor taps), keep channels_last
+inputs channels_last, and run in float16/bfloat16/float32/float64 on CPU.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from antialias.filters import as_taps, cubic_taps, linear_taps
+
+__all__ = [
+    "PAD_MODES",
+    "downsample2d",
+    "filter2d",
+    "upfirdn2d",
+    "upfirdn2d_reference",
+    "upsample2d",
+]
+
+PAD_MODES = ("zeros", "reflect", "replicate", "circular")
+_TORCH_PAD = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate"}
+_TORCH_PAD["circular"] = "circular"
+
+Taps = int | torch.Tensor | Sequence[float] | Sequence[Sequence[float]] | np.ndarray
+Padding = int | Sequence[int] | None
+
+# Above this share of the output, recomputing border strips is no cheaper than one padded copy.
+_STRIP_SHARE = 0.25
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_factor(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"expected {name} to be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"expected {name} to be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_input(x: object) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"expected x to be a torch.Tensor, got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"expected x of shape (N, C, H, W), got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"expected a floating-point x, got dtype {x.dtype}")
+    if x.shape[-1] == 0 or x.shape[-2] == 0:
+        raise ValueError(f"expected non-empty H and W, got shape {tuple(x.shape)}")
+    return x
+
+
+def _check_pad_mode(pad_mode: object) -> str:
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f"expected pad_mode in {PAD_MODES}, got {pad_mode!r}")
+    return str(pad_mode)
+
+
+def _taps_tensor(taps: Taps) -> torch.Tensor:
+    """Validated 1-D taps or 2-D kernel as a floating tensor (an int means binomial taps)."""
+    is_2d = isinstance(taps, torch.Tensor | np.ndarray) and taps.ndim == 2
+    if not is_2d and isinstance(taps, Sequence) and not isinstance(taps, str) and len(taps) > 0:
+        is_2d = isinstance(taps[0], Sequence | np.ndarray | torch.Tensor)
+    if not is_2d:
+        return as_taps(taps)  # validates: 1-D, non-empty, finite
+    try:
+        kernel = taps if isinstance(taps, torch.Tensor) else torch.as_tensor(np.asarray(taps))
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"expected a 2-D kernel of real numbers, got {taps!r}") from err
+    if kernel.is_complex() or kernel.dtype == torch.bool:
+        raise TypeError(f"expected a real 2-D kernel, got dtype {kernel.dtype}")
+    if kernel.ndim != 2 or kernel.numel() == 0:
+        raise ValueError(f"expected a non-empty 2-D kernel, got shape {tuple(kernel.shape)}")
+    if not kernel.is_floating_point():
+        kernel = kernel.to(torch.float64)
+    if not bool(torch.isfinite(kernel).all()):
+        raise ValueError("expected a finite 2-D kernel, got non-finite entries")
+    return kernel
+
+
+def _as_kernel(taps: Taps, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+    """2-D kernel (kh, kw) in x's dtype/device: 1-D taps become their outer product."""
+    if isinstance(gain, bool) or not isinstance(gain, numbers.Real):
+        raise TypeError(f"expected gain to be a real number, got {gain!r}")
+    if not np.isfinite(gain):
+        raise ValueError(f"expected a finite gain, got {gain!r}")
+    t = _taps_tensor(taps)
+    kernel = torch.outer(t, t) if t.ndim == 1 else t
+    kernel = kernel.to(dtype=x.dtype, device=x.device)
+    return kernel * gain if gain != 1.0 else kernel
+
+
+def _padding(padding: Padding, kh: int, kw: int, up: int) -> tuple[int, int, int, int]:
+    """(p0_h, p1_h, p0_w, p1_w) from None / int / (p0, p1) / (left, right, top, bottom)."""
+    if padding is None:
+        ph0, pw0 = (kh + up - 2) // 2, (kw + up - 2) // 2
+        return ph0, kh - 1 - ph0, pw0, kw - 1 - pw0
+    if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
+        p = int(padding)
+        return p, p, p, p
+    if isinstance(padding, Sequence) and len(padding) in (2, 4):
+        if all(isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in padding):
+            values = [int(p) for p in padding]
+            if len(values) == 2:
+                return values[0], values[1], values[0], values[1]
+            left, right, top, bottom = values
+            return top, bottom, left, right
+    raise TypeError(
+        "expected padding as None, an int, (p0, p1) or (left, right, top, bottom) ints, "
+        f"got {padding!r}"
+    )
+
+
+# --------------------------------------------------------------------------- index arithmetic
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """Index arithmetic of one axis (see the module docstring for the definition)."""
+
+    n: int
+    up: int
+    down: int
+    taps: int
+    p0: int
+    p1: int
+
+    @property
+    def length(self) -> int:  # before decimation
+        return self.n * self.up + self.p0 + self.p1 - self.taps + 1
+
+    @property
+    def out(self) -> int:
+        return (self.length - 1) // self.down + 1
+
+    def first(self, j: int) -> int:
+        """First input index in the support of output j: ceil((j*down - p0) / up)."""
+        return -((self.p0 - j * self.down) // self.up)
+
+    def last(self, j: int) -> int:
+        """Last input index in the support of output j: floor((j*down + L-1-p0) / up)."""
+        return (j * self.down + self.taps - 1 - self.p0) // self.up
+
+    def pad_before(self) -> int:
+        return max(0, -self.first(0))
+
+    def pad_after(self) -> int:
+        return max(0, self.last(self.out - 1) - (self.n - 1))
+
+    def head(self) -> int:
+        """Outputs [0, head) reach before the input (index < 0)."""
+        j = -((self.up - 1 - self.p0) // self.down)  # ceil((p0 - up + 1) / down)
+        return min(max(j, 0), self.out)
+
+    def tail(self) -> int:
+        """Outputs [tail, out) reach past the input (index >= n)."""
+        j = -((self.taps - 1 + self.p0 - self.n * self.up) // self.down)
+        return min(max(j, 0), self.out)
+
+
+def _axes(
+    x: torch.Tensor, kernel: torch.Tensor, up: int, down: int, padding: Padding, pad_mode: str
+) -> tuple[_Axis, _Axis]:
+    kh, kw = kernel.shape
+    ph0, ph1, pw0, pw1 = _padding(padding, kh, kw, up)
+    axes = (
+        _Axis(x.shape[-2], up, down, kh, ph0, ph1),
+        _Axis(x.shape[-1], up, down, kw, pw0, pw1),
+    )
+    for name, ax in zip("HW", axes):
+        if ax.length < 1:
+            raise ValueError(
+                f"expected a non-empty output along {name} (n*up + p0 + p1 >= taps), got "
+                f"n={ax.n}, up={up}, padding=({ax.p0}, {ax.p1}), taps={ax.taps}"
+            )
+        before, after = ax.pad_before(), ax.pad_after()
+        limit = {"reflect": ax.n - 1, "circular": ax.n}.get(pad_mode)
+        if limit is not None and max(before, after) > limit:
+            raise ValueError(
+                f"expected at most {limit} input samples of {pad_mode} padding along {name} "
+                f"(input size {ax.n}), got {max(before, after)}: use a larger input, shorter "
+                "taps or pad_mode='zeros'/'replicate'"
+            )
+    return axes
+
+
+def _source(i: int, n: int, mode: str) -> int:
+    """Input index that virtual position i reads under pad_mode (-1: a zero)."""
+    if 0 <= i < n:
+        return i
+    if mode == "zeros":
+        return -1
+    if mode == "replicate":
+        return min(max(i, 0), n - 1)
+    if mode == "circular":
+        return i % n
+    if n == 1:  # reflect of one sample (only reached with no reflect padding)
+        return 0
+    r = i % (2 * n - 2)
+    return 2 * n - 2 - r if r >= n else r
+
+
+def _gather(x: torch.Tensor, dim: int, start: int, stop: int, mode: str) -> torch.Tensor:
+    """Virtual positions [start, stop) of x along dim (2 or 3), extended by pad_mode."""
+    n = x.shape[dim]
+    if start >= 0 and stop <= n:
+        return x.narrow(dim, start, stop - start)
+    if mode == "zeros":
+        lo, hi = max(start, 0), min(stop, n)
+        if hi <= lo:
+            shape = list(x.shape)
+            shape[dim] = stop - start
+            return x.new_zeros(shape)
+        pad = [0, 0, 0, 0]
+        pad[2 * (3 - dim)], pad[2 * (3 - dim) + 1] = lo - start, stop - hi
+        return F.pad(x.narrow(dim, lo, hi - lo), pad)
+    src = [_source(i, n, mode) for i in range(start, stop)]
+    return x.index_select(dim, torch.tensor(src, device=x.device))
+
+
+def _fold(grad: torch.Tensor, band: torch.Tensor, dim: int, start: int, mode: str) -> torch.Tensor:
+    """Adjoint of _gather: add band (virtual positions start.. along dim) into grad's sources."""
+    n = grad.shape[dim]
+    src = [_source(i, n, mode) for i in range(start, start + band.shape[dim])]
+    keep = [k for k, s in enumerate(src) if s >= 0]
+    if len(keep) < len(src):
+        band = band.index_select(dim, torch.tensor(keep, device=band.device))
+        src = [src[k] for k in keep]
+    if src:
+        grad.index_add_(dim, torch.tensor(src, device=grad.device), band)
+    return grad
+
+
+def _conv(x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis]) -> torch.Tensor | None:
+    """Zero-padded upfirdn via one depthwise (transposed) conv: the first rows/cols it reaches.
+
+    Returns at most ``out`` rows/cols (possibly fewer at the end), or None where the conv
+    cannot express the padding (negative padding and the like).
+    """
+    ah, aw = axes
+    up, down, channels = ah.up, ah.down, x.shape[1]
+    kh, kw = kernel.shape
+    if up == 1:
+        if ah.p0 < 0 or aw.p0 < 0 or ah.n + 2 * ah.p0 < kh or aw.n + 2 * aw.p0 < kw:
+            return None
+        # conv2d is a correlation: flip to get the convolution of the definition.
+        weight = kernel.flip(0, 1).expand(channels, 1, kh, kw).contiguous()
+        y = F.conv2d(x, weight, stride=down, padding=(ah.p0, aw.p0), groups=channels)
+    else:
+        # Transposed conv with stride up == zero-stuffing + convolution; its padding crops
+        # L-1-p0 fine-grid samples from each side and output_padding (< up) extends the end.
+        pad, extra = [], []
+        for ax in axes:
+            crop = ax.taps - 1 - ax.p0
+            full = (ax.n - 1) * up - 2 * crop + ax.taps
+            pad.append(crop)
+            extra.append(min(up - 1, max(0, ax.length - full)))
+            if crop < 0 or full + extra[-1] < 1:
+                return None
+        weight = kernel.expand(channels, 1, kh, kw).contiguous()
+        y = F.conv_transpose2d(
+            x, weight, stride=up, padding=tuple(pad), output_padding=tuple(extra), groups=channels
+        )
+        if down > 1:
+            y = y[..., ::down, ::down]
+    if y.shape[-2] > ah.out or y.shape[-1] > aw.out:
+        y = y[..., : ah.out, : aw.out]
+    return y
+
+
+# Use torch's own interpolation kernels where they compute exactly our filter (see
+# _torch_interpolation). Off only to time the generic path (benchmarks/bench_resample.py).
+_TORCH_KERNELS = True
+
+
+@functools.lru_cache(maxsize=32)
+def _interpolation_filters(up: int) -> tuple[tuple[str, torch.Tensor], ...]:
+    # F.interpolate(align_corners=False) == zeros + these taps with replicate edges
+    # (antialias.catalogue proves it in its tests). 'nearest-exact' rather than 'nearest':
+    # the two agree for integer factors, and the former indexes exactly.
+    return (
+        ("nearest-exact", torch.ones(up, dtype=torch.float64)),
+        ("bilinear", linear_taps(up)),
+        ("bicubic", cubic_taps(up)),
+    )
+
+
+def _torch_interpolation(kernel: torch.Tensor, axes: tuple[_Axis, _Axis]) -> str | None:
+    """The F.interpolate mode that computes this up-sampling (replicate edges), if any."""
+    ah, aw = axes
+    if not _TORCH_KERNELS or ah.up == 1 or ah.down != 1:
+        return None
+    for ax in axes:
+        if ax.p0 != (ax.taps + ax.up - 2) // 2 or ax.p1 != ax.taps - 1 - ax.p0:
+            return None
+    for mode, taps in _interpolation_filters(ah.up):
+        if kernel.shape == (len(taps), len(taps)):
+            expected = torch.outer(taps, taps).to(kernel.dtype)
+            tol = 4 * torch.finfo(kernel.dtype).eps * float(expected.abs().max())
+            if bool(((kernel.detach().cpu() - expected).abs() <= tol).all()):
+                return mode
+    return None
+
+
+def _block(
+    x: torch.Tensor,
+    kernel: torch.Tensor,
+    axes: tuple[_Axis, _Axis],
+    rows: tuple[int, int],
+    cols: tuple[int, int],
+    pad_mode: str,
+) -> torch.Tensor:
+    """Output block [rows) x [cols), from the explicitly extended slice of x it depends on."""
+    sub = []
+    spans = [(ax.first(j0), ax.last(j1 - 1) + 1) for ax, (j0, j1) in zip(axes, (rows, cols))]
+    if any(stop <= start for start, stop in spans):  # no input sample reaches the block
+        return x.new_zeros(*x.shape[:2], rows[1] - rows[0], cols[1] - cols[0])
+    # Gather the narrower side first, so that the second gather copies a small tensor.
+    order = sorted((0, 1), key=lambda d: (spans[d][1] - spans[d][0]) / x.shape[2 + d])
+    for d in order:
+        x = _gather(x, 2 + d, *spans[d], pad_mode)
+    for ax, (j0, j1), (start, stop) in zip(axes, (rows, cols), spans):
+        # Re-express the block as an upfirdn of the slice: output j0 becomes output 0.
+        p0 = ax.p0 + ax.up * start - j0 * ax.down
+        p1 = (j1 - j0 - 1) * ax.down + ax.taps - (stop - start) * ax.up - p0
+        sub.append(_Axis(stop - start, ax.up, ax.down, ax.taps, p0, p1))
+    y = _conv(x, kernel, (sub[0], sub[1]))
+    if y is None or y.shape[-2] < rows[1] - rows[0] or y.shape[-1] < cols[1] - cols[0]:
+        pads = (sub[1].p0, sub[1].p1, sub[0].p0, sub[0].p1)
+        y = _reference(x, kernel, axes[0].up, axes[0].down, pads, "zeros")
+    return y
+
+
+def _forward(
+    x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis], pad_mode: str
+) -> torch.Tensor:
+    """upfirdn2d by the fast path (differentiable by autograd, but see _UpFirDn2d)."""
+    ah, aw = axes
+    out_h, out_w = ah.out, aw.out
+    torch_mode = _torch_interpolation(kernel, axes)
+    if pad_mode == "zeros" and torch_mode is None:
+        head_h = head_w = 0  # the conv's own zero padding is exact
+        tail_h, tail_w = out_h, out_w
+    elif pad_mode == "replicate" and torch_mode is not None:
+        head_h = head_w = 0  # F.interpolate clamps: exact
+        tail_h, tail_w = out_h, out_w
+    else:
+        head_h, head_w, tail_h, tail_w = ah.head(), aw.head(), ah.tail(), aw.tail()
+    border = out_h * out_w - max(0, tail_h - head_h) * max(0, tail_w - head_w)
+    if border > _STRIP_SHARE * out_h * out_w:
+        y = None
+    elif torch_mode is not None:
+        y = F.interpolate(x, scale_factor=ah.up, mode=torch_mode)
+    else:
+        y = _conv(x, kernel, axes)
+    if y is None:
+        return _block(x, kernel, axes, (0, out_h), (0, out_w), pad_mode)
+
+    # Rows/cols the conv did not reach (e.g. even taps, odd size): computed, then appended.
+    got_h, got_w = y.shape[-2], y.shape[-1]
+    if got_w < out_w:
+        right = _block(x, kernel, axes, (0, got_h), (got_w, out_w), pad_mode)
+        y = torch.cat([y, right], dim=3)
+    if got_h < out_h:
+        bottom = _block(x, kernel, axes, (got_h, out_h), (0, out_w), pad_mode)
+        y = torch.cat([y, bottom], dim=2)
+    tail_h, tail_w = min(tail_h, got_h), min(tail_w, got_w)
+
+    # Border strips that depend on the padding: recompute and write in.
+    if head_h > 0:
+        y[..., :head_h, :] = _block(x, kernel, axes, (0, head_h), (0, out_w), pad_mode)
+    if tail_h < got_h:
+        y[..., tail_h:got_h, :] = _block(x, kernel, axes, (tail_h, got_h), (0, out_w), pad_mode)
+    mid = (head_h, max(head_h, tail_h))
+    if mid[1] > mid[0]:
+        if head_w > 0:
+            y[..., mid[0] : mid[1], :head_w] = _block(x, kernel, axes, mid, (0, head_w), pad_mode)
+        if tail_w < got_w:
+            y[..., mid[0] : mid[1], tail_w:got_w] = _block(
+                x, kernel, axes, mid, (tail_w, got_w), pad_mode
+            )
+    return y
+
+
+def _adjoint_axes(ax: _Axis, before: int, total: int) -> _Axis:
+    """Axis of the adjoint: an upfirdn (up <-> down, flipped taps) from the output back to
+    input positions [-before, total - before)."""
+    p0 = ax.taps - 1 - ax.p0 + ax.up * before
+    p1 = (total - 1) * ax.up + ax.taps - ax.out * ax.down - p0
+    return _Axis(ax.out, ax.down, ax.up, ax.taps, p0, p1)
+
+
+def _adjoint(
+    grad: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis], pad_mode: str
+) -> torch.Tensor:
+    """Gradient of _forward with respect to x, by the fast path (no full-size padded copy).
+
+    The forward is ``F_zero(E x)``: E extends x by pad_mode, F_zero is the zero-padded
+    upfirdn. The adjoint is ``E^T F_zero^T g``: F_zero^T is an upfirdn with up and down
+    swapped and the kernel flipped, evaluated on the input rows/cols (fast, one conv) and on
+    the few padding rows/cols (small blocks), which E^T then adds onto their sources.
+    """
+    ah, aw = axes
+    flipped = kernel.flip(0, 1)
+    inner = (_adjoint_axes(ah, 0, ah.n), _adjoint_axes(aw, 0, aw.n))
+    result = _forward(grad, flipped, inner, "zeros")
+    if pad_mode == "zeros":
+        return result
+    if result.requires_grad:  # double backward: keep the interior out of in-place adds
+        result = result.clone()
+    bh, eh, bw, ew = ah.pad_before(), ah.pad_after(), aw.pad_before(), aw.pad_after()
+    if not (bh or eh or bw or ew):
+        return result
+    th, tw = ah.n + bh + eh, aw.n + bw + ew
+    ext = (_adjoint_axes(ah, bh, th), _adjoint_axes(aw, bw, tw))
+    # Top and bottom bands span the full extended width: fold W, then add onto their rows.
+    for r0, r1 in ((0, bh), (bh + ah.n, th)):
+        if r1 > r0:
+            band = _block(grad, flipped, ext, (r0, r1), (0, tw), "zeros")
+            shape = (*band.shape[:-1], aw.n)
+            folded = _fold(band.new_zeros(shape), band, 3, -bw, pad_mode)
+            _fold(result, folded, 2, r0 - bh, pad_mode)
+    # Left and right bands of the input rows.
+    for c0, c1 in ((0, bw), (bw + aw.n, tw)):
+        if c1 > c0:
+            band = _block(grad, flipped, ext, (bh, bh + ah.n), (c0, c1), "zeros")
+            _fold(result, band, 3, c0 - bw, pad_mode)
+    return result
+
+
+class _UpFirDn2d(torch.autograd.Function):
+    """upfirdn2d with its adjoint as backward (each the other's backward: any order)."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, axes, pad_mode):  # type: ignore[override]
+        ctx.save_for_backward(kernel)
+        ctx.axes, ctx.pad_mode = axes, pad_mode
+        return _forward(x, kernel, axes, pad_mode)
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        (kernel,) = ctx.saved_tensors
+        return _Adjoint.apply(grad, kernel, ctx.axes, ctx.pad_mode), None, None, None
+
+
+class _Adjoint(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, grad, kernel, axes, pad_mode):  # type: ignore[override]
+        ctx.save_for_backward(kernel)
+        ctx.axes, ctx.pad_mode = axes, pad_mode
+        return _adjoint(grad, kernel, axes, pad_mode)
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        (kernel,) = ctx.saved_tensors
+        return _UpFirDn2d.apply(grad, kernel, ctx.axes, ctx.pad_mode), None, None, None
+
+
+def _upfirdn2d_fast(
+    x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis], pad_mode: str
+) -> torch.Tensor:
+    if kernel.requires_grad and torch.is_grad_enabled():
+        # Gradients for the taps too: let autograd differentiate the composite.
+        return _forward(x, kernel, axes, pad_mode)
+    if x.requires_grad and torch.is_grad_enabled():
+        return _UpFirDn2d.apply(x, kernel, axes, pad_mode)
+    return _forward(x, kernel, axes, pad_mode)
+
+
+def _reference(
+    x: torch.Tensor,
+    kernel: torch.Tensor,
+    up: int,
+    down: int,
+    padding: tuple[int, int, int, int],
+    pad_mode: str,
+) -> torch.Tensor:
+    """The definition, step by step: extend, zero-stuff, pad/crop, convolve, decimate."""
+    pw0, pw1, ph0, ph1 = padding
+    kh, kw = kernel.shape
+    axes = (
+        _Axis(x.shape[-2], up, down, kh, ph0, ph1),
+        _Axis(x.shape[-1], up, down, kw, pw0, pw1),
+    )
+    ah, aw = axes
+    before_h, after_h, before_w, after_w = (
+        ah.pad_before(),
+        ah.pad_after(),
+        aw.pad_before(),
+        aw.pad_after(),
+    )
+    # 1. extend x by pad_mode (enough input samples for every output).
+    if before_h or after_h or before_w or after_w:
+        x = F.pad(x, (before_w, after_w, before_h, after_h), mode=_TORCH_PAD[pad_mode])
+    # 2. zero-stuff: x[i] goes to up*i, zeros between (and up-1 zeros after the last sample).
+    n, c, h, w = x.shape
+    z = x.new_zeros(n, c, h * up, w * up)
+    z[..., ::up, ::up] = x
+    # 3. keep fine-grid positions [-p0, n*up + p1) of the original signal (F.pad crops when
+    #    given negative amounts; the extension sits at the start of z).
+    z = F.pad(
+        z,
+        (
+            pw0 - before_w * up,
+            (aw.n + before_w) * up + pw1 - w * up,
+            ph0 - before_h * up,
+            (ah.n + before_h) * up + ph1 - h * up,
+        ),
+    )
+    # 4. convolve (conv2d correlates: flip the kernel), one filter per channel.
+    weight = kernel.flip(0, 1).expand(c, 1, kh, kw)
+    y = F.conv2d(z, weight, groups=c)
+    # 5. decimate.
+    return y[..., ::down, ::down]
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def upfirdn2d(
+    x: torch.Tensor,
+    taps: Taps,
+    up: int = 1,
+    down: int = 1,
+    padding: Padding = None,
+    pad_mode: str = "zeros",
+    gain: float = 1.0,
+) -> torch.Tensor:
+    """Zero-stuff by ``up``, pad, apply the FIR filter, keep every ``down``-th sample.
+
+    The exact definition, phase convention and default padding are in the module docstring.
+    The taps are used as given (times ``gain``): no normalisation here (see the wrappers).
+
+    Args:
+        x: input, shape ``(N, C, H, W)``, floating point; any memory layout.
+        taps: 1-D taps (separable: the same taps along H and W, 2-D kernel = outer product),
+            an int ``n`` (``binomial_taps(n)``), or a 2-D kernel ``(kh, kw)``.
+        up: up-sampling factor (integer >= 1), both axes.
+        down: down-sampling factor (integer >= 1), both axes.
+        padding: padding of the zero-stuffed signal in fine-grid samples: ``None`` (default
+            phase convention), an int (all sides), ``(p0, p1)`` (start, end; both axes) or
+            ``(left, right, top, bottom)`` as in ``F.pad``. Negative values crop.
+        pad_mode: how ``x`` is extended: ``zeros``, ``reflect``, ``replicate`` or ``circular``.
+        gain: factor applied to the kernel (the 2-D kernel's sum is ``gain * sum(taps)**2``).
+
+    Returns:
+        Output, shape ``(N, C, H_out, W_out)`` with ``H_out = (H*up + p0 + p1 - kh)//down + 1``
+        (``ceil(H*up/down)`` with the default padding); same dtype and device as ``x``.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`
+        - Output: :math:`(N, C, H_{out}, W_{out})`
+
+    Raises:
+        TypeError: non-tensor or non-float ``x``, non-integer factors, bad ``padding`` type.
+        ValueError: wrong rank, non-positive factors, empty or non-finite taps, unknown
+            ``pad_mode``, empty output, padding beyond what ``reflect``/``circular`` allow.
+
+    Example:
+        >>> x = torch.tensor([[[[1.0, 2.0, 3.0]]]])
+        >>> upfirdn2d(x, [1.0], up=2, padding=0)  # zero-stuffing only
+        tensor([[[[1., 0., 2., 0., 3., 0.],
+                  [0., 0., 0., 0., 0., 0.]]]])
+        >>> upfirdn2d(torch.ones(1, 1, 4, 4), 3, down=2)  # binomial [1, 2, 1]/4, zero padding
+        tensor([[[[0.5625, 0.7500],
+                  [0.7500, 1.0000]]]])
+    """
+    x = _check_input(x)
+    up, down = _check_factor("up", up), _check_factor("down", down)
+    pad_mode = _check_pad_mode(pad_mode)
+    kernel = _as_kernel(taps, x, gain)
+    axes = _axes(x, kernel, up, down, padding, pad_mode)
+    y = _upfirdn2d_fast(x, kernel, axes, pad_mode)
+    if not (y.is_contiguous() or y.is_contiguous(memory_format=torch.channels_last)):
+        y = y.contiguous(
+            memory_format=torch.channels_last
+            if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+            else torch.contiguous_format
+        )
+    return y
+
+
+def upfirdn2d_reference(
+    x: torch.Tensor,
+    taps: Taps,
+    up: int = 1,
+    down: int = 1,
+    padding: Padding = None,
+    pad_mode: str = "zeros",
+    gain: float = 1.0,
+) -> torch.Tensor:
+    """Slow, obvious :func:`upfirdn2d`: ``F.pad`` by ``pad_mode``, zero-stuff, conv, slice.
+
+    Same arguments, result and errors as :func:`upfirdn2d`; it stores and multiplies the
+    inserted zeros and copies the whole padded tensor. It is the definition the fast path is
+    tested against.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`
+        - Output: :math:`(N, C, H_{out}, W_{out})`
+
+    Example:
+        >>> x = torch.arange(4.0).view(1, 1, 2, 2)
+        >>> upfirdn2d_reference(x, [1.0, 1.0], up=2)  # nearest x2
+        tensor([[[[0., 0., 1., 1.],
+                  [0., 0., 1., 1.],
+                  [2., 2., 3., 3.],
+                  [2., 2., 3., 3.]]]])
+    """
+    x = _check_input(x)
+    up, down = _check_factor("up", up), _check_factor("down", down)
+    pad_mode = _check_pad_mode(pad_mode)
+    kernel = _as_kernel(taps, x, gain)
+    ah, aw = _axes(x, kernel, up, down, padding, pad_mode)
+    return _reference(x, kernel, up, down, (aw.p0, aw.p1, ah.p0, ah.p1), pad_mode)
+
+
+def _normalized(taps: Taps, dc: float) -> torch.Tensor:
+    """Taps (or a 2-D kernel) scaled so that each axis has DC gain ``dc``."""
+    t = _taps_tensor(taps)
+    total = t.sum()
+    if float(total) == 0.0:
+        raise ValueError(
+            "expected taps with a non-zero sum to normalise, got sum 0; "
+            "pass normalize=False to use them as given"
+        )
+    return t * ((dc**t.ndim) / total)
+
+
+def upsample2d(
+    x: torch.Tensor,
+    taps: Taps,
+    up: int = 2,
+    padding: Padding = None,
+    pad_mode: str = "zeros",
+    normalize: bool = True,
+    gain: float = 1.0,
+) -> torch.Tensor:
+    """Up-sample by ``up``: zero-stuff and interpolate with ``taps`` (``upfirdn2d``, down=1).
+
+    DC gain: with ``normalize=True`` the taps are scaled to sum to ``up`` per axis (a 2-D
+    kernel to ``up**2``), so a constant input stays constant away from zero padding; with
+    ``normalize=False`` they are used as given (e.g. :func:`antialias.filters.linear_taps`
+    already sums to ``up``). ``gain`` multiplies the result's kernel.
+
+    Output ``j`` is centred at input coordinate ``(j + 1/2)/up - 1/2`` (``align_corners=False``
+    grid) when ``len(taps) + up`` is even. With ``pad_mode='replicate'``,
+    ``upsample2d(x, linear_taps(up))`` is ``F.interpolate(x, scale_factor=up,
+    mode='bilinear')``; see :mod:`antialias.catalogue`.
+
+    Args:
+        x: input, shape ``(N, C, H, W)``.
+        taps: 1-D taps, binomial length, or 2-D kernel.
+        up: integer factor >= 1.
+        padding: override of the default padding (see :func:`upfirdn2d`).
+        pad_mode: ``zeros``, ``reflect``, ``replicate`` or ``circular``.
+        normalize: scale the taps to DC gain ``up`` per axis.
+        gain: extra factor on the kernel.
+
+    Returns:
+        Output, shape ``(N, C, H*up, W*up)`` with the default padding.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`
+        - Output: :math:`(N, C, H \\cdot up, W \\cdot up)`
+
+    Example:
+        >>> x = torch.tensor([[[[0.0, 4.0]]]])
+        >>> upsample2d(x, [1, 3, 3, 1], pad_mode="replicate")[0, 0, 0]
+        tensor([0., 1., 3., 4.])
+    """
+    up = _check_factor("up", up)
+    return upfirdn2d(
+        x,
+        _normalized(taps, float(up)) if normalize else taps,
+        up=up,
+        padding=padding,
+        pad_mode=pad_mode,
+        gain=gain,
+    )
+
+
+def downsample2d(
+    x: torch.Tensor,
+    taps: Taps,
+    down: int = 2,
+    padding: Padding = None,
+    pad_mode: str = "zeros",
+    normalize: bool = True,
+    gain: float = 1.0,
+) -> torch.Tensor:
+    """Low-pass filter with ``taps`` and keep every ``down``-th sample (``upfirdn2d``, up=1).
+
+    DC gain: with ``normalize=True`` the taps are scaled to sum to 1 (a constant input stays
+    constant away from zero padding). Output ``j`` is centred on input ``j*down`` for an odd
+    number of taps (padding ``(L-1)//2`` each side: kornia ``blur_pool2d`` with zero padding,
+    timm/antialiased-cnns ``BlurPool`` with ``pad_mode='reflect'``) and at ``j*down + 1/2``
+    for an even number (padding ``((L-1)//2, L//2)``: antialiased-cnns' split; kornia's
+    symmetric one is ``padding=(L-1)//2``).
+
+    Args:
+        x: input, shape ``(N, C, H, W)``.
+        taps: 1-D taps, binomial length (``3`` means ``[1, 2, 1]/4``), or 2-D kernel.
+        down: integer factor >= 1.
+        padding: override of the default padding (see :func:`upfirdn2d`).
+        pad_mode: ``zeros``, ``reflect``, ``replicate`` or ``circular``.
+        normalize: scale the taps to DC gain 1 per axis.
+        gain: extra factor on the kernel.
+
+    Returns:
+        Output, shape ``(N, C, ceil(H/down), ceil(W/down))`` with the default padding.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`
+        - Output: :math:`(N, C, \\lceil H/down \\rceil, \\lceil W/down \\rceil)`
+
+    Example:
+        >>> x = torch.tensor([[[[0.0, 0.0, 4.0, 4.0, 4.0]]]])
+        >>> downsample2d(x, 3, pad_mode="replicate")[0, 0, 0]
+        tensor([0., 3., 4.])
+    """
+    down = _check_factor("down", down)
+    return upfirdn2d(
+        x,
+        _normalized(taps, 1.0) if normalize else taps,
+        down=down,
+        padding=padding,
+        pad_mode=pad_mode,
+        gain=gain,
+    )
+
+
+def filter2d(
+    x: torch.Tensor,
+    taps: Taps,
+    padding: Padding = None,
+    pad_mode: str = "zeros",
+    normalize: bool = True,
+    gain: float = 1.0,
+) -> torch.Tensor:
+    """Filter with ``taps`` at the same resolution (``upfirdn2d`` with up = down = 1).
+
+    DC gain 1 with ``normalize=True``. Output ``j`` is centred on input ``j`` for an odd
+    number of taps and on ``j + 1/2`` for an even number (default padding
+    ``((L-1)//2, L//2)``).
+
+    Args:
+        x: input, shape ``(N, C, H, W)``.
+        taps: 1-D taps, binomial length, or 2-D kernel.
+        padding: override of the default padding (see :func:`upfirdn2d`).
+        pad_mode: ``zeros``, ``reflect``, ``replicate`` or ``circular``.
+        normalize: scale the taps to DC gain 1 per axis.
+        gain: extra factor on the kernel.
+
+    Returns:
+        Output, shape ``(N, C, H, W)`` with the default padding.
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`
+        - Output: :math:`(N, C, H, W)`
+
+    Example:
+        >>> x = torch.tensor([[[[0.0, 4.0, 0.0]]]])
+        >>> filter2d(x, 3, pad_mode="circular")[0, 0, 0]
+        tensor([1., 2., 1.])
+    """
+    return upfirdn2d(
+        x,
+        _normalized(taps, 1.0) if normalize else taps,
+        padding=padding,
+        pad_mode=pad_mode,
+        gain=gain,
+    )
