@@ -10,6 +10,9 @@ Sums (``*_sums``, torch in, float64 torch out, one row per image):
 - :func:`agreement_sums` ``(N, 2)``: ``[n_equal, n_valid]`` between two label maps.
 - :func:`overlap_sums` ``(N, K, 3)``: per class ``[intersection, count_a, count_b]``.
 - :func:`squared_error_sums` ``(N, 2)``: ``[sum of masked squared error, mask count]``.
+- :func:`confusion_sums` ``(N, K, K)``: the confusion matrix of two label maps, from which
+  :func:`agreement_from_confusion` and :func:`overlap_from_confusion` give the two sums above
+  (one ``bincount`` instead of a pass per class: what the shift analysis accumulates).
 
 Statistics (numpy float64, last axes are the sums, any leading axes are kept):
 :func:`agreement`, :func:`iou`, :func:`dice`, :func:`mse`, :func:`psnr`; :func:`eqt_psnr` is the
@@ -44,14 +47,17 @@ from torch import Tensor
 
 __all__ = [
     "agreement",
+    "agreement_from_confusion",
     "agreement_sums",
     "band_masks",
     "bootstrap_ci",
     "bootstrap_counts",
+    "confusion_sums",
     "dice",
     "eqt_psnr",
     "iou",
     "mse",
+    "overlap_from_confusion",
     "overlap_sums",
     "psnr",
     "squared_error_sums",
@@ -167,6 +173,59 @@ def overlap_sums(a: Tensor, b: Tensor, num_classes: int, mask: Tensor | None = N
             )
         )
     return torch.stack(rows, dim=1)
+
+
+def confusion_sums(a: Tensor, b: Tensor, num_classes: int, mask: Tensor | None = None) -> Tensor:
+    """Per image: ``counts[n, i, j]`` = valid pixels with ``a == i`` and ``b == j``.
+
+    Labels outside ``[0, K)`` count nowhere. Exact integer counts, returned as float64.
+
+    Args:
+        a: integer label map.
+        b: integer label map of the same shape.
+        num_classes: ``K``.
+        mask: valid pixels, as for :func:`agreement_sums`.
+
+    Shape:
+        - a, b: ``(N, H, W)`` or ``(N, 1, H, W)``
+        - output: ``(N, K, K)``
+
+    Example:
+        >>> a = torch.tensor([[[0, 1, 1, 0]]])
+        >>> confusion_sums(a, torch.tensor([[[0, 1, 0, 0]]]), 2)[0].tolist()
+        [[2.0, 0.0], [1.0, 1.0]]
+    """
+    a, b = _labels(a, "a"), _labels(b, "b")
+    _same_shape(a, b)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"expected num_classes a positive int, got {num_classes!r}")
+    k = num_classes
+    m = _mask3(mask, a) & (a >= 0) & (a < k) & (b >= 0) & (b < k)
+    image = torch.arange(a.shape[0], device=a.device).view(-1, 1, 1)
+    index = ((image * k + a) * k + b)[m]
+    counts = torch.bincount(index, minlength=a.shape[0] * k * k)
+    return counts.view(a.shape[0], k, k).to(torch.float64)
+
+
+def agreement_from_confusion(confusion: np.ndarray | Tensor) -> np.ndarray:
+    """:func:`agreement_sums` from confusion matrices: ``[trace, total]``.
+
+    Shape:
+        - confusion: ``(..., K, K)``; output: ``(..., 2)``
+    """
+    c = _np(confusion)
+    return np.stack([np.trace(c, axis1=-2, axis2=-1), c.sum(axis=(-2, -1))], axis=-1)
+
+
+def overlap_from_confusion(confusion: np.ndarray | Tensor) -> np.ndarray:
+    """:func:`overlap_sums` from confusion matrices: per class ``[diagonal, row sum, col sum]``.
+
+    Shape:
+        - confusion: ``(..., K, K)``; output: ``(..., K, 3)``
+    """
+    c = _np(confusion)
+    diag = np.diagonal(c, axis1=-2, axis2=-1)
+    return np.stack([diag, c.sum(axis=-1), c.sum(axis=-2)], axis=-1)
 
 
 def squared_error_sums(a: Tensor, b: Tensor, mask: Tensor | None = None) -> Tensor:

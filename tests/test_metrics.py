@@ -11,14 +11,17 @@ from sklearn.metrics import f1_score, jaccard_score
 
 from antialias.metrics import (
     agreement,
+    agreement_from_confusion,
     agreement_sums,
     band_masks,
     bootstrap_ci,
     bootstrap_counts,
+    confusion_sums,
     dice,
     eqt_psnr,
     iou,
     mse,
+    overlap_from_confusion,
     overlap_sums,
     psnr,
     squared_error_sums,
@@ -167,3 +170,18 @@ def test_bad_input() -> None:
         squared_error_sums(torch.zeros(4, 4), torch.zeros(4, 4))
     with pytest.raises(ValueError, match="expected num_classes"):
         overlap_sums(a, a, 0)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_confusion_sums_give_the_same_sums(k: int) -> None:
+    a, b = _labels(4, 6, 7, k), _labels(4, 6, 7, k)
+    a[0, 0, 0] = k + 1  # out of range: counted nowhere
+    mask = torch.rand(4, 1, 6, 7) > 0.4
+    conf = confusion_sums(a, b, k, mask)
+    valid = mask[:, 0] & (a < k)
+    assert np.array_equal(agreement_from_confusion(conf), agreement_sums(a, b, valid).numpy())
+    assert np.array_equal(overlap_from_confusion(conf), overlap_sums(a, b, k, valid).numpy())
+    for n in range(4):  # naive
+        for i in range(k):
+            for j in range(k):
+                assert conf[n, i, j] == ((a[n] == i) & (b[n] == j) & valid[n]).sum()
