@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from antialias.filters import as_taps
+from antialias.filters import as_taps, linear_taps
 
 from ._common import check_int
 
@@ -80,21 +80,107 @@ def pad2d(x: Tensor, before: int, after: int, pad_mode: str) -> Tensor:
     return F.pad(x, (before, after, before, after), mode=_TORCH_PAD[pad_mode])
 
 
+def _gather(x: Tensor, dim: int, lo: int, hi: int, pad_mode: str) -> Tensor:
+    """Samples ``lo..hi`` (inclusive) of ``x`` along ``dim`` (2 or 3), extended by ``pad_mode``.
+
+    Built from narrow views plus a small pad or concatenation: never an index gather, which
+    is slow across the whole tensor for a column strip.
+    """
+    n = x.shape[dim]
+    a, b = max(lo, 0), min(hi, n - 1)
+    before, after = a - lo, hi - b
+    core = x.narrow(dim, a, b - a + 1)
+    if before == 0 and after == 0:
+        return core
+    if pad_mode == "circular" and before <= n and after <= n:
+        parts = [x.narrow(dim, n - before, before), core, x.narrow(dim, 0, after)]
+        return torch.cat([p for p in parts if p.shape[dim] > 0], dim=dim)
+    if pad_mode != "circular" and core.shape[dim] > max(before, after):
+        # the padded side of `core` is the tensor's own edge, so padding the slice is exact
+        pads = (before, after, 0, 0) if dim == 3 else (0, 0, before, after)
+        return F.pad(core, pads, mode=_TORCH_PAD[pad_mode])
+    # rare small cases (slice shorter than its padding): an index gather, any mode
+    i = torch.arange(lo, hi + 1, device=x.device)
+    if pad_mode == "circular":
+        return x.index_select(dim, i.remainder(n))
+    if pad_mode == "reflect":
+        r = i.remainder(2 * n - 2) if n > 1 else torch.zeros_like(i)
+        return x.index_select(dim, torch.where(r >= n, 2 * n - 2 - r, r))
+    out = x.index_select(dim, i.clamp(0, n - 1))
+    if pad_mode == "zeros":
+        shape = [1] * x.dim()
+        shape[dim] = i.numel()
+        out = out * ((i >= 0) & (i < n)).to(x.dtype).view(shape)
+    return out
+
+
+def _blur_pool_block(
+    x: Tensor,
+    weight: Tensor,
+    rows: tuple[int, int],
+    cols: tuple[int, int],
+    down: int,
+    before: int,
+    pad_mode: str,
+) -> Tensor:
+    """Outputs ``rows x cols`` of the padded blur-pool, from the few input rows/cols they read."""
+    k = weight.shape[-1]
+    order = ((2, rows), (3, cols))
+    if cols[1] - cols[0] < rows[1] - rows[0]:
+        order = order[::-1]  # narrow the short side first: never pad the whole tensor
+    for dim, (j0, j1) in order:
+        x = _gather(x, dim, j0 * down - before, (j1 - 1) * down - before + k - 1, pad_mode)
+    return F.conv2d(x, weight, stride=down, groups=x.shape[1])
+
+
 def blur_downsample(x: Tensor, taps: Tensor, down: int, pad_mode: str, split: str) -> Tensor:
     """Low-pass ``outer(taps, taps)`` then keep every ``down``-th sample from index 0.
+
+    Fast path for non-zero padding: the depthwise conv runs with zero padding *inside* the
+    conv (no padded copy of the input, the cost of ``F.pad`` + conv), then only the border
+    rows/columns whose window leaves the input are recomputed from small gathered slices and
+    written in (or appended, for the extra row of an even-length filter on an odd size).
 
     Shape: see :func:`pad_split`.
     """
     k = taps.numel()
     before, after = pad_split(k, down, split)
-    check_pad_fits(x.shape[-2], x.shape[-1], max(before, after), pad_mode, "blur-pool")
+    h, w = x.shape[-2], x.shape[-1]
+    check_pad_fits(h, w, max(before, after), pad_mode, "blur-pool")
     if k == 1 and before == 0 and after == 0:
         return x[:, :, ::down, ::down]
-    weight = depthwise_kernel(taps, x.shape[1], x.dtype)
+    channels = x.shape[1]
+    weight = depthwise_kernel(taps, channels, x.dtype)
     if pad_mode == "zeros" and before == after:
-        # zero padding inside the conv: no padded copy of the input
-        return F.conv2d(x, weight, stride=down, padding=before, groups=x.shape[1])
-    return F.conv2d(pad2d(x, before, after, pad_mode), weight, stride=down, groups=x.shape[1])
+        return F.conv2d(x, weight, stride=down, padding=before, groups=channels)
+    if pad_mode == "zeros" or min(h, w) < 2 * (k + down):
+        # small maps (or asymmetric zero padding): the padded copy is cheap or unavoidable
+        return F.conv2d(pad2d(x, before, after, pad_mode), weight, stride=down, groups=channels)
+    out_h = (h + before + after - k) // down + 1
+    out_w = (w + before + after - k) // down + 1
+    # outputs [0, head) read before the input, outputs [tail, out) read past its end
+    head_h, head_w = -(-before // down), -(-before // down)
+    tail_h = (h - k + before) // down + 1
+    tail_w = (w - k + before) // down + 1
+    y = F.conv2d(x, weight, stride=down, padding=before, groups=channels)
+
+    def block(rows: tuple[int, int], cols: tuple[int, int]) -> Tensor:
+        return _blur_pool_block(x, weight, rows, cols, down, before, pad_mode)
+
+    got_h = y.shape[-2]
+    if y.shape[-1] < out_w:
+        y = torch.cat([y[..., :tail_w], block((0, got_h), (tail_w, out_w))], dim=3)
+    elif tail_w < out_w:
+        y[..., tail_w:] = block((0, got_h), (tail_w, out_w))
+    if got_h < out_h:
+        y = torch.cat([y[..., :tail_h, :], block((tail_h, out_h), (0, out_w))], dim=2)
+    elif tail_h < out_h:
+        y[..., tail_h:, :] = block((tail_h, out_h), (0, out_w))
+    if head_h > 0:
+        y[..., :head_h, :] = block((0, head_h), (0, out_w))
+    if head_w > 0:
+        y[..., :, :head_w] = block((0, out_h), (0, head_w))
+    return y
 
 
 def blur2d(x: Tensor, taps: Tensor, pad_mode: str) -> Tensor:
@@ -102,7 +188,47 @@ def blur2d(x: Tensor, taps: Tensor, pad_mode: str) -> Tensor:
     return blur_downsample(x, taps, 1, pad_mode, "adobe")
 
 
-def blur_upsample(x: Tensor, taps: Tensor, up: int, pad_mode: str) -> Tensor:
+def is_linear_taps(taps: Tensor, up: int) -> bool:
+    """Whether ``taps`` (summing to ``up``) are the triangle taps of bilinear interpolation."""
+    ref = linear_taps(up)
+    if taps.numel() != ref.numel():
+        return False
+    return bool(torch.allclose(taps.detach().double().cpu(), ref, rtol=1e-6, atol=1e-7))
+
+
+def _linear_upsample(x: Tensor, taps: Tensor, up: int, pad_mode: str) -> Tensor:
+    # zeros + triangle taps with replicate edges *is* torch's fused bilinear kernel (about 2x
+    # faster than the depthwise transposed conv); other pad modes change only the outer `up`
+    # rows/cols, recomputed from 3-sample slices that carry the true context.
+    y = F.interpolate(x, scale_factor=float(up), mode="bilinear", align_corners=False)
+    if pad_mode == "replicate":
+        return y
+    h, w = x.shape[-2], x.shape[-1]
+    for dim, n in ((2, h), (3, w)):
+        for first in (0, n - 1):
+            part = _transposed_upsample(
+                _gather(x, dim, first - 1, first + 1, pad_mode), taps, up, pad_mode
+            )
+            y.narrow(dim, up * first, up).copy_(part.narrow(dim, up, up))
+    return y
+
+
+def blur_upsample(
+    x: Tensor, taps: Tensor, up: int, pad_mode: str, linear: bool | None = None
+) -> Tensor:
+    """Zero insertion + separable FIR, dispatching the triangle taps to ``F.interpolate``.
+
+    ``linear``: whether ``taps`` are :func:`antialias.filters.linear_taps` (``None``: check).
+    Shape: ``(B, C, H, W) -> (B, C, up H, up W)``.
+    """
+    if linear is None:
+        linear = is_linear_taps(taps, up)
+    if linear and min(x.shape[-2], x.shape[-1]) >= 3:
+        return _linear_upsample(x, taps, up, pad_mode)
+    return _transposed_upsample(x, taps, up, pad_mode)
+
+
+def _transposed_upsample(x: Tensor, taps: Tensor, up: int, pad_mode: str) -> Tensor:
     """Insert ``up - 1`` zeros after each sample, then filter with ``outer(taps, taps)``.
 
     The taps carry the gain (sum ``up`` per axis preserves a constant). Alignment as in

@@ -41,7 +41,7 @@ from ._common import (
     check_optional_channels,
     check_pad_mode,
 )
-from ._parts import blur2d, blur_upsample, make_resize_conv, resolve_taps
+from ._parts import blur2d, blur_upsample, is_linear_taps, make_resize_conv, resolve_taps
 from .aps import APSDown2d, APSUp2d
 
 __all__ = ["UPSAMPLE_METHODS", "Upsample2d", "blur_upsample2d", "transposed_padding"]
@@ -216,6 +216,8 @@ class Upsample2d(nn.Module):
         else:
             resolved = torch.ones(1, **factory)
         self.register_buffer("taps", resolved, persistent=False)
+        # triangle taps dispatch to torch's fused bilinear kernel (decided once, here)
+        self.linear = method == "blur" and is_linear_taps(resolved, up)
 
         if method == "aps":
             self.kernel_size = 3 if kernel_size is None else kernel_size
@@ -335,7 +337,7 @@ class Upsample2d(nn.Module):
         if method == "transposed_blur":
             return blur2d(self.body(x), self.taps.to(x.dtype), self.pad_mode)
         if method == "blur":
-            y = blur_upsample(x, self.taps.to(x.dtype), self.up, self.pad_mode)
+            y = blur_upsample(x, self.taps.to(x.dtype), self.up, self.pad_mode, self.linear)
         elif method == "nearest":
             y = F.interpolate(x, scale_factor=float(self.up), mode="nearest")
         else:
