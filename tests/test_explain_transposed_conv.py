@@ -16,6 +16,16 @@ if str(ROOT) not in sys.path:  # analysis/ is a top-level folder, not an install
 
 from analysis import explain_transposed_conv as E  # noqa: E402
 
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # many tiny ops: thread hand-off costs more than it saves on a shared 2-core machine
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 CONFIGS = [
     E.ExplainConfig(),
     E.ExplainConfig(size=4, kernel=3, stride=2, padding=1, output_padding=1),

@@ -1,0 +1,94 @@
+"""Figure: frequency responses at the DC image, and what each up-sampler family can fit.
+
+Reads ``results/transposed_tutorial/tutorial.{json,npz}`` and writes
+``fig_transposed_spectrum.{png,pdf}``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from figures._transposed_common import apply_style, load, parse_args, save_figure  # noqa: E402
+from figures.style import PALETTE  # noqa: E402
+
+NAME = "fig_transposed_spectrum"
+
+
+def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 4.8))
+    f = arrays["spectra_freqs"]
+    styles = ("-", "-", "--", "--", ":")
+    for i, (name, h) in enumerate(zip(meta["spectra_names"], arrays["spectra_responses"])):
+        ax.plot(
+            f,
+            h / h[0],
+            label=name,
+            color=PALETTE[i * 2 % len(PALETTE)],
+            linestyle=styles[i % len(styles)],
+        )
+    ax.axvline(0.5, color="#999999", linewidth=0.8)
+    ax.annotate(
+        "image of DC\n(f = 1/stride = 0.5)",
+        xy=(0.5, 0.05),
+        xytext=(0.34, 0.9),
+        textcoords="data",
+        arrowprops={"arrowstyle": "->", "color": "#555555"},
+        fontsize=8,
+    )
+    ax.set_xlabel("frequency f along one axis (cycles/pixel of the output, Nyquist 0.5)")
+    ax.set_ylabel("|H(f, 0)| / |H(0, 0)|")
+    ax.set_title(
+        "Stride-2 up-sampling kernels along one axis: zero at the image of DC\n"
+        "(f = 0.5) = a flat input stays flat"
+    )
+    ax.set_xlim(0, 0.5)
+    ax.legend(loc="lower left")
+    rows = sorted(meta["fit"]["rows"], key=lambda r: r["psnr_db"])
+    lo = min(r["psnr_db"] for r in rows) - 0.6
+    for i, r in enumerate(rows):
+        fam = r["family"]
+        if fam.endswith("(fixed)"):
+            colour = "#BBBBBB"
+        elif fam.startswith("transposed"):
+            colour = "#CC6677"
+        else:
+            colour = "#332288"
+        bx.barh(i, r["psnr_db"] - lo, left=lo, color=colour, height=0.7)
+        bx.text(r["psnr_db"] + 0.03, i, f"{r['psnr_db']:.2f} dB", va="center", fontsize=7.5)
+    bx.set_yticks(range(len(rows)))
+    bx.set_yticklabels([f"{r['family']} ({r['params']} params)" for r in rows])
+    bx.set_xlim(lo, max(r["psnr_db"] for r in rows) + 0.45)
+    bx.set_xlabel(
+        "PSNR of the best least-squares fit (dB); red: transposed conv, "
+        "blue: interpolation + conv, grey: fixed"
+    )
+    bx.grid(axis="y", visible=False)
+    size_in, size_out = meta["fit"]["input"], meta["fit"]["target"]
+    bx.set_title(
+        f"Best linear fit to camera detail: {size_in[0]}x{size_in[1]} (2x avg-pooled) -> "
+        f"{size_out[0]}x{size_out[1]}",
+    )
+    fig.tight_layout()
+    return fig
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv, __doc__.splitlines()[0])
+    try:
+        arrays, meta = load(args.results)
+    except FileNotFoundError as err:
+        print(f"{NAME}: error: {err}", file=sys.stderr)
+        return 2
+    apply_style()
+    save_figure(draw(arrays, meta), NAME, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

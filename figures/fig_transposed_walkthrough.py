@@ -1,0 +1,91 @@
+"""Figure: one transposed conv as zero insertion + padding + a sliding flipped kernel.
+
+Reads ``results/transposed_tutorial/tutorial.{json,npz}`` (the 4x4, kernel 3, stride 2,
+padding 1, output padding 1 walkthrough) and writes ``fig_transposed_walkthrough.{png,pdf}``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from figures._transposed_common import (  # noqa: E402
+    apply_style,
+    draw_grid,
+    load,
+    parse_args,
+    save_figure,
+)
+
+NAME = "fig_transposed_walkthrough"
+HIGHLIGHT = (1, 1)  # the output pixel whose window is drawn
+
+
+def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
+    cfg = meta["walk"]["config"]
+    s = cfg["stride"]
+    top, _, left, _ = (int(v) for v in arrays["walk_pad"])
+    padded = arrays["walk_padded"]
+    real = np.zeros(padded.shape, dtype=bool)
+    n = arrays["walk_x"].shape[0]
+    real[top : top + s * (n - 1) + 1 : s, left : left + s * (n - 1) + 1 : s] = True
+    k = arrays["walk_flipped"].shape[0]
+    fig, axes = plt.subplots(
+        1, 4, figsize=(12.5, 4.2), gridspec_kw={"width_ratios": [4, 10, 3.2, 8]}
+    )
+    draw_grid(axes[0], arrays["walk_x"], f"input x ({n}x{n})", cmap="Oranges")
+    draw_grid(
+        axes[1],
+        padded,
+        f"{s - 1} zero(s) inserted, padded {top} before / {top + cfg['output_padding']} after",
+        cmap="Oranges",
+        mask_zero=~real,
+    )
+    draw_grid(axes[2], arrays["walk_flipped"], "kernel, flipped", cmap="Greens")
+    draw_grid(
+        axes[3],
+        arrays["walk_output"],
+        f"output y ({arrays['walk_output'].shape[0]}x{arrays['walk_output'].shape[1]})",
+        cmap="Purples",
+    )
+    r, c = HIGHLIGHT
+    axes[1].add_patch(Rectangle((c - 0.5, r - 0.5), k, k, fill=False, lw=2.2, ec="#CC3311"))
+    axes[3].add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, lw=2.2, ec="#CC3311"))
+    line = next(t for t in meta["walk_lines"] if t.startswith(f"y[{r},{c}]"))
+    fig.suptitle(
+        f"Transposed conv, kernel {k}, stride {s}, padding {cfg['padding']}, output padding "
+        f"{cfg['output_padding']} = stride-1 conv of the flipped kernel over the zero-stuffed, "
+        "padded input",
+        fontsize=10,
+    )
+    fig.text(
+        0.5,
+        0.02,
+        f"red window: {line}   (grey cells are inserted or padding zeros)",
+        ha="center",
+        fontsize=9,
+    )
+    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+    return fig
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv, __doc__.splitlines()[0])
+    try:
+        arrays, meta = load(args.results)
+    except FileNotFoundError as err:
+        print(f"{NAME}: error: {err}", file=sys.stderr)
+        return 2
+    apply_style()
+    save_figure(draw(arrays, meta), NAME, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
