@@ -255,6 +255,14 @@ def _load_state(
     return info
 
 
+def _truncate_log(path: Path, epochs: int) -> None:
+    """Keep the log lines of the epochs the saved state has seen (drop any after a crash)."""
+    if path.exists():
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if len(lines) > epochs:
+            atomic_write_text(path, "".join(lines[:epochs]))
+
+
 def _identity(task: str, variant: str, seed: int, settings: TrainSettings, config: dict) -> dict:
     return {
         "task": task,
@@ -287,7 +295,11 @@ def _prepare_out(out: Path, resume: bool, overwrite: bool) -> bool:
             f"run directory {str(out)!r} already holds a run ({', '.join(present)}); pass "
             "--resume to continue it or --overwrite to start again"
         )
-    return (out / "state.json").exists()
+    if not (out / "state.json").exists():  # stopped before its first epoch ended: start over
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+        return False
+    return True
 
 
 def train(
@@ -385,6 +397,7 @@ def _run(
             )
         if info.get("complete"):
             return json.loads((out / "model.json").read_text(encoding="utf-8"))
+        _truncate_log(out / "log.jsonl", info["epoch"])
     out.mkdir(parents=True, exist_ok=True)
 
     model.train()

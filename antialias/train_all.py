@@ -176,11 +176,30 @@ def metrics_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def timing_lines(out: Path) -> str:
+    """Markdown lines on the measured retrain time (from ``training_time.json``), or ``""``."""
+    path = out / "training_time.json"
+    if not path.is_file():
+        return ""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    parts = [
+        f"{i['trained']} runs in {i['wall_seconds'] / 60:.1f} min ({i['jobs']} jobs x "
+        f"{i['threads_per_job']} thread(s), {i['cpu_count']} CPUs, load average at start "
+        f"{i['load_average_at_start']:.1f})"
+        for i in data["invocations"]
+        if i["trained"]
+    ]
+    return (
+        f"\nMeasured retrain time: {data['total_wall_seconds'] / 60:.1f} min wall for "
+        f"{data['runs_trained']} runs, summed over invocations: " + "; ".join(parts) + ".\n"
+    )
+
+
 def write_summary(out: Path) -> list[dict[str, Any]]:
     """Rewrite ``metrics.json`` and ``METRICS.md`` under ``out`` from the published files."""
     rows = collect(out)
     atomic_write_text(out / "metrics.json", json.dumps(rows, indent=1, sort_keys=True) + "\n")
-    atomic_write_text(out / "METRICS.md", metrics_table(rows))
+    atomic_write_text(out / "METRICS.md", metrics_table(rows) + timing_lines(out))
     return rows
 
 
@@ -246,7 +265,6 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         list(pool.map(one, jobs))
     wall = time.perf_counter() - start
-    rows = write_summary(out)
     trained = sum(r["status"] == "trained" for r in results)
     failed = [r for r in results if r["status"] == "failed"]
     timing = _record_time(
@@ -265,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             "settings": asdict(settings),
         },
     )
+    rows = write_summary(out)
     print(
         f"done: {trained} trained, {len(failed)} failed in {wall:.0f} s; "
         f"total over invocations {timing['total_wall_seconds']:.0f} s",

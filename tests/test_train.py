@@ -62,6 +62,8 @@ def test_deterministic_and_resume_is_exact(tmp_path: Path) -> None:
     assert not json.loads((b / "state.json").read_text())["complete"]
     with pytest.raises(RunError, match="already holds a run"):
         train("denoise", "bilinear", 1, b, QUICK, progress=False)
+    with open(b / "log.jsonl", "a") as log:  # as if killed after logging an epoch, before state
+        log.write('{"epoch": 2, "val": "lost"}\n')
     meta_b = train("denoise", "bilinear", 1, b, QUICK, progress=False, resume=True)
     wa, wb = _weights(a), _weights(b)
     for k in wa:
