@@ -26,7 +26,6 @@ What is computed (all float64, single thread, fixed seeds):
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import itertools
 import json
@@ -1070,13 +1069,16 @@ def render_markdown(result: dict, meta: dict | None = None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Compute, save results, draw the figures, write the page. Returns the exit status."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = E._Parser(description=__doc__.splitlines()[0])  # errors: one line, no usage block
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--no-figures", action="store_true", help="skip drawing the figures")
     try:
         args = ap.parse_args(argv)
-    except SystemExit as exc:
+    except E._UsageError as err:
+        print(f"transposed_tutorial: error: {err}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help
         return int(exc.code or 0)
     if args.trials < 1:
         print(
