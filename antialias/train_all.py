@@ -23,7 +23,9 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -36,6 +38,8 @@ from antialias.checkpoint import _atomic_write, atomic_write_text, checkpoint_pa
 from antialias.data import TASKS
 from antialias.models import VARIANTS
 from antialias.train import QUICK, TrainSettings
+
+_RUNNING: set[subprocess.Popen] = set()  # runs in flight, terminated on interruption
 
 SEEDS: dict[str, tuple[int, ...]] = {"nuclei": (0, 1, 2), "textures": (0,), "denoise": (0,)}
 FLOORS: dict[str, tuple[str, float]] = {"nuclei": ("dice", 0.80), "denoise": ("psnr_gain", 4.0)}
@@ -85,7 +89,12 @@ def run_one(
     text_log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with open(text_log, "a", encoding="utf-8") as log:
-        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=_env(settings))
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=_env(settings))
+        _RUNNING.add(proc)
+        try:
+            proc.wait()
+        finally:
+            _RUNNING.discard(proc)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         return {
@@ -262,9 +271,29 @@ def main(argv: list[str] | None = None) -> int:
             write_summary(out)
         return row
 
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        list(pool.map(one, jobs))
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    interrupted = False
+
+    def stop(signum, frame):  # SIGTERM like Ctrl-C: stop the runs, still record the time
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    pool = ThreadPoolExecutor(max_workers=args.jobs)
+    try:
+        futures = [pool.submit(one, job) for job in jobs]
+        for future in futures:
+            future.result()
+    except KeyboardInterrupt:
+        interrupted = True
+        for future in futures:
+            future.cancel()
+        for proc in list(_RUNNING):  # each run resumes from its last finished epoch
+            proc.terminate()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     wall = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     trained = sum(r["status"] == "trained" for r in results)
     failed = [r for r in results if r["status"] == "failed"]
     timing = _record_time(
@@ -272,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         {
             "started_unix": round(started),
             "wall_seconds": round(wall, 1),
+            "cpu_seconds_of_runs": round(cpu, 1),
+            "interrupted": interrupted,
             "trained": trained,
             "skipped": sum(r["status"] == "skipped" for r in results),
             "failed": len(failed),
@@ -294,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     below = floor_failures(rows)
     for line in below:
         print(f"BELOW FLOOR {line}", flush=True)
-    return 1 if failed or below else 0
+    return 1 if failed or below or interrupted else 0
 
 
 if __name__ == "__main__":
