@@ -274,6 +274,36 @@ def _gather(x: torch.Tensor, dim: int, start: int, stop: int, mode: str) -> torc
     return x.index_select(dim, torch.tensor(src, device=x.device))
 
 
+def _extend(x: torch.Tensor, spans: list[tuple[int, int]], mode: str) -> torch.Tensor:
+    """Virtual rows/cols spans[0] x spans[1] of x extended by mode, copying only that block."""
+    view, pad = x, [0, 0, 0, 0]
+    fits = True
+    for d, (start, stop) in enumerate(spans):
+        n = x.shape[2 + d]
+        lo, hi = max(start, 0), min(stop, n)
+        before, after = lo - start, stop - hi
+        if hi <= lo:
+            fits = False
+            break
+        view = view.narrow(2 + d, lo, hi - lo)
+        pad[2 * (1 - d)], pad[2 * (1 - d) + 1] = before, after
+        # F.pad of the narrowed view equals the extension of x when it reads only rows the
+        # view holds: always for zeros/replicate; reflect needs pad < view size; circular
+        # wraps within the view, so padding a side needs the view to reach the other end.
+        if mode == "reflect":
+            fits = fits and max(before, after) < hi - lo
+        elif mode == "circular":
+            fits = fits and (before == 0 or hi == n) and (after == 0 or lo == 0)
+            fits = fits and max(before, after) <= hi - lo
+    if fits:  # one F.pad of a small block: the common case, and the fewest ops
+        return F.pad(view, pad, mode=_TORCH_PAD[mode]) if any(pad) else view
+    # Gather the narrower side first, so that the second gather copies a small tensor.
+    order = sorted((0, 1), key=lambda d: (spans[d][1] - spans[d][0]) / x.shape[2 + d])
+    for d in order:
+        x = _gather(x, 2 + d, *spans[d], mode)
+    return x
+
+
 def _fold(grad: torch.Tensor, band: torch.Tensor, dim: int, start: int, mode: str) -> torch.Tensor:
     """Adjoint of _gather: add band (virtual positions start.. along dim) into grad's sources."""
     n = grad.shape[dim]
@@ -371,10 +401,7 @@ def _block(
     spans = [(ax.first(j0), ax.last(j1 - 1) + 1) for ax, (j0, j1) in zip(axes, (rows, cols))]
     if any(stop <= start for start, stop in spans):  # no input sample reaches the block
         return x.new_zeros(*x.shape[:2], rows[1] - rows[0], cols[1] - cols[0])
-    # Gather the narrower side first, so that the second gather copies a small tensor.
-    order = sorted((0, 1), key=lambda d: (spans[d][1] - spans[d][0]) / x.shape[2 + d])
-    for d in order:
-        x = _gather(x, 2 + d, *spans[d], pad_mode)
+    x = _extend(x, spans, pad_mode)
     for ax, (j0, j1), (start, stop) in zip(axes, (rows, cols), spans):
         # Re-express the block as an upfirdn of the slice: output j0 becomes output 0.
         p0 = ax.p0 + ax.up * start - j0 * ax.down
@@ -627,12 +654,11 @@ def upfirdn2d(
     kernel = _as_kernel(taps, x, gain)
     axes = _axes(x, kernel, up, down, padding, pad_mode)
     y = _upfirdn2d_fast(x, kernel, axes, pad_mode)
-    if not (y.is_contiguous() or y.is_contiguous(memory_format=torch.channels_last)):
-        y = y.contiguous(
-            memory_format=torch.channels_last
-            if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
-            else torch.contiguous_format
-        )
+    # Keep the input's layout, as torch's own ops do (some conv backends do not).
+    channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    if not y.is_contiguous(memory_format=layout):
+        y = y.contiguous(memory_format=layout)
     return y
 
 

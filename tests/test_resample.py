@@ -1,0 +1,434 @@
+"""Tests for antialias.resample, each against something that could disagree.
+
+References: scipy.signal.upfirdn (row by row), the slow reference written step by step, a
+naive loop written here, kornia's blur_pool2d and antialiased-cnns' BlurPool (installed
+anchors), torch.roll (circular equivariance) and torch.autograd.gradcheck.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import scipy.signal
+import torch
+import torch.nn.functional as F
+
+import antialias.resample as resample
+from antialias.filters import binomial_taps, cubic_taps, linear_taps
+from antialias.resample import (
+    PAD_MODES,
+    downsample2d,
+    filter2d,
+    upfirdn2d,
+    upfirdn2d_reference,
+    upsample2d,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Tiny tensors: a second thread only adds synchronisation (costly on a loaded machine).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _close(got: torch.Tensor, want: torch.Tensor, atol: float = 1e-12) -> None:
+    assert got.shape == want.shape, f"shape {tuple(got.shape)} != {tuple(want.shape)}"
+    err = float((got - want).detach().abs().max()) if got.numel() else 0.0
+    assert err <= atol, f"max abs error {err:.3e} > {atol:.1e}"
+
+
+def _naive_upfirdn_1d(x: np.ndarray, f: np.ndarray, up: int, down: int, p0: int, p1: int, mode):
+    """The module docstring's formula as a double loop (no convolution routine)."""
+    n, L = len(x), len(f)
+
+    def ext(i: int) -> float:
+        if 0 <= i < n:
+            return x[i]
+        if mode == "zeros":
+            return 0.0
+        if mode == "replicate":
+            return x[min(max(i, 0), n - 1)]
+        if mode == "circular":
+            return x[i % n]
+        while not 0 <= i < n:  # reflect, edge not repeated
+            i = -i if i < 0 else 2 * (n - 1) - i
+        return x[i]
+
+    out = (n * up + p0 + p1 - L) // down + 1
+    y = np.zeros(out)
+    for j in range(out):
+        for k in range(L):
+            m = j * down + (L - 1 - p0) - k
+            if m % up == 0:
+                y[j] += f[k] * ext(m // up)
+    return y
+
+
+# --------------------------------------------------------------------- against references
+
+
+@pytest.mark.parametrize(("up", "down"), [(1, 1), (2, 1), (1, 2), (3, 1), (3, 2), (2, 3), (4, 1)])
+@pytest.mark.parametrize("n_taps", [1, 4, 7])
+def test_matches_scipy_upfirdn_row_by_row(up: int, down: int, n_taps: int) -> None:
+    rng = np.random.default_rng(0)
+    rows = rng.standard_normal((6, 9))
+    f = rng.standard_normal(n_taps)
+    # scipy's upfirdn is the full convolution: p0 = L-1 and output length (n-1)*up + L,
+    # i.e. p1 = L - up. Each row is its own batch item (H = 1, kernel height 1, H padding
+    # (0, 1-up) keeps exactly one output row).
+    kernel = torch.from_numpy(f).view(1, n_taps)
+    x = torch.from_numpy(rows).view(6, 1, 1, 9)
+    y = upfirdn2d(x, kernel, up, down, (n_taps - 1, n_taps - up, 0, 1 - up))
+    assert y.shape[:3] == (6, 1, 1)
+    for r in range(6):
+        _close(y[r, 0, 0], torch.from_numpy(scipy.signal.upfirdn(f, rows[r], up, down)))
+
+
+@pytest.mark.parametrize(("up", "down"), [(1, 2), (2, 1), (3, 2)])
+def test_separable_matches_scipy_along_both_axes(up: int, down: int) -> None:
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 1, 5, 7))
+    f = rng.standard_normal(4)
+    y = upfirdn2d(torch.from_numpy(x), torch.from_numpy(f), up, down, (3, 4 - up, 3, 4 - up))
+    along_w = np.stack([[scipy.signal.upfirdn(f, r, up, down) for r in img[0]] for img in x])
+    want = np.stack(
+        [np.stack([scipy.signal.upfirdn(f, c, up, down) for c in a.T]).T for a in along_w]
+    )
+    _close(y[:, 0], torch.from_numpy(want))
+
+
+@pytest.mark.parametrize("mode", PAD_MODES)
+def test_matches_naive_loop_every_mode(mode: str) -> None:
+    rng = np.random.default_rng(1)
+    for up, down, n_taps, n in [
+        (1, 2, 3, 8),
+        (1, 2, 4, 7),
+        (2, 1, 4, 5),
+        (3, 1, 5, 6),
+        (2, 3, 6, 9),
+    ]:
+        f = rng.standard_normal(n_taps)
+        x = rng.standard_normal(n)
+        kernel = np.zeros((1, n_taps))
+        kernel[0] = f
+        xt = torch.from_numpy(x).view(1, 1, 1, n)
+        # Default padding along W; H has a single row and a (1, L) kernel.
+        p0 = (n_taps + up - 2) // 2
+        p1 = n_taps - 1 - p0
+        y = upfirdn2d(xt, torch.from_numpy(kernel), up, down, (p0, p1, 0, 1 - up), mode)
+        want = _naive_upfirdn_1d(x, f, up, down, p0, p1, mode)
+        _close(y[0, 0, 0], torch.from_numpy(want))
+
+
+def test_fast_path_equals_reference_sweep() -> None:
+    """Random configurations (modes, factors, explicit/negative padding, sizes 1..20)."""
+    rng = random.Random(0)
+    checked = 0
+    for _ in range(150):
+        up, down = rng.choice([1, 1, 2, 3, 4]), rng.choice([1, 2, 3])
+        n_taps, h, w = rng.randint(1, 8), rng.randint(1, 20), rng.randint(1, 20)
+        mode = rng.choice(PAD_MODES)
+        pad = None if rng.random() < 0.5 else tuple(rng.randint(-2, 8) for _ in range(4))
+        taps = torch.randn(n_taps, dtype=torch.float64)
+        x = torch.randn(2, 3, h, w, dtype=torch.float64, requires_grad=True)
+        try:
+            want = upfirdn2d_reference(x, taps, up, down, pad, mode)
+        except ValueError:
+            with pytest.raises(ValueError):
+                upfirdn2d(x, taps, up, down, pad, mode)
+            continue
+        got = upfirdn2d(x, taps, up, down, pad, mode)
+        _close(got, want)
+        grad = torch.randn_like(want)
+        (g_want,) = torch.autograd.grad(want, x, grad)
+        (g_got,) = torch.autograd.grad(got, x, grad)
+        _close(g_got, g_want)
+        checked += 1
+    assert checked > 100
+
+
+@pytest.mark.parametrize("mode", PAD_MODES)
+@pytest.mark.parametrize("size", [(30, 33), (32, 32)])
+def test_border_strips_on_large_inputs(mode: str, size: tuple[int, int]) -> None:
+    """Sizes where only border strips are recomputed (not the whole-block fallback)."""
+    x = torch.randn(2, 2, *size, dtype=torch.float64, requires_grad=True)
+    for taps, up, down in [(3, 1, 2), (4, 1, 2), (5, 1, 1), (linear_taps(2), 2, 1), (6, 3, 1)]:
+        want = upfirdn2d_reference(x, taps, up, down, None, mode)
+        got = upfirdn2d(x, taps, up, down, None, mode)
+        _close(got, want)
+        grad = torch.randn_like(want)
+        _close(torch.autograd.grad(got, x, grad)[0], torch.autograd.grad(want, x, grad)[0])
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("size", [(16, 16), (15, 17)])
+def test_downsample2d_zeros_matches_kornia(k: int, size: tuple[int, int]) -> None:
+    kornia = pytest.importorskip("kornia")
+    x = torch.randn(2, 3, *size)
+    want = kornia.filters.blur_pool2d(x, k, stride=2)
+    _close(downsample2d(x, k, pad_mode="zeros"), want, atol=1e-6)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("size", [(16, 16), (15, 17)])
+def test_downsample2d_reflect_matches_antialiased_cnns(k: int, size: tuple[int, int]) -> None:
+    antialiased_cnns = pytest.importorskip("antialiased_cnns")
+    x = torch.randn(2, 3, *size)
+    want = antialiased_cnns.BlurPool(3, pad_type="reflect", filt_size=k, stride=2)(x)
+    _close(downsample2d(x, k, pad_mode="reflect"), want, atol=1e-6)
+    zeros = antialiased_cnns.BlurPool(3, pad_type="zero", filt_size=k, stride=2)(x)
+    _close(downsample2d(x, k, pad_mode="zeros"), zeros, atol=1e-6)
+
+
+def test_kornia_symmetric_even_padding_reachable() -> None:
+    """Symmetric (k-1)//2 padding for even k (older kornia, timm's 'same'-style) via padding=."""
+    x = torch.randn(1, 2, 10, 10, dtype=torch.float64)
+    taps = binomial_taps(4)
+    weight = torch.outer(taps, taps).expand(2, 1, 4, 4)
+    want = F.conv2d(x, weight, stride=2, padding=1, groups=2)
+    _close(downsample2d(x, 4, padding=1), want)
+
+
+@pytest.mark.parametrize("mode", PAD_MODES)
+def test_filter2d_matches_fpad_conv(mode: str) -> None:
+    x = torch.randn(2, 3, 9, 8, dtype=torch.float64)
+    taps = torch.tensor([1.0, -2.0, 5.0, 3.0, 1.0], dtype=torch.float64)
+    kernel = torch.outer(taps, taps)
+    padded = F.pad(x, (2, 2, 2, 2), mode={"zeros": "constant"}.get(mode, mode))
+    want = F.conv2d(padded, kernel.flip(0, 1).expand(3, 1, 5, 5), groups=3)
+    _close(filter2d(x, taps, pad_mode=mode, normalize=False), want)
+
+
+# --------------------------------------------------------------------- exact properties
+
+
+def test_phase_convention_impulse() -> None:
+    """Output j of an up-sampler is centred at (j + 1/2)/up - 1/2: the impulse response of
+    upsample2d is the (symmetric) taps, centred where the docstring says."""
+    for up, taps in [(2, linear_taps(2)), (3, linear_taps(3)), (2, cubic_taps(2))]:
+        x = torch.zeros(1, 1, 1, 9, dtype=torch.float64)
+        x[..., 4] = 1.0
+        kernel = torch.outer(torch.ones(1, dtype=torch.float64), taps)
+        y = upfirdn2d(x, kernel, up=up)[0, 0].sum(0)  # only one row of H is non-zero
+        j = torch.arange(y.numel(), dtype=torch.float64)
+        centre = float((j * y).sum() / y.sum())
+        assert centre == pytest.approx(4 * up + (up - 1) / 2)  # (j+1/2)/up - 1/2 = 4
+    for n_taps in (3, 4, 5):
+        x = torch.zeros(1, 1, 1, 12, dtype=torch.float64)
+        x[..., 6] = 1.0
+        kernel = torch.outer(torch.ones(1, dtype=torch.float64), binomial_taps(n_taps))
+        y = upfirdn2d(x, kernel, down=2)[0, 0, 0]
+        # Output j is centred on input 2j (odd) or 2j + 1/2 (even): sum_j (2j + offset) y = 6.
+        j = torch.arange(y.numel(), dtype=torch.float64)
+        offset = 0.0 if n_taps % 2 else 0.5
+        assert float(((2 * j + offset) * y).sum() / y.sum()) == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("size", [(12, 12), (13, 11)])
+def test_shapes_default_padding(size: tuple[int, int]) -> None:
+    x = torch.randn(1, 2, *size)
+    h, w = size
+    for taps in (1, 2, 3, 4, 7):
+        for mode in PAD_MODES:
+            assert downsample2d(x, taps, down=2, pad_mode=mode).shape == (
+                1,
+                2,
+                -(-h // 2),
+                -(-w // 2),
+            )
+            assert downsample2d(x, taps, down=3, pad_mode=mode).shape == (
+                1,
+                2,
+                -(-h // 3),
+                -(-w // 3),
+            )
+            assert filter2d(x, taps, pad_mode=mode).shape == x.shape
+        for up in (2, 3):
+            assert upsample2d(x, taps, up=up).shape == (1, 2, h * up, w * up)
+
+
+def test_constant_preserved_away_from_zero_padding() -> None:
+    x = torch.full((1, 1, 10, 10), 3.0, dtype=torch.float64)
+    for mode in ("reflect", "replicate", "circular"):
+        _close(
+            upsample2d(x, [1, 3, 3, 1], pad_mode=mode),
+            torch.full((1, 1, 20, 20), 3.0, dtype=torch.float64),
+        )
+        _close(
+            downsample2d(x, 5, pad_mode=mode), torch.full((1, 1, 5, 5), 3.0, dtype=torch.float64)
+        )
+
+
+def test_circular_equivariance() -> None:
+    x = torch.randn(2, 3, 16, 12, dtype=torch.float64)
+    for shift in (1, 2, 5):
+        rolled = torch.roll(x, (shift, -shift), (2, 3))
+        _close(
+            filter2d(rolled, 5, pad_mode="circular"),
+            torch.roll(filter2d(x, 5, pad_mode="circular"), (shift, -shift), (2, 3)),
+        )
+        up = upsample2d(x, cubic_taps(2), normalize=False, pad_mode="circular")
+        _close(
+            upsample2d(rolled, cubic_taps(2), normalize=False, pad_mode="circular"),
+            torch.roll(up, (2 * shift, -2 * shift), (2, 3)),
+        )
+    # Down-sampling: exact for shifts that are multiples of the factor only.
+    rolled = torch.roll(x, (4, 2), (2, 3))
+    _close(
+        downsample2d(rolled, 3, pad_mode="circular"),
+        torch.roll(downsample2d(x, 3, pad_mode="circular"), (2, 1), (2, 3)),
+    )
+    odd = torch.roll(x, (1, 0), (2, 3))
+    assert not torch.allclose(
+        downsample2d(odd, 3, pad_mode="circular"),
+        torch.roll(downsample2d(x, 3, pad_mode="circular"), (1, 0), (2, 3)),
+    )
+
+
+def test_torch_kernel_dispatch_equals_generic_path() -> None:
+    """Where upfirdn2d uses F.interpolate's kernels, it equals the conv path and the reference."""
+    x = torch.randn(2, 2, 7, 10, dtype=torch.float64)
+    cases = [(linear_taps(2), 2), (cubic_taps(3), 3), (torch.ones(4, dtype=torch.float64), 4)]
+    for taps, up in cases:
+        kernel = torch.outer(taps, taps)
+        for mode in PAD_MODES:
+            axes = resample._axes(x, kernel, up, 1, None, mode)
+            assert resample._torch_interpolation(kernel, axes) is not None
+            fast = upfirdn2d(x, taps, up=up, pad_mode=mode)
+            resample._TORCH_KERNELS = False
+            try:
+                generic = upfirdn2d(x, taps, up=up, pad_mode=mode)
+            finally:
+                resample._TORCH_KERNELS = True
+            _close(fast, generic)
+            _close(fast, upfirdn2d_reference(x, taps, up=up, pad_mode=mode))
+
+
+def test_upsample_linear_replicate_is_torch_bilinear() -> None:
+    x = torch.randn(2, 3, 5, 6)
+    want = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    resample._TORCH_KERNELS = False
+    try:
+        _close(
+            upsample2d(x, linear_taps(2), pad_mode="replicate", normalize=False), want, atol=1e-6
+        )
+    finally:
+        resample._TORCH_KERNELS = True
+
+
+# --------------------------------------------------------------------- autograd, layouts, dtypes
+
+
+@pytest.mark.parametrize("mode", PAD_MODES)
+@pytest.mark.parametrize(("up", "down", "taps"), [(1, 2, 4), (2, 1, 4), (3, 2, 3)])
+def test_gradcheck_float64(mode: str, up: int, down: int, taps: int) -> None:
+    x = torch.randn(1, 2, 5, 6, dtype=torch.float64, requires_grad=True)
+    t = torch.randn(taps, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda v: upfirdn2d(v, t, up, down, None, mode), (x,))
+
+
+def test_gradgradcheck_and_taps_gradient() -> None:
+    x = torch.randn(1, 1, 4, 3, dtype=torch.float64, requires_grad=True)
+    t = torch.randn(4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(
+        lambda v: upfirdn2d(v, t.detach(), 2, 1, None, "reflect"), (x,)
+    )
+    assert torch.autograd.gradcheck(lambda v, w: upfirdn2d(v, w, 1, 2, None, "replicate"), (x, t))
+    k = torch.randn(3, 2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda v, w: upfirdn2d(v, w, 2, 1, None, "circular"), (x, k))
+
+
+def test_non_contiguous_and_channels_last() -> None:
+    base = torch.randn(2, 10, 12, 3, dtype=torch.float64)
+    x = base.permute(0, 3, 1, 2)  # non-contiguous (N, C, H, W) view
+    assert not x.is_contiguous()
+    sliced = torch.randn(2, 3, 20, 24, dtype=torch.float64)[:, :, ::2, 1::2]
+    cl = x.contiguous(memory_format=torch.channels_last)
+    for mode in PAD_MODES:
+        for fn in (
+            lambda v, mode=mode: downsample2d(v, 3, pad_mode=mode),
+            lambda v, mode=mode: upsample2d(v, 4, up=2, pad_mode=mode),
+        ):
+            _close(fn(x), fn(x.contiguous()))
+            _close(fn(sliced), fn(sliced.contiguous()))
+            y = fn(cl)
+            _close(y, fn(x.contiguous()))
+            assert y.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
+def test_low_precision_dtypes(dtype: torch.dtype) -> None:
+    x = torch.randn(1, 2, 12, 11)
+    atol = {torch.float16: 1e-2, torch.bfloat16: 5e-2, torch.float32: 1e-5}[dtype]
+    for mode in PAD_MODES:
+        for fn in (
+            lambda v, mode=mode: downsample2d(v, 4, pad_mode=mode),
+            lambda v, mode=mode: upsample2d(v, [1, 3, 3, 1], pad_mode=mode),
+            lambda v, mode=mode: upsample2d(v, 5, up=3, pad_mode=mode),
+        ):
+            y = fn(x.to(dtype))
+            assert y.dtype == dtype
+            _close(y.float(), fn(x.double()).float(), atol=atol)
+
+
+# --------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"up": 2.0}, TypeError, "expected up to be a positive integer, got 2.0"),
+        ({"up": 0}, ValueError, "expected up to be a positive integer, got 0"),
+        ({"down": -1}, ValueError, "expected down to be a positive integer, got -1"),
+        ({"down": True}, TypeError, "expected down to be a positive integer, got True"),
+        ({"taps": []}, ValueError, "expected at least one tap"),
+        ({"taps": [1.0, float("nan")]}, ValueError, "expected finite taps"),
+        ({"taps": [[1.0, float("inf")]]}, ValueError, "expected a finite 2-D kernel"),
+        ({"taps": torch.ones(2, 2, 2)}, ValueError, "expected 1-D taps, got shape (2, 2, 2)"),
+        ({"taps": 0}, ValueError, "expected n to be an integer >= 1, got 0"),
+        (
+            {"pad_mode": "same"},
+            ValueError,
+            "expected pad_mode in ('zeros', 'reflect', 'replicate', 'circular'), got 'same'",
+        ),
+        ({"padding": (1, 2, 3)}, TypeError, "expected padding as None, an int, (p0, p1)"),
+        ({"padding": 1.5}, TypeError, "expected padding as None"),
+        ({"padding": -9}, ValueError, "expected a non-empty output along H"),
+        (
+            {"padding": 9, "pad_mode": "reflect"},
+            ValueError,
+            "expected at most 4 input samples of reflect padding along H (input size 5), got 9",
+        ),
+        ({"gain": "2"}, TypeError, "expected gain to be a real number"),
+        ({"gain": float("nan")}, ValueError, "expected a finite gain"),
+    ],
+)
+def test_bad_arguments(kwargs: dict, error: type[Exception], message: str) -> None:
+    args = {"taps": 3} | kwargs
+    x = torch.randn(1, 1, 5, 6)
+    for fn in (upfirdn2d, upfirdn2d_reference):
+        with pytest.raises(error) as info:
+            fn(x, **args)
+        assert message in str(info.value)
+
+
+def test_bad_inputs() -> None:
+    with pytest.raises(ValueError, match=r"expected x of shape \(N, C, H, W\), got shape \(5, 6\)"):
+        filter2d(torch.randn(5, 6), 3)
+    with pytest.raises(TypeError, match="expected a floating-point x, got dtype torch.int64"):
+        downsample2d(torch.ones(1, 1, 4, 4, dtype=torch.long), 3)
+    with pytest.raises(TypeError, match="expected x to be a torch.Tensor, got ndarray"):
+        upsample2d(np.ones((1, 1, 4, 4)), 3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="expected non-empty H and W"):
+        upsample2d(torch.ones(1, 1, 0, 4), 3)
+    with pytest.raises(ValueError, match="expected taps with a non-zero sum to normalise"):
+        downsample2d(torch.ones(1, 1, 4, 4), [1.0, -1.0])
+    with pytest.raises(TypeError, match="expected up to be a positive integer, got 1.5"):
+        upsample2d(torch.ones(1, 1, 4, 4), 3, up=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="expected down to be a positive integer, got 0"):
+        downsample2d(torch.ones(1, 1, 4, 4), 3, down=0)
