@@ -95,7 +95,7 @@ def test_unexpected_keyword_is_named() -> None:
 
 def test_factory_passes_device_and_dtype() -> None:
     layer = create_downsample("convblurpool", 3, dtype=torch.float64)
-    assert layer.conv.weight.dtype == torch.float64 and layer.taps.dtype == torch.float64
+    assert layer.weight.dtype == torch.float64 and layer.taps.dtype == torch.float64
     up = create_upsample("blur", 3, 5, dtype=torch.float64, device="cpu")
     assert up.taps.dtype == torch.float64 and up.conv.weight.dtype == torch.float64
 

@@ -7,7 +7,8 @@ buffers; modules take ``device=`` / ``dtype=``):
   :class:`MaxBlurPool2d`, :class:`ConvBlurPool2d`, :func:`aps_down2d` / :class:`APSDown2d`;
 - up: :class:`Upsample2d` (methods in :data:`UPSAMPLE_METHODS`), :func:`blur_upsample2d`,
   :func:`aps_up2d` / :class:`APSUp2d`;
-- factories: :func:`create_downsample`, :func:`create_upsample` and their registries.
+- factories: :func:`create_downsample`, :func:`create_upsample` and their registries;
+- :func:`convert`: an existing model's resamplers made anti-aliased, trained weights kept.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .blurpool import (
     blur_pool2d,
     max_blur_pool2d,
 )
+from .convert import Change, ConversionReport, convert
 from .factory import (
     DOWNSAMPLERS,
     UPSAMPLERS,
@@ -30,7 +32,13 @@ from .factory import (
     list_downsamplers,
     list_upsamplers,
 )
-from .upsample import UPSAMPLE_METHODS, Upsample2d, blur_upsample2d, transposed_padding
+from .upsample import (
+    UPSAMPLE_METHODS,
+    ConvTransposeBlur2d,
+    Upsample2d,
+    blur_upsample2d,
+    transposed_padding,
+)
 
 __all__ = [
     "APS_NORMS",
@@ -42,6 +50,9 @@ __all__ = [
     "APSDown2d",
     "APSUp2d",
     "BlurPool2d",
+    "Change",
+    "ConversionReport",
+    "ConvTransposeBlur2d",
     "ConvBlurPool2d",
     "MaxBlurPool2d",
     "Upsample2d",
@@ -49,6 +60,7 @@ __all__ = [
     "aps_up2d",
     "blur_pool2d",
     "blur_upsample2d",
+    "convert",
     "create_downsample",
     "create_upsample",
     "list_downsamplers",

@@ -56,15 +56,6 @@ def depthwise_kernel(taps: Tensor, channels: int, dtype: torch.dtype) -> Tensor:
     return kernel.expand(channels, 1, kernel.shape[0], kernel.shape[1])
 
 
-def check_pad_fits(size_h: int, size_w: int, pad: int, pad_mode: str, op: str) -> None:
-    """Reflect padding by ``pad`` needs ``pad < size``: say so instead of torch's message."""
-    if pad_mode == "reflect" and pad > 0 and (size_h <= pad or size_w <= pad):
-        raise ValueError(
-            f"{op}: reflect padding by {pad} needs H and W > {pad}, got {size_h}x{size_w}; use "
-            "pad_mode='replicate' (or 'zeros'/'circular') or fewer taps for maps this small"
-        )
-
-
 _TORCH_PAD = {
     "zeros": "constant",
     "reflect": "reflect",
@@ -74,10 +65,21 @@ _TORCH_PAD = {
 
 
 def pad2d(x: Tensor, before: int, after: int, pad_mode: str) -> Tensor:
-    """Pad H and W by ``before`` / ``after`` in one of our pad modes."""
+    """Pad H and W by ``before`` / ``after`` in one of our pad modes, for any map size.
+
+    Maps smaller than their padding (a 1x1 or 2x2 map deep in a U-Net; ``F.pad`` refuses
+    reflect padding ``>= size`` and circular padding ``> size``) are extended periodically as
+    ``numpy.pad`` does: reflect mirrors back and forth (a single sample extends as a constant),
+    circular wraps around as often as needed.
+    """
     if before == 0 and after == 0:
         return x
-    return F.pad(x, (before, after, before, after), mode=_TORCH_PAD[pad_mode])
+    h, w = x.shape[-2], x.shape[-1]
+    limit = {"reflect": min(h, w) - 1, "circular": min(h, w)}.get(pad_mode)
+    if limit is None or max(before, after) <= limit:
+        return F.pad(x, (before, after, before, after), mode=_TORCH_PAD[pad_mode])
+    x = _gather(x, 2, -before, h - 1 + after, pad_mode)
+    return _gather(x, 3, -before, w - 1 + after, pad_mode)
 
 
 def _gather(x: Tensor, dim: int, lo: int, hi: int, pad_mode: str) -> Tensor:
@@ -146,7 +148,6 @@ def blur_downsample(x: Tensor, taps: Tensor, down: int, pad_mode: str, split: st
     k = taps.numel()
     before, after = pad_split(k, down, split)
     h, w = x.shape[-2], x.shape[-1]
-    check_pad_fits(h, w, max(before, after), pad_mode, "blur-pool")
     if k == 1 and before == 0 and after == 0:
         return x[:, :, ::down, ::down]
     channels = x.shape[1]
@@ -231,23 +232,25 @@ def blur_upsample(
 def _transposed_upsample(x: Tensor, taps: Tensor, up: int, pad_mode: str) -> Tensor:
     """Insert ``up - 1`` zeros after each sample, then filter with ``outer(taps, taps)``.
 
-    The taps carry the gain (sum ``up`` per axis preserves a constant). Alignment as in
-    StyleGAN's ``upsample2d``: the zero-stuffed map is padded by ``(k + up - 1) // 2`` before,
-    so that ``taps = [1, 3, 3, 1] / 2`` with ``pad_mode="replicate"`` reproduces
+    The taps carry the gain (sum ``up`` per axis preserves a constant). Alignment as
+    :func:`antialias.resample.upsample2d`: the zero-stuffed map is padded by
+    ``(k + up - 2) // 2`` before (the half-pixel grid when ``k + up`` is even), so that
+    ``taps = [1, 3, 3, 1] / 2`` with ``pad_mode="replicate"`` reproduces
     ``F.interpolate(mode="bilinear", align_corners=False)`` exactly. The polyphase fast path
     is a depthwise ``conv_transpose2d`` (never materialises the zeros).
 
     Shape: ``(B, C, H, W) -> (B, C, up H, up W)``.
     """
     k = taps.numel()
-    h, w = x.shape[-2], x.shape[-1]
-    # low-resolution samples of context each side, enough for every output pixel's window
-    q = 0 if pad_mode == "zeros" else -(-k // up)
-    check_pad_fits(h, w, q, pad_mode, "blur-upsample")
-    xp = pad2d(x, q, q, pad_mode)
+    h = x.shape[-2]  # the crop arithmetic below does not depend on the size
+    # padding of the zero-stuffed map before the first sample (antialias.resample convention)
+    p0 = (k + up - 2) // 2
+    # low-resolution samples of context each side: exactly what the outer outputs read
+    qb, qa = (0, 0) if pad_mode == "zeros" else (p0 // up, (k + up - 2 - p0) // up)
+    xp = pad2d(x, qb, qa, pad_mode)
     weight = depthwise_kernel(taps, x.shape[1], x.dtype)
-    start = k - 1 - (k + up - 1) // 2 + q * up  # first kept index of the full transposed conv
-    full_len = (h + 2 * q - 1) * up + k
+    start = k - 1 - p0 + qb * up  # first kept index of the full transposed conv
+    full_len = (h + qb + qa - 1) * up + k
     end_pad = start + up * h - full_len  # > 0: zeros needed after, < 0: crop
     sym = max(0, min(start, -end_pad, k - 1))  # symmetric crop done by the conv itself
     y = F.conv_transpose2d(xp, weight, stride=up, padding=sym, groups=x.shape[1])

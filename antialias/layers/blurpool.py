@@ -242,14 +242,15 @@ class MaxBlurPool2d(nn.Module):
         )
 
 
-class ConvBlurPool2d(nn.Module):
+class ConvBlurPool2d(nn.Conv2d):
     """Conv at stride 1 then blur-pool: the anti-aliased ``Conv2d(..., stride=down)``.
 
-    ``conv`` is an ordinary ``nn.Conv2d`` attribute, so trained weights load into it as into
-    the strided original (:func:`from_conv` keeps them). With ``taps=1`` the layer equals the
-    strided conv exactly; with ``pad_split="adobe"`` its output size always equals the
-    strided conv's: ``ceil(H' / down) == floor((H' - 1) / down) + 1`` where
-    ``H' = H + 2p - d (k - 1)`` is the stride-1 conv's output.
+    A subclass of ``nn.Conv2d`` with the same parameters (``weight``, ``bias``) and the same
+    ``state_dict`` keys, so a checkpoint of the strided original loads into it unchanged
+    (:meth:`from_conv` shares the original's parameters). With ``taps=1`` it equals the strided
+    conv exactly; with ``pad_split="adobe"`` its output size always equals the strided conv's:
+    ``ceil(H' / down) == floor((H' - 1) / down) + 1`` where ``H' = H + 2p - d (k - 1)`` is the
+    stride-1 conv's output. ``self.stride`` is ``(1, 1)``; the factor is ``down``.
 
     Args:
         in_channels: input channels.
@@ -257,11 +258,14 @@ class ConvBlurPool2d(nn.Module):
         kernel_size: conv kernel size.
         taps: blur: binomial length or explicit taps (normalised to sum 1).
         down: factor, ``>= 1``.
-        pad_mode: padding of the conv (``padding_mode``) and of the blur.
+        pad_mode: padding of the blur, and of the conv unless ``conv_pad_mode`` is given.
         padding: conv padding; ``None`` means ``(kernel_size - 1) // 2`` (output
             ``ceil(H / down)`` for odd kernels).
         bias: conv bias.
         pad_split: ``"adobe"`` or ``"symmetric"`` (of the blur).
+        dilation: conv dilation.
+        groups: conv groups.
+        conv_pad_mode: the conv's ``padding_mode`` if different from ``pad_mode``.
         device: device of parameters and buffers.
         dtype: dtype of parameters and buffers.
 
@@ -278,31 +282,40 @@ class ConvBlurPool2d(nn.Module):
         self,
         in_channels: int,
         out_channels: int | None = None,
-        kernel_size: int = 3,
+        kernel_size: int | tuple[int, int] = 3,
         taps: TapsLike = 3,
         down: int = 2,
         pad_mode: str = "reflect",
-        padding: int | None = None,
+        padding: int | tuple[int, int] | None = None,
         bias: bool = True,
         pad_split: str = "adobe",
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        conv_pad_mode: str | None = None,
         *,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
         _check_common(down, pad_mode, pad_split)
         check_int("in_channels", in_channels, 1)
         out_channels = in_channels if out_channels is None else out_channels
         check_int("out_channels", out_channels, 1)
-        check_int("kernel_size", kernel_size, 1)
-        padding = (kernel_size - 1) // 2 if padding is None else check_int("padding", padding, 0)
-        self.conv = nn.Conv2d(
+        if isinstance(kernel_size, int):
+            check_int("kernel_size", kernel_size, 1)
+        if padding is None:
+            ks = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+            padding = ((ks[0] - 1) // 2, (ks[1] - 1) // 2)
+        conv_pad_mode = pad_mode if conv_pad_mode is None else check_pad_mode(conv_pad_mode)
+        super().__init__(
             in_channels,
             out_channels,
             kernel_size,
+            stride=1,
             padding=padding,
+            dilation=dilation,
+            groups=groups,
             bias=bias,
-            padding_mode=pad_mode,
+            padding_mode=conv_pad_mode,
             device=device,
             dtype=dtype,
         )
@@ -321,12 +334,14 @@ class ConvBlurPool2d(nn.Module):
         pad_mode: str = "reflect",
         pad_split: str = "adobe",
     ) -> ConvBlurPool2d:
-        """Wrap a strided ``nn.Conv2d`` (its parameters kept, shared): same conv at stride 1
-        followed by a blur-pool by its stride.
+        """The strided ``conv`` as conv at stride 1 + blur-pool by its stride.
+
+        The new layer *shares* ``conv.weight`` / ``conv.bias`` (same ``Parameter`` objects);
+        ``conv`` itself is not modified.
 
         Raises:
-            ValueError: the conv's two strides differ (no square blur-pool reproduces them) or
-                its padding is a string.
+            TypeError: not an ``nn.Conv2d``.
+            ValueError: unequal strides along H and W, or string padding.
         """
         if not isinstance(conv, nn.Conv2d):
             raise TypeError(f"expected an nn.Conv2d, got {type(conv).__name__}")
@@ -335,30 +350,35 @@ class ConvBlurPool2d(nn.Module):
             raise ValueError(f"expected equal strides along H and W, got {conv.stride}")
         if isinstance(conv.padding, str):
             raise ValueError(f"expected numeric conv padding, got {conv.padding!r}")
-        _check_common(sh, pad_mode, pad_split)
-        self = cls.__new__(cls)
-        nn.Module.__init__(self)
-        conv.stride = (1, 1)
-        self.conv = conv
-        self.down = sh
-        self.pad_mode = pad_mode
-        self.pad_split = pad_split
         weight = conv.weight
-        self.register_buffer(
-            "taps",
-            resolve_taps(taps, 1.0, device=weight.device, dtype=weight.dtype),
-            persistent=False,
+        new = cls(
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            taps,
+            sh,
+            pad_mode,
+            padding=conv.padding,
+            bias=conv.bias is not None,
+            pad_split=pad_split,
+            dilation=conv.dilation,
+            groups=conv.groups,
+            conv_pad_mode=conv.padding_mode,
+            device=weight.device,
+            dtype=weight.dtype,
         )
-        return self
+        new.weight = conv.weight
+        new.bias = conv.bias
+        return new
 
     def forward(self, x: Tensor) -> Tensor:
-        y = self.conv(x)
+        y = self._conv_forward(x, self.weight, self.bias)
         return blur_downsample(y, self.taps.to(y.dtype), self.down, self.pad_mode, self.pad_split)
 
     def extra_repr(self) -> str:
         return (
-            f"taps={_taps_repr(self.taps)}, down={self.down}, pad_mode={self.pad_mode!r}, "
-            f"pad_split={self.pad_split!r}"
+            f"{super().extra_repr()}, then blur-pool taps={_taps_repr(self.taps)}, "
+            f"down={self.down}, pad_mode={self.pad_mode!r}, pad_split={self.pad_split!r}"
         )
 
 

@@ -44,7 +44,13 @@ from ._common import (
 from ._parts import blur2d, blur_upsample, is_linear_taps, make_resize_conv, resolve_taps
 from .aps import APSDown2d, APSUp2d
 
-__all__ = ["UPSAMPLE_METHODS", "Upsample2d", "blur_upsample2d", "transposed_padding"]
+__all__ = [
+    "UPSAMPLE_METHODS",
+    "ConvTransposeBlur2d",
+    "Upsample2d",
+    "blur_upsample2d",
+    "transposed_padding",
+]
 
 UPSAMPLE_METHODS: tuple[str, ...] = (
     "nearest",
@@ -362,3 +368,70 @@ class Upsample2d(nn.Module):
             parts.append(f"init={self.init!r}")
         parts.append(f"pad_mode={self.pad_mode!r}")
         return ", ".join(parts)
+
+
+class ConvTransposeBlur2d(nn.ConvTranspose2d):
+    """A transposed conv followed by a same-size low-pass blur (taps sum 1).
+
+    A subclass of ``nn.ConvTranspose2d`` with the same parameters and ``state_dict`` keys, so
+    trained weights load unchanged; the blur removes what the transposed conv's kernel lets
+    through near the images of DC (the checkerboard) without changing the output size.
+    Built by :meth:`from_conv_transpose` (sharing the original's parameters).
+
+    Shape:
+        - Input: ``(B, C_in, H, W)``
+        - Output: the transposed conv's output size.
+
+    Example:
+        >>> t = nn.ConvTranspose2d(4, 2, 2, stride=2)
+        >>> ConvTransposeBlur2d.from_conv_transpose(t)(torch.randn(1, 4, 3, 3)).shape
+        torch.Size([1, 2, 6, 6])
+    """
+
+    taps: Tensor
+
+    @classmethod
+    def from_conv_transpose(
+        cls,
+        tconv: nn.ConvTranspose2d,
+        taps: int | Tensor | list[float] = 3,
+        pad_mode: str = "reflect",
+    ) -> ConvTransposeBlur2d:
+        """Wrap ``tconv`` (its parameters shared, itself unchanged) and blur its output."""
+        if not isinstance(tconv, nn.ConvTranspose2d):
+            raise TypeError(f"expected an nn.ConvTranspose2d, got {type(tconv).__name__}")
+        check_pad_mode(pad_mode)
+        weight = tconv.weight
+        new = cls(
+            tconv.in_channels,
+            tconv.out_channels,
+            tconv.kernel_size,
+            stride=tconv.stride,
+            padding=tconv.padding,
+            output_padding=tconv.output_padding,
+            groups=tconv.groups,
+            bias=tconv.bias is not None,
+            dilation=tconv.dilation,
+            device=weight.device,
+            dtype=weight.dtype,
+        )
+        new.weight = tconv.weight
+        new.bias = tconv.bias
+        new.pad_mode = pad_mode
+        new.register_buffer(
+            "taps",
+            resolve_taps(taps, 1.0, device=weight.device, dtype=weight.dtype),
+            persistent=False,
+        )
+        return new
+
+    def forward(self, x: Tensor, output_size: list[int] | None = None) -> Tensor:
+        y = super().forward(x, output_size)
+        return blur2d(y, self.taps.to(y.dtype), self.pad_mode)
+
+    def extra_repr(self) -> str:
+        values = ", ".join(f"{v:.4g}" for v in self.taps.tolist())
+        return (
+            f"{super().extra_repr()}, then blur taps={self.taps.numel()} [{values}], "
+            f"pad_mode={self.pad_mode!r}"
+        )
