@@ -9,7 +9,9 @@ twin :func:`upfirdn2d_reference` (the definition, used by the tests), and the th
 Definition (per axis; the 2-D operation applies it to H and W with the same ``up``/``down``).
 Let ``x`` have ``n`` samples and the taps ``f`` have ``L`` entries. Extend ``x`` to all
 integers by ``pad_mode`` (``zeros``: 0 outside; ``reflect``: mirror without repeating the
-edge, as ``F.pad(mode='reflect')``; ``replicate``: clamp; ``circular``: periodic). Zero-stuff:
+edge, as ``F.pad(mode='reflect')``; ``replicate``: clamp; ``circular``: periodic). Padding
+longer than the input (small maps deep in a U-Net) goes on reflecting or wrapping, as
+``numpy.pad`` does, where ``F.pad`` would refuse. Zero-stuff:
 ``z[up*i] = x[i]``, ``z = 0`` between. Filter (true convolution, not correlation) and keep
 every ``down``-th sample::
 
@@ -229,19 +231,15 @@ def _axes(
                 f"expected a non-empty output along {name} (n*up + p0 + p1 >= taps), got "
                 f"n={ax.n}, up={up}, padding=({ax.p0}, {ax.p1}), taps={ax.taps}"
             )
-        before, after = ax.pad_before(), ax.pad_after()
-        limit = {"reflect": ax.n - 1, "circular": ax.n}.get(pad_mode)
-        if limit is not None and max(before, after) > limit:
-            raise ValueError(
-                f"expected at most {limit} input samples of {pad_mode} padding along {name} "
-                f"(input size {ax.n}), got {max(before, after)}: use a larger input, shorter "
-                "taps or pad_mode='zeros'/'replicate'"
-            )
     return axes
 
 
 def _source(i: int, n: int, mode: str) -> int:
-    """Input index that virtual position i reads under pad_mode (-1: a zero)."""
+    """Input index that virtual position i reads under pad_mode (-1: a zero), for any i.
+
+    As ``numpy.pad``: reflect (numpy 'reflect') mirrors back and forth, circular ('wrap')
+    repeats, replicate ('edge') clamps; within F.pad's limits the same as F.pad.
+    """
     if 0 <= i < n:
         return i
     if mode == "zeros":
@@ -572,9 +570,15 @@ def _reference(
         aw.pad_before(),
         aw.pad_after(),
     )
-    # 1. extend x by pad_mode (enough input samples for every output).
+    # 1. extend x by pad_mode (enough input samples for every output). F.pad refuses reflect
+    #    padding >= size and circular padding > size; numpy.pad goes on reflecting/wrapping.
     if before_h or after_h or before_w or after_w:
-        x = F.pad(x, (before_w, after_w, before_h, after_h), mode=_TORCH_PAD[pad_mode])
+        limit = {"reflect": min(ah.n, aw.n) - 1, "circular": min(ah.n, aw.n)}.get(pad_mode)
+        if limit is None or max(before_h, after_h, before_w, after_w) <= limit:
+            x = F.pad(x, (before_w, after_w, before_h, after_h), mode=_TORCH_PAD[pad_mode])
+        else:
+            x = _gather(x, 2, -before_h, ah.n + after_h, pad_mode)
+            x = _gather(x, 3, -before_w, aw.n + after_w, pad_mode)
     # 2. zero-stuff: x[i] goes to up*i, zeros between (and up-1 zeros after the last sample).
     n, c, h, w = x.shape
     z = x.new_zeros(n, c, h * up, w * up)
@@ -637,7 +641,7 @@ def upfirdn2d(
     Raises:
         TypeError: non-tensor or non-float ``x``, non-integer factors, bad ``padding`` type.
         ValueError: wrong rank, non-positive factors, empty or non-finite taps, unknown
-            ``pad_mode``, empty output, padding beyond what ``reflect``/``circular`` allow.
+            ``pad_mode``, empty output.
 
     Example:
         >>> x = torch.tensor([[[[1.0, 2.0, 3.0]]]])
