@@ -140,7 +140,8 @@ def aps_up2d(y: Tensor, phase: Tensor, up: int = 2) -> Tensor:
         raise ValueError(f"aps_up2d: expected phase of shape ({b}, 2) for this batch, got {got}")
     if phase.dtype.is_floating_point or phase.dtype == torch.bool:
         raise TypeError(f"aps_up2d: expected an integer phase tensor, got {phase.dtype}")
-    if bool(((phase < 0) | (phase >= up)).any()):
+    # a data-dependent check: skipped while torch.compile traces (it cannot branch on values)
+    if not torch.compiler.is_compiling() and bool(((phase < 0) | (phase >= up)).any()):
         raise ValueError(f"aps_up2d: expected phase values in [0, {up}), got {phase.tolist()}")
     phase = phase.to(device=y.device, dtype=torch.long)
     out = y.new_zeros(b, c, h, up, w, up)
