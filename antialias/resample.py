@@ -63,7 +63,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from antialias.filters import as_taps, cubic_taps, linear_taps
+from antialias.filters import as_taps, binomial_taps, cubic_taps, linear_taps
 
 __all__ = [
     "PAD_MODES",
@@ -119,6 +119,8 @@ def _taps_tensor(taps: Taps) -> torch.Tensor:
     is_2d = isinstance(taps, torch.Tensor | np.ndarray) and taps.ndim == 2
     if not is_2d and isinstance(taps, Sequence) and not isinstance(taps, str) and len(taps) > 0:
         is_2d = isinstance(taps[0], Sequence | np.ndarray | torch.Tensor)
+    if isinstance(taps, numbers.Integral) and not isinstance(taps, bool) and taps >= 1:
+        return _binomial(int(taps))
     if not is_2d:
         return as_taps(taps)  # validates: 1-D, non-empty, finite
     try:
@@ -136,13 +138,18 @@ def _taps_tensor(taps: Taps) -> torch.Tensor:
     return kernel
 
 
-def _as_kernel(taps: Taps, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
-    """2-D kernel (kh, kw) in x's dtype/device: 1-D taps become their outer product."""
+@functools.lru_cache(maxsize=64)
+def _binomial(n: int) -> torch.Tensor:
+    # Cached: built per call otherwise (numpy round trip); callers never modify it in place.
+    return binomial_taps(n)
+
+
+def _as_kernel(t: torch.Tensor, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+    """2-D kernel (kh, kw) in x's dtype/device from validated taps: 1-D taps -> outer product."""
     if isinstance(gain, bool) or not isinstance(gain, numbers.Real):
         raise TypeError(f"expected gain to be a real number, got {gain!r}")
     if not np.isfinite(gain):
         raise ValueError(f"expected a finite gain, got {gain!r}")
-    t = _taps_tensor(taps)
     kernel = torch.outer(t, t) if t.ndim == 1 else t
     kernel = kernel.to(dtype=x.dtype, device=x.device)
     return kernel * gain if gain != 1.0 else kernel
@@ -652,6 +659,19 @@ def upfirdn2d(
         tensor([[[[0.5625, 0.7500],
                   [0.7500, 1.0000]]]])
     """
+    return _upfirdn2d(x, _taps_tensor(taps), up, down, padding, pad_mode, gain)
+
+
+def _upfirdn2d(
+    x: torch.Tensor,
+    taps: torch.Tensor,
+    up: int,
+    down: int,
+    padding: Padding,
+    pad_mode: str,
+    gain: float,
+) -> torch.Tensor:
+    """upfirdn2d for validated taps (a 1-D or 2-D tensor)."""
     x = _check_input(x)
     up, down = _check_factor("up", up), _check_factor("down", down)
     pad_mode = _check_pad_mode(pad_mode)
@@ -696,14 +716,16 @@ def upfirdn2d_reference(
     x = _check_input(x)
     up, down = _check_factor("up", up), _check_factor("down", down)
     pad_mode = _check_pad_mode(pad_mode)
-    kernel = _as_kernel(taps, x, gain)
+    kernel = _as_kernel(_taps_tensor(taps), x, gain)
     ah, aw = _axes(x, kernel, up, down, padding, pad_mode)
     return _reference(x, kernel, up, down, (aw.p0, aw.p1, ah.p0, ah.p1), pad_mode)
 
 
-def _normalized(taps: Taps, dc: float) -> torch.Tensor:
-    """Taps (or a 2-D kernel) scaled so that each axis has DC gain ``dc``."""
+def _normalized(taps: Taps, dc: float, normalize: bool = True) -> torch.Tensor:
+    """Validated taps (or 2-D kernel), scaled so that each axis has DC gain ``dc``."""
     t = _taps_tensor(taps)
+    if not normalize:
+        return t
     total = t.sum()
     if float(total) == 0.0:
         raise ValueError(
@@ -756,14 +778,7 @@ def upsample2d(
         tensor([0., 1., 3., 4.])
     """
     up = _check_factor("up", up)
-    return upfirdn2d(
-        x,
-        _normalized(taps, float(up)) if normalize else taps,
-        up=up,
-        padding=padding,
-        pad_mode=pad_mode,
-        gain=gain,
-    )
+    return _upfirdn2d(x, _normalized(taps, float(up), normalize), up, 1, padding, pad_mode, gain)
 
 
 def downsample2d(
@@ -806,14 +821,7 @@ def downsample2d(
         tensor([0., 3., 4.])
     """
     down = _check_factor("down", down)
-    return upfirdn2d(
-        x,
-        _normalized(taps, 1.0) if normalize else taps,
-        down=down,
-        padding=padding,
-        pad_mode=pad_mode,
-        gain=gain,
-    )
+    return _upfirdn2d(x, _normalized(taps, 1.0, normalize), 1, down, padding, pad_mode, gain)
 
 
 def filter2d(
@@ -850,10 +858,4 @@ def filter2d(
         >>> filter2d(x, 3, pad_mode="circular")[0, 0, 0]
         tensor([1., 2., 1.])
     """
-    return upfirdn2d(
-        x,
-        _normalized(taps, 1.0) if normalize else taps,
-        padding=padding,
-        pad_mode=pad_mode,
-        gain=gain,
-    )
+    return _upfirdn2d(x, _normalized(taps, 1.0, normalize), 1, 1, padding, pad_mode, gain)
