@@ -36,7 +36,7 @@ COMMAND = "python -m analysis.learned_kernels"
 DISPLAY_LEVEL = 0.0  # constant input shown in (b): background of the nuclei images
 DB_RANGE = (-20.0, 6.0)  # colour range of the response maps
 PHASE_RANGE = (0.0, 2.0)  # colour range of the relative phase gains (1 = balanced)
-TINY = 1e-6  # pattern rms below this (logits) is printed as "< 1e-6"
+TINY = 1e-6  # pattern rms below this (logits) is printed as "rms<1e-6"
 CONSTANT_SHOWN = 16  # side of the patch drawn in (b) (two periods of a depth-3 U-Net)
 
 
@@ -265,7 +265,8 @@ def _constant_row(fig, spec, res: Results, models: dict[str, Any], order: list[s
         if not isinstance(rms, (int, float)):
             text = "rms -"
         else:  # float round-off of an exactly flat output reads as "< 1e-6", not as a number
-            text = f"rms {rms:.2g}" if rms >= TINY else f"rms < {TINY:g}"
+            tiny = f"{TINY:.0e}".replace("e-0", "e-")
+            text = f"rms {rms:.2g}" if rms >= TINY else f"rms<{tiny}"
         if isinstance(mean, (int, float)):
             text += f"\nmean {mean:.1f}"
         ax.set_xlabel(text, fontsize=6.5, labelpad=2)

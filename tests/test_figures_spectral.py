@@ -249,7 +249,7 @@ def test_fig2_numbers_come_from_results(tmp_path: Path) -> None:
     res = load_results(learned_results(tmp_path), "learned_kernels", "cmd")
     text = _texts(fig2.draw(res))
     assert "CI 0.50" in text and "CI 1.50" in text
-    assert "rms 0.012" in text and "rms < 1e-06" in text
+    assert "rms 0.012" in text and "rms<1e-6" in text
     assert "1.50" in text and "0.50" in text  # phase gains 3/2 and 1/2 relative to the mean 2
 
 
