@@ -30,14 +30,14 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
 from antialias.checkpoint import _atomic_write, atomic_write_text, checkpoint_path
 from antialias.data import TASKS
 from antialias.models import VARIANTS
-from antialias.train import QUICK, TrainSettings
+from antialias.train import QUICK, TrainSettings, settings_for
 
 _RUNNING: set[subprocess.Popen] = set()  # runs in flight, terminated on interruption
 
@@ -83,8 +83,13 @@ def run_one(
     cmd += ["--seed", str(seed), "--out", str(run_dir), "--no-progress"]
     for f in fields(settings):
         cmd += ["--" + f.name.replace("_", "-"), str(getattr(settings, f.name))]
-    if (run_dir / "state.json").exists() or (run_dir / "model.json").exists():
-        cmd.append("--resume")
+    state = run_dir / "state.json"
+    if state.exists():
+        started = json.loads(state.read_text(encoding="utf-8")).get("training")
+        # same settings: continue; other settings (the shipped ones changed): start again
+        cmd.append("--resume" if started == asdict(settings) else "--overwrite")
+    elif (run_dir / "model.json").exists():
+        cmd.append("--resume")  # stopped before its first epoch ended: train restarts it
     text_log = run_dir.with_name(run_dir.name + ".train.log")  # beside, not inside, the run
     text_log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -191,13 +196,18 @@ def timing_lines(out: Path) -> str:
     if not path.is_file():
         return ""
     data = json.loads(path.read_text(encoding="utf-8"))
-    parts = [
-        f"{i['trained']} runs in {i['wall_seconds'] / 60:.1f} min ({i['jobs']} jobs x "
-        f"{i['threads_per_job']} thread(s), {i['cpu_count']} CPUs, load average at start "
-        f"{i['load_average_at_start']:.1f})"
-        for i in data["invocations"]
-        if i["trained"]
-    ]
+    parts = []
+    for i in data["invocations"]:
+        load = i.get("load_average_at_start")
+        cpu = i.get("cpu_seconds_of_runs")
+        parts.append(
+            f"{i['trained']} runs in {i['wall_seconds'] / 60:.1f} min ({i['jobs']} jobs x "
+            f"{i['threads_per_job']} thread(s) on {i['cpu_count']} shared CPUs"
+            + (f", load average at start {load:.1f}" if load is not None else "")
+            + (f", {cpu / 60:.1f} CPU-min in the runs" if cpu is not None else "")
+            + (", interrupted" if i.get("interrupted") else "")
+            + ")"
+        )
     return (
         f"\nMeasured retrain time: {data['total_wall_seconds'] / 60:.1f} min wall for "
         f"{data['runs_trained']} runs, summed over invocations: " + "; ".join(parts) + ".\n"
@@ -248,18 +258,22 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    base = QUICK if args.quick else TrainSettings()
-    settings = TrainSettings(**{**asdict(base), "threads": args.threads})
+    settings = {
+        task: replace(QUICK if args.quick else settings_for(task), threads=args.threads)
+        for task in TASKS
+    }
     out, work = Path(args.out), Path(args.work)
     jobs = plan(tuple(args.tasks), tuple(args.variants))
-    print(f"{len(jobs)} runs, {args.jobs} at a time, settings {asdict(settings)}", flush=True)
+    print(f"{len(jobs)} runs, {args.jobs} at a time", flush=True)
+    for task in args.tasks:
+        print(f"settings of {task}: {asdict(settings[task])}", flush=True)
     started = time.time()
     start = time.perf_counter()
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     results = []
 
     def one(job: tuple[str, str, int]) -> dict[str, Any]:
-        row = run_one(*job, out, work, settings)
+        row = run_one(*job, out, work, settings[job[0]])
         done = len(results) + 1
         print(
             f"[{done}/{len(jobs)}] {job[0]}/{job[1]}/s{job[2]}: {row['status']}"
@@ -311,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_count": os.cpu_count(),
             "load_average_at_start": load_before,
             "machine": platform.platform(),
-            "settings": asdict(settings),
+            "settings": {task: asdict(settings[task]) for task in args.tasks},
         },
     )
     rows = write_summary(out)
