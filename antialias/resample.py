@@ -34,9 +34,10 @@ and:
   fine-grid sample later. So ``upsample2d(x, linear_taps(2), pad_mode='replicate')`` equals
   ``F.interpolate(x, scale_factor=2, mode='bilinear')``.
 - **down-sampling** (``up = 1``): output ``j`` is centred on input sample ``j*down`` for odd
-  ``L`` (symmetric padding ``(L-1)//2``: kornia ``blur_pool2d`` / timm ``BlurPool2d``) and at
-  ``j*down + 1/2`` for even ``L`` (padding ``((L-1)//2, L//2)``: antialiased-cnns' split).
-  kornia's symmetric ``(L-1)//2`` padding for even ``L`` is ``padding=(L-1)//2``.
+  ``L`` (symmetric padding ``(L-1)//2``) and at ``j*down + 1/2`` for even ``L`` (padding
+  ``((L-1)//2, L//2)``). This is the split of antialiased-cnns' ``BlurPool`` and of kornia
+  0.9's ``blur_pool2d`` for every ``L`` (both checked in the tests); a symmetric split for
+  even ``L`` is ``padding=p`` (e.g. ``padding=(L-1)//2``).
 
 Fast path (what :func:`upfirdn2d` computes; equal to the reference up to rounding):
 
@@ -44,9 +45,14 @@ Fast path (what :func:`upfirdn2d` computes; equal to the reference up to roundin
 - ``up > 1``: one depthwise ``conv_transpose2d`` with stride ``up``: each output phase is
   computed from its own polyphase sub-filter over the input samples, so the inserted zeros
   are never stored nor multiplied.
+- Up-sampling with exactly the taps of ``F.interpolate``'s nearest, bilinear or bicubic
+  modes (default padding): torch's own kernel for those taps computes the forward
+  (replicate edges; other modes get their border strips recomputed as below).
 - Non-zero ``pad_mode``: the conv runs with zero padding, then only the few border
   rows/columns whose support leaves the input are recomputed from small gathered slices
   and written in: no full-tensor ``F.pad`` copy.
+- Backward: the adjoint operator, again by this fast path (up and down swapped, kernel
+  flipped: one conv), plus the few padding rows/columns folded back onto their sources.
 
 All ops are differentiable (with respect to ``x`` and to tensor taps), keep channels_last
 inputs channels_last, and run in float16/bfloat16/float32/float64 on CPU.
@@ -54,9 +60,10 @@ inputs channels_last, and run in float16/bfloat16/float32/float64 on CPU.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -444,30 +451,57 @@ def _forward(
     if y is None:
         return _block(x, kernel, axes, (0, out_h), (0, out_w), pad_mode)
 
-    # Rows/cols the conv did not reach (e.g. even taps, odd size): computed, then appended.
     got_h, got_w = y.shape[-2], y.shape[-1]
-    if got_w < out_w:
-        right = _block(x, kernel, axes, (0, got_h), (got_w, out_w), pad_mode)
-        y = torch.cat([y, right], dim=3)
-    if got_h < out_h:
-        bottom = _block(x, kernel, axes, (got_h, out_h), (0, out_w), pad_mode)
-        y = torch.cat([y, bottom], dim=2)
     tail_h, tail_w = min(tail_h, got_h), min(tail_w, got_w)
-
-    # Border strips that depend on the padding: recompute and write in.
-    if head_h > 0:
-        y[..., :head_h, :] = _block(x, kernel, axes, (0, head_h), (0, out_w), pad_mode)
-    if tail_h < got_h:
-        y[..., tail_h:got_h, :] = _block(x, kernel, axes, (tail_h, got_h), (0, out_w), pad_mode)
     mid = (head_h, max(head_h, tail_h))
-    if mid[1] > mid[0]:
-        if head_w > 0:
-            y[..., mid[0] : mid[1], :head_w] = _block(x, kernel, axes, mid, (0, head_w), pad_mode)
-        if tail_w < got_w:
-            y[..., mid[0] : mid[1], tail_w:got_w] = _block(
-                x, kernel, axes, mid, (tail_w, got_w), pad_mode
-            )
+    with _serial():
+        # Rows/cols the conv did not reach (e.g. even taps, odd size): appended below.
+        right = bottom = None
+        if got_w < out_w:
+            right = _block(x, kernel, axes, (0, got_h), (got_w, out_w), pad_mode)
+        if got_h < out_h:
+            bottom = _block(x, kernel, axes, (got_h, out_h), (0, out_w), pad_mode)
+        # Border strips that depend on the padding: recomputed, written in below.
+        strips = []
+        if head_h > 0:
+            strips.append(((0, head_h), (0, out_w)))
+        if tail_h < got_h:
+            strips.append(((tail_h, got_h), (0, out_w)))
+        if mid[1] > mid[0] and head_w > 0:
+            strips.append((mid, (0, head_w)))
+        if mid[1] > mid[0] and tail_w < got_w:
+            strips.append((mid, (tail_w, got_w)))
+        strips = [(r, c, _block(x, kernel, axes, r, c, pad_mode)) for r, c in strips]
+    if right is not None:
+        y = torch.cat([y, right], dim=3)
+    if bottom is not None:
+        y = torch.cat([y, bottom], dim=2)
+    with _serial():
+        for (r0, r1), (c0, c1), block in strips:
+            y[..., r0:r1, c0:c1] = block
     return y
+
+
+@contextlib.contextmanager
+def _serial() -> Iterator[None]:
+    """Run the border strips on one thread.
+
+    They are tiny (a few rows or columns), so a second thread gains nothing, while every
+    parallel op pays a thread barrier; on a busy machine (more runnable threads than cores)
+    each barrier can cost milliseconds. Measured on the 2-core dev machine under load:
+    reflect-padded blur-pool 746 ms with the strips on 2 threads, 225 ms on one (kornia's
+    zero-padded one: 193 ms). The main conv keeps all threads. The thread count is
+    process-wide, so other Python threads running torch ops at this moment run serially too.
+    """
+    threads = torch.get_num_threads()
+    if threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _adjoint_axes(ax: _Axis, before: int, total: int) -> _Axis:
@@ -501,18 +535,19 @@ def _adjoint(
         return result
     th, tw = ah.n + bh + eh, aw.n + bw + ew
     ext = (_adjoint_axes(ah, bh, th), _adjoint_axes(aw, bw, tw))
-    # Top and bottom bands span the full extended width: fold W, then add onto their rows.
-    for r0, r1 in ((0, bh), (bh + ah.n, th)):
-        if r1 > r0:
-            band = _block(grad, flipped, ext, (r0, r1), (0, tw), "zeros")
-            shape = (*band.shape[:-1], aw.n)
-            folded = _fold(band.new_zeros(shape), band, 3, -bw, pad_mode)
-            _fold(result, folded, 2, r0 - bh, pad_mode)
-    # Left and right bands of the input rows.
-    for c0, c1 in ((0, bw), (bw + aw.n, tw)):
-        if c1 > c0:
-            band = _block(grad, flipped, ext, (bh, bh + ah.n), (c0, c1), "zeros")
-            _fold(result, band, 3, c0 - bw, pad_mode)
+    with _serial():
+        # Top and bottom bands span the full extended width: fold W, then add onto rows.
+        for r0, r1 in ((0, bh), (bh + ah.n, th)):
+            if r1 > r0:
+                band = _block(grad, flipped, ext, (r0, r1), (0, tw), "zeros")
+                shape = (*band.shape[:-1], aw.n)
+                folded = _fold(band.new_zeros(shape), band, 3, -bw, pad_mode)
+                _fold(result, folded, 2, r0 - bh, pad_mode)
+        # Left and right bands of the input rows.
+        for c0, c1 in ((0, bw), (bw + aw.n, tw)):
+            if c1 > c0:
+                band = _block(grad, flipped, ext, (bh, bh + ah.n), (c0, c1), "zeros")
+                _fold(result, band, 3, c0 - bw, pad_mode)
     return result
 
 
@@ -794,10 +829,10 @@ def downsample2d(
 
     DC gain: with ``normalize=True`` the taps are scaled to sum to 1 (a constant input stays
     constant away from zero padding). Output ``j`` is centred on input ``j*down`` for an odd
-    number of taps (padding ``(L-1)//2`` each side: kornia ``blur_pool2d`` with zero padding,
-    timm/antialiased-cnns ``BlurPool`` with ``pad_mode='reflect'``) and at ``j*down + 1/2``
-    for an even number (padding ``((L-1)//2, L//2)``: antialiased-cnns' split; kornia's
-    symmetric one is ``padding=(L-1)//2``).
+    number of taps (padding ``(L-1)//2`` each side) and at ``j*down + 1/2`` for an even number
+    (padding ``((L-1)//2, L//2)``). For every length this equals kornia's ``blur_pool2d``
+    (``pad_mode='zeros'``) and antialiased-cnns' ``BlurPool`` (``pad_mode='reflect'``, or
+    ``'zeros'`` for its ``pad_type='zero'``); a symmetric split for even ``L`` is ``padding=p``.
 
     Args:
         x: input, shape ``(N, C, H, W)``.

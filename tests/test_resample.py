@@ -208,8 +208,8 @@ def test_downsample2d_reflect_matches_antialiased_cnns(k: int, size: tuple[int, 
     _close(downsample2d(x, k, pad_mode="zeros"), zeros, atol=1e-6)
 
 
-def test_kornia_symmetric_even_padding_reachable() -> None:
-    """Symmetric (k-1)//2 padding for even k (older kornia, timm's 'same'-style) via padding=."""
+def test_symmetric_even_padding_reachable() -> None:
+    """A symmetric split for even k (instead of ((k-1)//2, k//2)) via padding=."""
     x = torch.randn(1, 2, 10, 10, dtype=torch.float64)
     taps = binomial_taps(4)
     weight = torch.outer(taps, taps).expand(2, 1, 4, 4)
@@ -450,3 +450,14 @@ def test_bad_inputs() -> None:
         upsample2d(torch.ones(1, 1, 4, 4), 3, up=1.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="expected down to be a positive integer, got 0"):
         downsample2d(torch.ones(1, 1, 4, 4), 3, down=0)
+
+
+def test_border_strips_leave_thread_count_alone() -> None:
+    """The border strips run on one thread (resample._serial); the count is restored."""
+    torch.set_num_threads(2)
+    x = torch.randn(1, 2, 20, 20, dtype=torch.float64, requires_grad=True)
+    y = downsample2d(x, 3, pad_mode="reflect")
+    assert torch.get_num_threads() == 2
+    y.sum().backward()
+    assert torch.get_num_threads() == 2
+    _close(y, upfirdn2d_reference(x, binomial_taps(3), down=2, pad_mode="reflect"))
