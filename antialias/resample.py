@@ -82,8 +82,7 @@ __all__ = [
 ]
 
 PAD_MODES = ("zeros", "reflect", "replicate", "circular")
-_TORCH_PAD = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate"}
-_TORCH_PAD["circular"] = "circular"
+_TORCH_PAD = {m: m for m in PAD_MODES} | {"zeros": "constant"}  # names in F.pad
 
 Taps = int | torch.Tensor | Sequence[float] | Sequence[Sequence[float]] | np.ndarray
 Padding = int | Sequence[int] | None
