@@ -157,13 +157,23 @@ def blur_downsample(x: Tensor, taps: Tensor, down: int, pad_mode: str, split: st
     if pad_mode == "zeros" or min(h, w) < 2 * (k + down):
         # small maps (or asymmetric zero padding): the padded copy is cheap or unavoidable
         return F.conv2d(pad2d(x, before, after, pad_mode), weight, stride=down, groups=channels)
+    if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad):
+        return _BorderFixedBlurPool.apply(x, weight, down, before, after, pad_mode)
+    return _border_fixed_forward(x, weight, down, before, after, pad_mode)
+
+
+def _border_fixed_forward(
+    x: Tensor, weight: Tensor, down: int, before: int, after: int, pad_mode: str
+) -> Tensor:
+    h, w = x.shape[-2], x.shape[-1]
+    k = weight.shape[-1]
     out_h = (h + before + after - k) // down + 1
     out_w = (w + before + after - k) // down + 1
     # outputs [0, head) read before the input, outputs [tail, out) read past its end
-    head_h, head_w = -(-before // down), -(-before // down)
+    head = -(-before // down)
     tail_h = (h - k + before) // down + 1
     tail_w = (w - k + before) // down + 1
-    y = F.conv2d(x, weight, stride=down, padding=before, groups=channels)
+    y = F.conv2d(x, weight, stride=down, padding=before, groups=x.shape[1])
 
     def block(rows: tuple[int, int], cols: tuple[int, int]) -> Tensor:
         return _blur_pool_block(x, weight, rows, cols, down, before, pad_mode)
@@ -177,11 +187,71 @@ def blur_downsample(x: Tensor, taps: Tensor, down: int, pad_mode: str, split: st
         y = torch.cat([y[..., :tail_h, :], block((tail_h, out_h), (0, out_w))], dim=2)
     elif tail_h < out_h:
         y[..., tail_h:, :] = block((tail_h, out_h), (0, out_w))
-    if head_h > 0:
-        y[..., :head_h, :] = block((0, head_h), (0, out_w))
-    if head_w > 0:
-        y[..., :, :head_w] = block((0, out_h), (0, head_w))
+    if head > 0:
+        y[..., :head, :] = block((0, head), (0, out_w))
+        y[..., :, :head] = block((0, out_h), (0, head))
     return y
+
+
+def _fold(g: Tensor, dim: int, n: int, before: int, after: int, pad_mode: str) -> None:
+    """Add the gradient of the padding samples along ``dim`` into their sources, in place.
+
+    ``g`` is indexed on the padded grid (input sample ``i`` at ``before + i``) and may stop
+    short of its end (samples no output read). Adjoint of extending by ``pad_mode``.
+    """
+    length = g.shape[dim]
+    a = max(0, min(after, length - (before + n)))
+    if before:
+        ring = g.narrow(dim, 0, before)
+        if pad_mode == "reflect":  # padded before-1-r <- source 1+r
+            g.narrow(dim, before + 1, before).add_(ring.flip(dim))
+        elif pad_mode == "replicate":
+            g.narrow(dim, before, 1).add_(ring.sum(dim, keepdim=True))
+        else:  # circular: padded j <- source n-before+j
+            g.narrow(dim, n, before).add_(ring)
+    if a:
+        ring = g.narrow(dim, before + n, a)
+        if pad_mode == "reflect":  # padded before+n+j <- source n-2-j
+            g.narrow(dim, before + n - 1 - a, a).add_(ring.flip(dim))
+        elif pad_mode == "replicate":
+            g.narrow(dim, before + n - 1, 1).add_(ring.sum(dim, keepdim=True))
+        else:  # circular: padded before+n+j <- source j
+            g.narrow(dim, before, a).add_(ring)
+
+
+class _BorderFixedBlurPool(torch.autograd.Function):
+    """The border-strip forward with a backward as cheap as a zero-padded conv's.
+
+    Autograd through the strips would allocate a full-size gradient per strip (the adjoint
+    of each slice) and add them up; here the backward is one transposed conv onto the padded
+    grid, the padding ring folded into its sources (a few rows/cols), and a view of the
+    interior returned (no copy).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, down, before, after, pad_mode):  # type: ignore[override]
+        ctx.save_for_backward(weight)
+        ctx.config = (x.shape, down, before, after, pad_mode)
+        return _border_fixed_forward(x, weight, down, before, after, pad_mode)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):  # type: ignore[override]
+        (weight,) = ctx.saved_tensors
+        shape, down, before, after, pad_mode = ctx.config
+        h, w = shape[-2], shape[-1]
+        k = weight.shape[-1]
+        # output_padding (< down) reaches the last input samples when no output read them
+        extra = [
+            max(0, before + n - ((m - 1) * down + k))
+            for n, m in ((h, grad.shape[-2]), (w, grad.shape[-1]))
+        ]
+        g = F.conv_transpose2d(
+            grad, weight.to(grad.dtype), stride=down, output_padding=tuple(extra), groups=shape[1]
+        )
+        _fold(g, 2, h, before, after, pad_mode)
+        _fold(g, 3, w, before, after, pad_mode)
+        return g[..., before : before + h, before : before + w], None, None, None, None, None
 
 
 def blur2d(x: Tensor, taps: Tensor, pad_mode: str) -> Tensor:
