@@ -16,3 +16,65 @@ Layers of the library (each imports only the ones above it):
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from antialias import spectral, transposed  # noqa: E402
+from antialias.catalogue import interpolate_as_fir, interpolation_taps  # noqa: E402
+from antialias.filters import (  # noqa: E402
+    as_taps,
+    binomial_taps,
+    box_taps,
+    cubic_taps,
+    kaiser_lowpass_taps,
+    lanczos_taps,
+    linear_taps,
+    outer2d,
+)
+from antialias.layers import (  # noqa: E402
+    APSDown2d,
+    APSUp2d,
+    BlurPool2d,
+    ConvBlurPool2d,
+    MaxBlurPool2d,
+    Upsample2d,
+    convert,
+    create_downsample,
+    create_upsample,
+)
+from antialias.resample import (  # noqa: E402
+    PAD_MODES,
+    downsample2d,
+    filter2d,
+    upfirdn2d,
+    upfirdn2d_reference,
+    upsample2d,
+)
+
+__all__ = [
+    "PAD_MODES",
+    "APSDown2d",
+    "APSUp2d",
+    "BlurPool2d",
+    "ConvBlurPool2d",
+    "MaxBlurPool2d",
+    "Upsample2d",
+    "as_taps",
+    "binomial_taps",
+    "box_taps",
+    "convert",
+    "create_downsample",
+    "create_upsample",
+    "cubic_taps",
+    "downsample2d",
+    "filter2d",
+    "interpolate_as_fir",
+    "interpolation_taps",
+    "kaiser_lowpass_taps",
+    "lanczos_taps",
+    "linear_taps",
+    "outer2d",
+    "spectral",
+    "transposed",
+    "upfirdn2d",
+    "upfirdn2d_reference",
+    "upsample2d",
+]
