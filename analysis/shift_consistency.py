@@ -45,7 +45,8 @@ A list: ``DY:DX,DY:DX,...``.
 
 Metrics (:mod:`antialias.metrics`, pooled over images from float64 per-image sums; regions
 ``all`` = every compared pixel, ``interior`` = at least ``--border`` px (16) from the frame's
-edge in both the shifted and the reference frame, ``border`` = the rest):
+edge in both the shifted and the reference frame (fractional: the whole interpolation kernel
+of a moved pixel lies in the reference's interior), ``border`` = the rest):
 
 - segmentation: ``agreement`` (label agreement; LPS's mASSC for circular shifts), ``iou`` and
   ``dice`` between the two label maps (mean over foreground classes), ``task_accuracy``,
@@ -90,9 +91,13 @@ NaN and infinite values (PSNR of an exact match) are written as JSON ``NaN`` / `
 (Python's ``json`` reads them). ``<name>.csv``: one row per (model, shift): identity columns
 (``id, name, source, task, variant, seed, mode, dy, dx``) then the shift record's keys.
 ``<name>_layers.csv`` (with ``--per-layer``): one row per (model, level, shift).
-``<name>.npz``: ``<id>__<metric>`` period maps ``(P, P)`` (every region, as in the JSON) and the
-raw per-image sums ``<id>__sums__<field>`` ``(N, S, 2, ...)`` (regions all, interior) from
-which every number can be recomputed. All files are written to temporary names and renamed.
+``<name>.npz``: ``<id>__<metric>`` period maps ``(P, P)`` (every region, as in the JSON),
+``<id>__shifts`` ``(S, 2)`` (dy, dx), and the raw per-image sums ``<id>__sums__<field>``
+``(N, S, 2, ...)`` (axis 2: regions all, interior; border = all - interior) from which every
+number can be recomputed: segmentation ``eq_confusion`` ``(..., K, K)`` (moved reference labels
+x shifted input's labels) and ``task_confusion`` (prediction x target); regression ``eq_se``
+and ``task_se`` ``(..., 2)`` = ``[sse, n]``; ``layer`` ``(..., levels, 3)`` = ``[sse, reference
+energy, n]``. All files are written to temporary names and then renamed.
 
 Importable: :func:`run` ``(config) -> result`` (no printing, no file writes; reads models and
 data), :func:`main` ``(argv) -> int``. Under ``torchrun`` (``WORLD_SIZE > 1``) images are
@@ -104,6 +109,7 @@ in the same batches as in a single process, so the result is identical. Rank 0 w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import importlib
 import io
@@ -124,11 +130,8 @@ from torch import Tensor, nn
 
 from antialias import metrics as M
 from antialias.shifts import (
-    circular_shift,
-    crop_shift,
     crop_window,
     fractional_shift,
-    integer_shift,
     period_shifts,
 )
 
@@ -153,7 +156,34 @@ LOWER_IS_BETTER = ("mse", "task_mse")
 
 @dataclass
 class Config:
-    """Options of :func:`run` (the CLI flags, same names; see the module docstring)."""
+    """Options of :func:`run`: the CLI flags under the same names (``--max-shift`` ->
+    ``max_shift``); the module docstring says what each does.
+
+    Attributes:
+        checkpoints: ``.safetensors`` checkpoints or TorchScript files.
+        model: ``"pkg.module:factory"``, or (library use) the factory callable itself.
+        model_kwargs: keyword arguments of the factory.
+        weights: state dict for ``model`` (safetensors or ``torch.load(weights_only=True)``).
+        data: task name or folder/file of images; ``None``: each checkpoint's own task.
+        split: task split (``test``).
+        mode: ``circular``, ``crop`` or ``fractional``.
+        shifts: ``all``, ``line``, ``random:N`` or ``"DY:DX,..."``; ``None``: ``line`` for crop,
+            else ``all``.
+        max_shift: ``S`` of ``line`` and ``random:N`` (pixels).
+        max_images: first ``N`` images only.
+        image_size: centre-crop images to ``S x S`` first.
+        batch_size: shifted copies per forward pass.
+        device: ``cpu`` or ``cuda``; dtype: ``float32`` or ``float64``.
+        seed: seed of ``random:N`` and of the bootstrap.
+        border: width of the border band (pixels, at full resolution).
+        n_boot: bootstrap resamples.
+        per_layer: record per-level feature errors (models with ``levels()``).
+        levels: factor-2 down-samplings ``L`` (default: the model's ``num_downsamplings``).
+        kind: ``segmentation`` or ``regression`` for data without targets.
+        data_range: PSNR data range (default: the data's, 1.0).
+        normalize: folder images: ``dtype``, ``percentile`` or ``none``.
+        fractional_method: ``lanczos`` or ``fourier``; lanczos_a: its half-width ``a``.
+    """
 
     checkpoints: list[str] = field(default_factory=list)
     model: str | Callable[..., nn.Module] | None = None
@@ -436,15 +466,20 @@ def _num(v: float) -> int | float:
 
 
 class _Geometry:
-    """Per image size: the frame the model sees, and the shift operators in and out of it.
+    """Per image: the frame the model sees, and the shift operators in and out of the model.
 
-    Masks depend only on the image size and the shift, so they are built once per shift and
-    shared by every image of that size.
+    For a batch of shifts everything is built along each axis in numpy and applied in one
+    gather: a circular or crop shift of the input is ``canvas[rows[b, i], cols[b, j]]``, and
+    every mask used here is separable, ``row_mask[b, i] & col_mask[b, j]``. The masks are those
+    of the operators of :mod:`antialias.shifts` (a test checks them against the operators);
+    building them per batch keeps the work and memory of a batch independent of the number of
+    shifts. Fractional shifts run :func:`~antialias.shifts.fractional_shift` per shift.
     """
 
     def __init__(self, cfg: Config, shape: tuple[int, int], period: int, shifts, where: str):
         self.cfg = cfg
         self.mode = cfg.mode
+        self.canvas = shape
         h, w = shape
         if h < period or w < period:
             raise _fail(
@@ -470,63 +505,113 @@ class _Geometry:
                     f"image frame {self.size[0]}x{self.size[1]} ({where}) is smaller than the "
                     f"shift {big[0]}: lower --max-shift or use larger images"
                 )
-        self._masks: dict[tuple, tuple[Tensor, Tensor, Tensor]] = {}
 
     def reference(self, canvas: Tensor) -> Tensor:
         oy, ox = self.origin
         h, w = self.size
         return canvas[..., oy : oy + h, ox : ox + w]
 
-    def shift_input(self, canvas: Tensor, s: tuple[float, float]) -> tuple[Tensor, Tensor]:
-        """The model's input (or target) for shift ``s``, and where it is real content."""
-        dy, dx = s
-        if self.mode == "crop":
-            return crop_shift(canvas, int(dy), int(dx), self.origin, self.size)
-        return self.shift_output(self.reference(canvas), s)
+    # -- along one axis ------------------------------------------------------------------------
 
-    def shift_output(
-        self, y: Tensor, s: tuple[float, float], scale: int = 1
-    ) -> tuple[Tensor, Tensor]:
-        """``y`` (a reference output, or features at stride ``scale``) moved by ``s / scale``."""
-        dy, dx = s[0] / scale, s[1] / scale
+    def _axis_masks(self, n: int, d: np.ndarray, scale: int) -> dict[str, np.ndarray]:
+        """1-D masks ``(B, n)`` for shifts ``d`` (pixels at this scale), one axis."""
+        t = np.arange(n)[None, :]
+        bw = math.ceil(self.cfg.border / scale)
+        inner = (t >= bw) & (t < n - bw)
+        d = d[:, None]
         if self.mode == "circular":
-            return circular_shift(y, int(dy), int(dx))
-        if self.mode == "crop":
-            return integer_shift(y, int(dy), int(dx))
-        return fractional_shift(y, dy, dx, method=self.cfg.fractional_method, a=self.cfg.lanczos_a)
+            valid = np.ones_like(t, dtype=bool) & np.ones_like(d, dtype=bool)
+            moved_inner = ((t - d) % n >= bw) & ((t - d) % n < n - bw)
+            task = valid
+        elif self.mode == "crop":
+            valid = (t >= d) & (t < n + d)  # overlap with the moved reference
+            moved_inner = (t - d >= bw) & (t - d < n - bw)
+            task = np.ones_like(valid)  # the shifted window is all real content
+        else:  # StyleGAN3's Lanczos mask: the whole 2a-tap kernel inside the frame / interior
+            a = self.cfg.lanczos_a
+            k = np.floor(d).astype(np.int64)
+            valid = (t >= k + a) & (t < n + k - a + 1)
+            moved_inner = (t >= bw + k + a) & (t < n - bw + k - a + 1)
+            task = valid
+        return {
+            "compared": valid,
+            "interior": valid & inner & moved_inner,
+            "task": task,
+            "task_interior": task & inner,
+        }
 
     def masks(
-        self, s: tuple[float, float], scale: int = 1, device: str = "cpu"
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """``(compared, interior, task_interior)`` at stride ``scale``, each ``(1, 1, h, w)``.
+        self, ss: list[tuple[float, float]], scale: int = 1, device: str | torch.device = "cpu"
+    ) -> dict[str, Tensor]:
+        """``compared``, ``interior``, ``task``, ``task_interior``: bool ``(B, 1, h, w)``.
 
-        ``compared``: real content in the shifted input's frame and in the moved reference;
-        ``interior``: compared pixels at least ``border / scale`` px from the edge of both
-        frames; ``task_interior``: at least that far from the shifted frame's edge (for the
-        comparison with the target, which involves only the shifted frame).
+        ``compared``: real content in both the shifted input's output and the moved reference
+        output; ``interior``: compared and at least ``border / scale`` px from the edge of
+        both frames; ``task``: real content of the shifted input (compared with the target);
+        ``task_interior``: that, at least the border width from the shifted frame's edge.
         """
-        key = (s, scale, str(device))
-        if key not in self._masks:
-            h, w = self.size[0] // scale, self.size[1] // scale
-            inner, _ = M.band_masks(h, w, math.ceil(self.cfg.border / scale), device=device)
-            ones = torch.ones(1, 1, h, w, dtype=torch.float64, device=device)
-            if self.mode == "crop":  # the input window is all real content
-                m_in = torch.ones(1, 1, h, w, dtype=torch.bool, device=device)
-            else:  # the input is the frame moved by the same operator as the output
-                m_in = self.shift_output(ones, s, scale)[1]
-            moved, m_out = self.shift_output(ones, s, scale)
-            moved_inner, _ = self.shift_output(inner.to(torch.float64), s, scale)
-            compared = m_in & m_out & ((moved - 1.0).abs() < 1e-6)
-            interior = compared & inner & ((moved_inner - 1.0).abs() < 1e-6)
-            self._masks[key] = (compared, interior, m_in & inner)
-        return self._masks[key]
+        h, w = self.size[0] // scale, self.size[1] // scale
+        dy = np.asarray([s[0] / scale for s in ss])
+        dx = np.asarray([s[1] / scale for s in ss])
+        rows, cols = self._axis_masks(h, dy, scale), self._axis_masks(w, dx, scale)
+        out = {}
+        for key in rows:
+            r = torch.from_numpy(rows[key]).to(device)
+            c = torch.from_numpy(cols[key]).to(device)
+            out[key] = (r[:, None, :, None] & c[:, None, None, :]).contiguous()
+        return out
 
-    def input_mask(self, s: tuple[float, float], device: str = "cpu") -> Tensor:
-        if self.mode == "crop":
-            h, w = self.size
-            return torch.ones(1, 1, h, w, dtype=torch.bool, device=device)
-        ones = torch.ones(1, 1, *self.size, dtype=torch.float64, device=device)
-        return self.shift_output(ones, s)[1]
+    def _gather(self, t: Tensor, rows: np.ndarray, cols: np.ndarray) -> Tensor:
+        """``t[0, :, rows[b, i], cols[b, j]]``: ``(1, C, H, W)`` -> ``(B, C, h, w)``."""
+        width = t.shape[-1]
+        index = torch.from_numpy((rows[:, :, None] * width + cols[:, None, :]).reshape(-1))
+        flat = t.reshape(t.shape[1], -1)
+        out = flat.index_select(1, index.to(t.device))
+        return out.view(t.shape[1], len(rows), rows.shape[1], cols.shape[1]).transpose(0, 1)
+
+    def inputs(self, canvas: Tensor, ss: list[tuple[float, float]]) -> Tensor:
+        """The model inputs (or targets) for a batch of shifts: ``(1, C, H, W) -> (B, C, h, w)``."""
+        if self.mode == "fractional":
+            ref = self.reference(canvas)
+            return self.move(ref, ss) if ss else ref[:0]
+        h, w = self.size
+        dy = np.asarray([int(s[0]) for s in ss])[:, None]
+        dx = np.asarray([int(s[1]) for s in ss])[:, None]
+        oy, ox = self.origin
+        if self.mode == "circular":
+            rows, cols = (np.arange(h) - dy) % h, (np.arange(w) - dx) % w
+        else:
+            rows, cols = oy - dy + np.arange(h), ox - dx + np.arange(w)
+        return self._gather(canvas, rows, cols)
+
+    def move(self, ref: Tensor, ss: list[tuple[float, float]], scale: int = 1) -> Tensor:
+        """A reference output (or features at stride ``scale``) moved by each ``s / scale``.
+
+        Where the moved map has no content (outside ``masks(...)["compared"]``) the values are
+        arbitrary.
+        """
+        if self.mode == "fractional":
+            return torch.cat(
+                [
+                    fractional_shift(
+                        ref,
+                        s[0] / scale,
+                        s[1] / scale,
+                        method=self.cfg.fractional_method,
+                        a=self.cfg.lanczos_a,
+                    )[0]
+                    for s in ss
+                ]
+            )
+        h, w = ref.shape[-2:]
+        dy = np.asarray([int(s[0]) // scale for s in ss])[:, None]
+        dx = np.asarray([int(s[1]) // scale for s in ss])[:, None]
+        rows, cols = np.arange(h) - dy, np.arange(w) - dx
+        if self.mode == "circular":
+            rows, cols = rows % h, cols % w
+        else:
+            rows, cols = np.clip(rows, 0, h - 1), np.clip(cols, 0, w - 1)
+        return self._gather(ref, rows, cols)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -605,24 +690,25 @@ def _image_sums(
             captured[name] = out[0] if isinstance(out, (tuple, list)) else out
 
         handles.append(module.register_forward_hook(hook))
-    # the reference forward rides in the first batch; a zero shift reuses it (same numbers)
+    # The reference (shift 0) rides in the first batch; a requested zero shift reuses it.
     items: list[int | None] = [None] + [i for i, s in enumerate(shifts) if s != (0.0, 0.0)]
     zeros = [i for i, s in enumerate(shifts) if s == (0.0, 0.0)]
     ref: dict[str, Tensor] = {}
     try:
         for start in range(0, len(items), cfg.batch_size):
             chunk = items[start : start + cfg.batch_size]
-            inputs = [
-                geo.reference(canvas) if i is None else geo.shift_input(canvas, shifts[i])[0]
-                for i in chunk
-            ]
+            ss = [(0.0, 0.0) if i is None else shifts[i] for i in chunk]
+            if cfg.mode == "fractional" and chunk[0] is None:
+                inputs = torch.cat([geo.reference(canvas), geo.inputs(canvas, ss[1:])])
+            else:
+                inputs = geo.inputs(canvas, ss)
             captured.clear()
-            out = model.net(torch.cat(inputs))
+            out = model.net(inputs)
             feats = dict(captured)
             if not ref:
                 ref["out"] = out[:1].clone()
                 if acc.kind == "segmentation":
-                    ref["labels"] = _labels(ref["out"])[:, None]
+                    ref["labels"] = _seg_labels(ref["out"])[:, None]
                 ref.update({f"feat:{k}": v[:1].clone() for k, v in feats.items()})
                 rows = [0] * len(zeros) + list(range(1, len(chunk)))
                 chunk = zeros + chunk[1:]
@@ -630,42 +716,85 @@ def _image_sums(
                     continue
                 out = out[rows]
                 feats = {k: v[rows] for k, v in feats.items()}
-            _batch_sums(out, feats, ref, chunk, shifts, target, geo, acc, index, cfg)
+            with _serial(out.device):
+                _batch_sums(out, feats, ref, chunk, shifts, target, geo, acc, index, cfg)
     finally:
         for handle in handles:
             handle.remove()
 
 
+@contextlib.contextmanager
+def _serial(device: torch.device):
+    """One CPU thread for the metric bookkeeping (a few memory-bound passes per batch).
+
+    Measured on a 2-core machine shared with other jobs: each multi-threaded pass over a batch
+    of 256x256 maps waited ~100 ms at OpenMP barriers, 3-10x its single-thread time; on an idle
+    machine these passes cost a few ms either way. The model's forward keeps every thread.
+    """
+    if device.type != "cpu":
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _confusions(a: Tensor, b: Tensor, k: int, compared: Tensor, interior: Tensor) -> np.ndarray:
+    """Per-image confusion matrices of two label maps in ``[0, k)``, for both regions at once.
+
+    Returns ``(n, 2, k, k)`` float64: region 0 = ``compared``, region 1 = ``interior`` (a subset
+    of it). One ``bincount`` over ``(image, a, b, region)`` codes, where the region code is 0
+    (interior), 1 (compared, border band) or 2 (not compared); the same counts as
+    :func:`antialias.metrics.confusion_sums` with each mask (tested).
+    """
+    n = a.shape[0]
+    if n * k * k * 3 >= 2**31:
+        raise _fail(f"expected fewer than {2**31 // (3 * k * k)} shifts per batch, got {n}")
+    # int32 halves the memory traffic of these memory-bound passes
+    a, b = a.to(torch.int32), b.to(torch.int32)
+    region = 2 - compared[:, 0].to(torch.int32) - interior[:, 0].to(torch.int32)
+    image = torch.arange(n, device=a.device, dtype=torch.int32).view(-1, 1, 1)
+    code = ((image * k + a) * k + b) * 3 + region
+    counts = torch.bincount(code.flatten(), minlength=n * k * k * 3).view(n, k, k, 3)
+    counts = counts.to(torch.float64).cpu().numpy()
+    both = counts[..., 0] + counts[..., 1]
+    return np.stack([both, counts[..., 0]], axis=1)
+
+
+def _seg_labels(out: Tensor) -> Tensor:
+    # argmax over two channels is a comparison (ties -> 0, as argmax): cheaper than argmax
+    if out.shape[1] == 2:
+        return (out[:, 1] > out[:, 0]).to(torch.int32)
+    return _labels(out).to(torch.int32)
+
+
 def _batch_sums(out, feats, ref, chunk, shifts, target, geo, acc, index, cfg) -> None:
-    device = out.device
     ss = [shifts[i] for i in chunk]
-    masks = [geo.masks(s, 1, device) for s in ss]
-    regions = [torch.cat([m[0] for m in masks]), torch.cat([m[1] for m in masks])]
-    tgt = None
-    if target is not None:
-        tgt = torch.cat([geo.shift_input(target, s)[0] for s in ss])
-        task_regions = [
-            torch.cat([geo.input_mask(s, device) for s in ss]),
-            torch.cat([m[2] for m in masks]),
-        ]
+    masks = geo.masks(ss, 1, out.device)
+    regions = [masks["compared"], masks["interior"]]
+    task_regions = [masks["task"], masks["task_interior"]]
     rows = np.asarray(chunk)
     sums = acc.sums
+    tgt = None if target is None else geo.inputs(target, ss)
     if acc.kind == "segmentation":
-        a = _labels(out)
+        a = _seg_labels(out)
         if cfg.mode == "fractional":  # move the logits (band-limited), then take labels
-            b = _labels(torch.cat([geo.shift_output(ref["out"], s)[0] for s in ss]))
+            b = _seg_labels(geo.move(ref["out"], ss))
         else:  # integer shifts commute with argmax: move the labels, K times cheaper
-            b = torch.cat([geo.shift_output(ref["labels"], s)[0] for s in ss])[:, 0]
-        for r, m in enumerate(regions):
-            sums["eq_confusion"][index, rows, r] = M.confusion_sums(b, a, acc.k, m).cpu().numpy()
+            b = geo.move(ref["labels"], ss)[:, 0]
+        sums["eq_confusion"][index, rows] = _confusions(b, a, acc.k, *regions)
         if tgt is not None:
-            t = tgt[:, 0].long() if cfg.mode != "fractional" else tgt.argmax(1)
-            for r, m in enumerate(task_regions):
-                sums["task_confusion"][index, rows, r] = (
-                    M.confusion_sums(a, t, acc.k, m).cpu().numpy()
-                )
+            t = tgt[:, 0] if cfg.mode != "fractional" else tgt.argmax(1)
+            # ground truth may hold labels outside [0, k) (an ignore label): count them nowhere
+            known = ((t >= 0) & (t < acc.k))[:, None]
+            sums["task_confusion"][index, rows] = _confusions(
+                a, t.clamp(0, acc.k - 1), acc.k, task_regions[0] & known, task_regions[1] & known
+            )
     else:
-        moved = torch.cat([geo.shift_output(ref["out"], s)[0] for s in ss])
+        moved = geo.move(ref["out"], ss)
         for r, m in enumerate(regions):
             sums["eq_se"][index, rows, r] = M.squared_error_sums(moved, out, m).cpu().numpy()
         if tgt is not None:
@@ -682,21 +811,20 @@ def _layer_sums(feats, ref, ss, rows, geo, acc, index) -> None:
         if not take:
             continue
         f = feats[name][take]
-        ref_f = ref[f"feat:{name}"]
         if tuple(f.shape[-2:]) != (geo.size[0] // stride, geo.size[1] // stride):
             continue  # a level whose resolution is not input / stride cannot be compared
-        moved = torch.cat([geo.shift_output(ref_f, ss[b], scale=stride)[0] for b in take])
-        masks = [geo.masks(ss[b], stride, f.device) for b in take]
+        st = [ss[b] for b in take]
+        moved = geo.move(ref[f"feat:{name}"], st, scale=stride)
+        masks = geo.masks(st, stride, f.device)
         err = (f - moved).square()
         energy = moved.square()
-        for r in range(2):
-            m = torch.cat([mk[r] for mk in masks]).to(f.dtype)
-            count = m.flatten(1).sum(1, dtype=torch.float64) * f.shape[1]
+        for r, key in enumerate(("compared", "interior")):
+            m = masks[key].to(f.dtype)
             vals = torch.stack(
                 [
                     (err * m).flatten(1).sum(1, dtype=torch.float64),
                     (energy * m).flatten(1).sum(1, dtype=torch.float64),
-                    count,
+                    m.flatten(1).sum(1, dtype=torch.float64) * f.shape[1],
                 ],
                 dim=1,
             )
@@ -1117,6 +1245,10 @@ def _fmt(v: Any, width: int = 7) -> str:
     return f"{v:.4f}".rjust(width) if abs(v) < 100 else f"{v:.1f}".rjust(width)
 
 
+def _label(rec: dict[str, Any]) -> str:
+    return f"{rec['task']}/{rec['name']}" if rec.get("task") else rec["name"]
+
+
 def format_table(result: dict[str, Any]) -> str:
     """A readable summary: one row per model, pooled over its non-zero shifts."""
     lines = []
@@ -1130,7 +1262,7 @@ def format_table(result: dict[str, Any]) -> str:
         recs = [r for r in result["results"] if r["kind"] == kind]
         if not recs:
             continue
-        name_w = max(12, *(len(r["name"]) for r in recs))
+        name_w = max(12, *(len(_label(r)) for r in recs))
         head = f"{'model':<{name_w}} {'mode':<10} {'shifts':>6} {'images':>6} " + " ".join(
             f"{c:>18}" for c in cols
         )
@@ -1147,14 +1279,14 @@ def format_table(result: dict[str, Any]) -> str:
                         f"{_fmt(s[c + '_hi'], 4).strip()}]".rjust(18)
                     )
             lines.append(
-                f"{r['name']:<{name_w}} {r['mode']:<10} {s['n_shifts']:>6} "
+                f"{_label(r):<{name_w}} {r['mode']:<10} {s['n_shifts']:>6} "
                 f"{r['n_images']:>6} " + " ".join(cells)
             )
         lines.append("")
     for r in result["results"]:
         if r["per_layer_summary"]:
             lines.append(
-                f"{r['name']}: relative RMS feature error per level (all / interior / "
+                f"{_label(r)}: relative RMS feature error per level (all / interior / "
                 "border), pooled over shifts that are multiples of the stride"
             )
             for e in r["per_layer_summary"]:
@@ -1210,6 +1342,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data-range", type=float, help="PSNR data range (default: the data's, 1.0)")
     p.add_argument("--normalize", default="dtype", choices=("dtype", "percentile", "none"))
     p.add_argument("--fractional-method", default="lanczos", choices=("lanczos", "fourier"))
+    p.add_argument("--lanczos-a", type=int, default=3, help="Lanczos half-width / masked band")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--quiet", action="store_true", help="no table on stdout")
@@ -1247,6 +1380,7 @@ def _config_from_args(args: argparse.Namespace) -> Config:
         data_range=args.data_range,
         normalize=args.normalize,
         fractional_method=args.fractional_method,
+        lanczos_a=args.lanczos_a,
     )
 
 

@@ -484,3 +484,75 @@ def test_two_rank_torchrun_equals_single_process(tmp_path: Path) -> None:
     for key in a.files:
         assert np.array_equal(a[key], b[key], equal_nan=True), key
     assert math.isfinite(one_doc["results"][0]["summary"]["psnr"])  # not a trivial comparison
+
+
+@pytest.mark.parametrize("mode", ["circular", "crop", "fractional"])
+@pytest.mark.parametrize("scale", [1, 2])
+def test_batched_geometry_matches_the_shift_operators(mode: str, scale: int) -> None:
+    """Gathered inputs / moved references and separable masks == antialias.shifts per shift."""
+    from antialias.metrics import band_masks
+    from antialias.shifts import circular_shift, crop_shift, fractional_shift, integer_shift
+
+    if mode == "fractional":
+        shifts = [(0.0, 0.0), (0.5, -1.25), (2.0, 4.0), (-3.75, 0.5)]
+    else:
+        shifts = [(0.0, 0.0), (2.0, 0.0), (-4.0, 6.0), (6.0, -2.0)]
+    if scale == 2 and mode == "fractional":
+        shifts = [(0.0, 0.0), (2.0, 4.0), (-6.0, 2.0)]
+    cfg = sc.Config(mode=mode, border=3)
+    canvas = torch.randn(1, 2, 30, 28, dtype=torch.float64)
+    geo = sc._Geometry(cfg, (30, 28), 4, shifts, "test")
+    h, w = geo.size[0] // scale, geo.size[1] // scale
+    ref = torch.randn(1, 3, h, w, dtype=torch.float64)
+    inner = band_masks(h, w, math.ceil(3 / scale))[0]
+    masks = geo.masks(shifts, scale)
+    moved = geo.move(ref, shifts, scale)
+    inputs = geo.inputs(canvas, shifts) if scale == 1 else None
+    for b, (dy, dx) in enumerate(shifts):
+        sy, sx = dy / scale, dx / scale
+        if mode == "circular":
+            op = lambda t, sy=sy, sx=sx: circular_shift(t, int(sy), int(sx))  # noqa: E731
+        elif mode == "crop":
+            op = lambda t, sy=sy, sx=sx: integer_shift(t, int(sy), int(sx))  # noqa: E731
+        else:
+            op = lambda t, sy=sy, sx=sx: fractional_shift(t, sy, sx)  # noqa: E731
+        want, m_out = op(ref)
+        m_in = torch.ones_like(m_out) if mode == "crop" else m_out
+        compared = m_in & m_out
+        if mode == "fractional":  # interior of the reference: the kernel's whole support
+            ny, nx = math.floor(sy), math.floor(sx)
+            support = range(-2, 4)  # Lanczos-3 tap offsets j = -(a - 1) .. a
+            moved_inner = inner.clone()
+            for jy in support:
+                for jx in support:
+                    moved_inner &= integer_shift(inner.double(), ny + jy, nx + jx)[0] > 0.5
+        else:
+            moved_inner = op(inner.double())[0] > 0.5
+        interior = compared & inner & moved_inner
+        assert torch.equal(masks["compared"][b : b + 1], compared)
+        assert torch.equal(masks["interior"][b : b + 1], interior)
+        assert torch.equal(masks["task"][b : b + 1], m_in)
+        assert torch.equal(masks["task_interior"][b : b + 1], m_in & inner)
+        err = ((moved[b : b + 1] - want).abs() * compared).max().item()
+        assert err == 0.0, f"moved reference max abs error {err}"
+        if inputs is not None:
+            if mode == "crop":
+                x = crop_shift(canvas, int(dy), int(dx), geo.origin, geo.size)[0]
+            else:
+                x = op(geo.reference(canvas))[0]
+            assert torch.equal(inputs[b : b + 1], x)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_fast_confusions_match_the_library(k: int) -> None:
+    from antialias.metrics import confusion_sums
+
+    a, b = torch.randint(0, k, (5, 9, 7)), torch.randint(0, k, (5, 9, 7))
+    compared = torch.rand(5, 1, 9, 7) > 0.3
+    interior = compared & (torch.rand(5, 1, 9, 7) > 0.5)
+    fast = sc._confusions(a, b, k, compared, interior)
+    assert np.array_equal(fast[:, 0], confusion_sums(a, b, k, compared).numpy())
+    assert np.array_equal(fast[:, 1], confusion_sums(a, b, k, interior).numpy())
+    logits = torch.randn(4, 2, 5, 5)
+    logits[0, 1] = logits[0, 0]  # ties go to class 0, as argmax
+    assert torch.equal(sc._seg_labels(logits), logits.argmax(1))
