@@ -1,0 +1,232 @@
+"""Shared plumbing of figures 4-9: load the study's results, validate them, run a figure main.
+
+The figures read only ``results/study/study.{json,npz}`` (``python -m analysis.study``) and
+``results/study/speed.json`` (``python -m analysis.speed``, also run by the study); this module
+loads and checks them and computes nothing. A missing or malformed file becomes one clear line
+on stderr and exit status 2, naming the command that writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # for `python figures/figN_*.py` from anywhere
+    sys.path.insert(0, str(ROOT))
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from figures.style import (  # noqa: E402
+    FIGURES_DIR,
+    RESULTS_DIR,
+    VARIANT_LABEL,
+    VARIANT_ORDER,
+    apply_style,
+    save_figure,
+    variant_style,
+)
+
+STUDY_DIR = RESULTS_DIR / "study"
+STUDY_COMMAND = "python -m analysis.study"
+SPEED_COMMAND = "python -m analysis.speed"
+TASK_LABEL = {
+    "nuclei": "nuclei (real, segmentation)",
+    "textures": "textures (synthetic, segmentation)",
+    "denoise": "denoise (photographs, regression)",
+}
+
+__all__ = [
+    "FIGURES_DIR",
+    "STUDY_DIR",
+    "ResultsError",
+    "Study",
+    "TASK_LABEL",
+    "VARIANT_LABEL",
+    "VARIANT_ORDER",
+    "can_log",
+    "consistency_axis",
+    "figure_main",
+    "variant_style",
+]
+
+
+class ResultsError(Exception):
+    """A results file is missing or does not hold what a figure needs (the message says which)."""
+
+
+@dataclass
+class Study:
+    """The study's summary (``study.json`` + ``study.npz``) and, if present, ``speed.json``."""
+
+    doc: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+    speed: dict[str, Any] | None
+    where: Path
+
+    def fail(self, what: str, command: str = STUDY_COMMAND) -> ResultsError:
+        return ResultsError(f"incomplete results in {self.where}: {what}; run `{command}`")
+
+    def get(self, *path: str) -> Any:
+        """``doc[path[0]][path[1]]...`` or :class:`ResultsError` naming the missing key."""
+        node: Any = self.doc
+        for i, key in enumerate(path):
+            if not isinstance(node, dict) or key not in node:
+                raise self.fail(f"expected the JSON key {'/'.join(path[: i + 1])!r} in study.json")
+            node = node[key]
+        return node
+
+    def array(self, key: str, ndim: int | None = None) -> np.ndarray:
+        """An array of ``study.npz`` as float64 (NaN allowed: cells with nothing to compare)."""
+        if key not in self.arrays:
+            raise self.fail(f"expected the array {key!r} in study.npz")
+        value = np.asarray(self.arrays[key])
+        if ndim is not None and value.ndim != ndim:
+            raise self.fail(f"expected {key!r} with {ndim} dimensions, got shape {value.shape}")
+        return value.astype(np.float64) if value.dtype != np.bool_ else value
+
+    def tasks_with(self, piece: str) -> list[str]:
+        """Tasks (in the study's order) that have ``piece`` results."""
+        tasks = self.get("tasks")
+        found = [t for t in ("nuclei", "textures", "denoise") if piece in tasks.get(t, {})]
+        if not found:
+            raise self.fail(f"expected {piece!r} results for at least one task")
+        return found
+
+    def variants(self, task: str, piece: str) -> list[str]:
+        """Variants with ``piece`` results for ``task``, in the display order."""
+        have = self.get("tasks", task, piece, "variants")
+        names = [v for v in VARIANT_ORDER if v in have]
+        if not names:
+            raise self.fail(f"expected at least one variant in {task}/{piece}")
+        return names
+
+    def speed_threads(self) -> int:
+        """The thread count figures show: the first one the speed run timed."""
+        if self.speed is None:
+            raise ResultsError(f"missing {self.where / 'speed.json'}; run `{SPEED_COMMAND}`")
+        threads = (self.speed.get("config") or {}).get("threads") or [None]
+        return threads[0] if isinstance(threads, list) else threads
+
+    def speed_records(self, arch: str = "shipped") -> dict[str, dict[str, Any]]:
+        """Variant -> speed record of ``arch`` at :meth:`speed_threads` (``speed.json``)."""
+        threads = self.speed_threads()
+        recs = {
+            r["variant"]: r
+            for r in self.speed.get("results", [])
+            if r.get("arch") == arch and r.get("threads") == threads
+        }
+        if not recs:
+            raise self.fail(
+                f"expected {arch!r} records with {threads} threads in speed.json", SPEED_COMMAND
+            )
+        return recs
+
+
+def load_study(directory: Path = STUDY_DIR) -> Study:
+    """Read ``study.json``, ``study.npz`` and (optional) ``speed.json`` from ``directory``."""
+    directory = Path(directory)
+    js, npz = directory / "study.json", directory / "study.npz"
+    for path in (js, npz):
+        if not path.is_file():
+            raise ResultsError(f"missing results file {path}; run `{STUDY_COMMAND}` first")
+    try:
+        doc = json.loads(js.read_text())
+        with np.load(npz, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError, UnicodeDecodeError) as err:
+        raise ResultsError(f"cannot read the study results in {directory} ({err})") from err
+    if not isinstance(doc, dict) or doc.get("schema") != "antialias.study/1":
+        raise ResultsError(f"expected an antialias.study/1 document in {js}")
+    speed = None
+    sp = directory / "speed.json"
+    if sp.is_file():
+        try:
+            speed = json.loads(sp.read_text())
+        except (OSError, ValueError, UnicodeDecodeError) as err:
+            raise ResultsError(f"cannot read {sp} ({err}); rerun `{SPEED_COMMAND}`") from err
+    return Study(doc=doc, arrays=arrays, speed=speed, where=directory)
+
+
+def consistency_axis(kind: str) -> tuple[str, Callable[[np.ndarray], np.ndarray], bool]:
+    """``(label, transform, log-scale)`` of a consistency value for plotting.
+
+    Segmentation: label agreement ``a`` is shown as the share of pixels whose label changes,
+    ``100 (1 - a)`` %, on a log axis (lower is better). Regression: EQ-T PSNR in dB as is
+    (higher is better).
+    """
+    if kind == "segmentation":
+        return "label changes (% of compared pixels)", lambda a: 100.0 * (1.0 - a), True
+    return "EQ-T PSNR (dB)", lambda a: a, False
+
+
+def can_log(values: list[np.ndarray]) -> bool:
+    """Whether any value is finite and positive (a log axis needs one)."""
+    return any(np.any(np.isfinite(v) & (np.asarray(v) > 0)) for v in values)
+
+
+def finite_limits(values: list[np.ndarray], log: bool, pad: float = 0.08) -> tuple[float, float]:
+    """Axis limits enclosing every finite (and, on a log axis, positive) value."""
+    flat = np.concatenate([np.ravel(v) for v in values]) if values else np.array([])
+    ok = flat[np.isfinite(flat)]
+    if log:
+        ok = ok[ok > 0]
+    if ok.size == 0:
+        return (0.1, 1.0) if log else (0.0, 1.0)
+    lo, hi = float(ok.min()), float(ok.max())
+    if log:
+        return 10 ** (math.log10(lo) - pad * 2), 10 ** (math.log10(hi) + pad * 2)
+    span = hi - lo if hi > lo else max(abs(hi), 1.0)
+    return lo - pad * span, hi + pad * span
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one clear line instead of a usage dump
+        raise _UsageError(message)
+
+
+def figure_main(
+    argv: Sequence[str] | None,
+    *,
+    name: str,
+    description: str,
+    draw: Callable[[Study], plt.Figure],
+) -> int:
+    """``python figures/<name>.py [--results DIR] [--out DIR]``: load, draw, save PNG + PDF.
+
+    Returns:
+        0 on success; 2 (one line on stderr) for a usage error or missing/malformed results.
+    """
+    parser = _Parser(prog=f"python figures/{name}.py", description=description)
+    parser.add_argument("--results", type=Path, default=STUDY_DIR, help="the study's folder")
+    parser.add_argument("--out", type=Path, default=FIGURES_DIR, help="where PNG and PDF go")
+    try:
+        args = parser.parse_args(argv)
+        if args.out.exists() and not args.out.is_dir():
+            raise _UsageError(f"expected --out to be a folder, got the file {args.out}")
+        study = load_study(args.results)
+        apply_style()
+        fig = draw(study)
+        written = save_figure(fig, name, args.out)
+    except (_UsageError, ResultsError) as err:
+        plt.close("all")
+        print(f"{name}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        plt.close("all")
+        print(f"{name}: error: cannot write the figure: {err}", file=sys.stderr)
+        return 2
+    print("wrote " + " and ".join(str(p) for p in written))
+    return 0

@@ -1,0 +1,126 @@
+"""figures/fig4-9 and figures/make_all.py: files from a tiny study, clear errors without one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from _study_fixture import build
+
+from figures import (
+    fig4_shift_vs_offset,
+    fig5_period_maps,
+    fig6_fractional,
+    fig7_tradeoff,
+    fig8_example,
+    fig9_per_layer,
+    make_all,
+)
+
+FIGURES = (
+    fig4_shift_vs_offset,
+    fig5_period_maps,
+    fig6_fractional,
+    fig7_tradeoff,
+    fig8_example,
+    fig9_per_layer,
+)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    before = torch.get_num_threads()
+    try:
+        return build(tmp_path_factory.getbasetemp() / "tiny_study")[0]
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("module", FIGURES, ids=lambda m: m.NAME)
+def test_figure_files(module, results: Path, tmp_path: Path) -> None:
+    assert module.main(["--results", str(results), "--out", str(tmp_path)]) == 0
+    for ext in ("png", "pdf"):
+        path = tmp_path / f"{module.NAME}.{ext}"
+        assert path.is_file() and path.stat().st_size > 5000, path
+    assert not list(tmp_path.glob(".*")), "temporary files left behind"
+
+
+@pytest.mark.parametrize("module", FIGURES, ids=lambda m: m.NAME)
+def test_missing_results(module, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert module.main(["--results", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "python -m analysis.study" in err[0], err
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_incomplete_results(results: Path, tmp_path: Path, capsys) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(results, broken)
+    doc = json.loads((broken / "study.json").read_text())
+    del doc["tasks"]["nuclei"]["crop"]
+    del doc["example"]
+    (broken / "study.json").write_text(json.dumps(doc))
+    for module, needle in (
+        (fig4_shift_vs_offset, "'crop'"),
+        (fig8_example, "'example'"),
+        (fig7_tradeoff, "'crop'"),
+    ):
+        assert module.main(["--results", str(broken), "--out", str(tmp_path)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and needle in err[0], err
+
+
+def test_missing_speed(results: Path, tmp_path: Path, capsys) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(results, broken)
+    (broken / "speed.json").unlink()
+    assert fig7_tradeoff.main(["--results", str(broken), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "python -m analysis.speed" in err[0], err
+
+
+def test_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert fig4_shift_vs_offset.main(["--bogus"]) == 2
+    (tmp_path / "file").write_text("x")
+    assert fig4_shift_vs_offset.main(["--out", str(tmp_path / "file")]) == 2
+    assert "expected --out to be a folder" in capsys.readouterr().err
+
+
+def _script(folder: Path, name: str, body: str) -> None:
+    (folder / f"{name}.py").write_text(f"import sys\n{body}\n")
+
+
+def test_make_all_reports_failures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _script(tmp_path, "fig_a", "print('wrote a')")
+    _script(
+        tmp_path, "fig_b", "print('fig_b: error: missing results x', file=sys.stderr)\nsys.exit(2)"
+    )
+    _script(tmp_path, "not_a_figure", "sys.exit(3)")
+    assert make_all.main(["--dir", str(tmp_path), "--jobs", "2"]) == 1
+    captured = capsys.readouterr()
+    assert "fig_a.py" in captured.out and "ok" in captured.out
+    assert "FAILED (exit 2)" in captured.out and "missing results x" in captured.out
+    assert "not_a_figure" not in captured.out
+    assert "1 figure script(s) failed: fig_b.py" in captured.err
+    assert make_all.main(["--dir", str(tmp_path), "--only", "fig_a"]) == 0
+    assert "1/1 figures" in capsys.readouterr().out
+
+
+def test_make_all_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert make_all.main(["--jobs", "0"]) == 2
+    assert make_all.main(["--dir", str(tmp_path / "none")]) == 2
+    assert make_all.main(["--dir", str(tmp_path)]) == 2  # no scripts
+    assert "no figure scripts" in capsys.readouterr().err
+
+
+def test_make_all_finds_every_figure_script() -> None:
+    todo, skipped = make_all.scripts()
+    names = {p.stem for p in todo} | {s.split(" ")[0][:-3] for s in skipped}
+    for n in range(4, 10):
+        assert any(name.startswith(f"fig{n}_") for name in names), n
+    assert all(p.parent == make_all.FIGURES_DIR for p in todo)
+    assert sys.executable  # the scripts run with this interpreter
