@@ -14,24 +14,27 @@ the analyses themselves are :func:`analysis.shift_consistency.run` and
 ==============  =================================================================  ===========
 piece           what (default budget; ``--full`` in brackets)                       files
 ==============  =================================================================  ===========
-``accuracy``    test Dice (segmentation) / mean PSNR (denoise) of every checkpoint  accuracy.*
+``accuracy``    test Dice (segmentation) / mean PSNR (denoise) of every checkpoint  accuracy_*.*
                 on every test image, from per-image sums; the checkpoint's own
                 metadata (test metrics, training seconds, parameters) beside it
 ``crop``        realistic shifts: windows cut at offsets ``(0, 0..16)`` px          crop_<task>.*
                 (``--shifts line``) from the first 3 test images (2 for denoise)
                 of every checkpoint [every test image]
 ``period``      circular shifts over every offset of the ``8 x 8`` period, one      period_<task>.*
-                128x128 centre crop, seed-0 checkpoints of nuclei and textures
-                [every task, seed and test image, full 256x256]
+                image (nuclei: full 256x256, textures: 128x128 centre crop), seed-0
+                checkpoints of nuclei and textures
+                [every task and seed, 2 images, full 256x256]
 ``fractional``  denoise: EQ-T PSNR for sub-pixel shifts ``(0, k/8)``, k = 0..8,     fractional_*.*
                 Lanczos-3, every test image [also nuclei, label agreement]
 ``layers``      per-level relative feature error (encoder, bottleneck, decoder)    layers_<task>.*
-                under the crop shifts, nuclei seed 0, 1 image [every seed, 3 images]
+                under crop shifts (0, 0..8), interior >= 48 px from the edges,
+                nuclei seed 0, 1 image [every seed, 3 images]
 ``example``     one nuclei test image and its 1-px shift through a transposed-conv  example.*
                 U-Net and an antialiased one: the probability maps and the pixels
                 whose label changes
 ``speed``       :mod:`analysis.speed`: forward and forward+backward time of every   speed.*
-                variant, ratios to ``bilinear`` measured in the same run
+                variant, ratios to ``bilinear`` measured in the same run; 1 thread
+                [1 and 2 threads, and a wide U-Net (depth 4, width 32)]
 ==============  =================================================================  ===========
 
 After the pieces, :func:`summarise` reads every piece file present under ``--out`` and writes
@@ -98,7 +101,8 @@ class StudyConfig:
         crop_images: test images per task for the crop shifts.
         crop_max_shift: crop shifts ``(0, 0..S)``.
         period_tasks, period_seeds, period_images, period_size: circular period maps on those
-            tasks / seeds (``None``: all), first images, centre crop (``None``: full image).
+            tasks / seeds (``None``: all), first images, centre crop per task (``None``: the
+            full image; nuclei needs it, its label changes are rare).
         fractional_tasks, fractional_steps, fractional_images: sub-pixel shifts
             ``(0, k / steps)`` for ``k = 0..steps``.
         layers_task, layers_seeds, layers_images, layers_max_shift, layers_border: per-level
@@ -125,7 +129,9 @@ class StudyConfig:
     period_tasks: tuple[str, ...] = ("nuclei", "textures")
     period_seeds: tuple[int, ...] | None = (0,)
     period_images: int | None = 1
-    period_size: int | None = 128
+    period_size: dict[str, int | None] = field(
+        default_factory=lambda: {"nuclei": None, "textures": 128, "denoise": 128}
+    )
     fractional_tasks: tuple[str, ...] = ("denoise",)
     fractional_steps: int = 8
     fractional_images: int | None = None
@@ -153,8 +159,8 @@ def full_config(**overrides: Any) -> StudyConfig:
         crop_images={t: None for t in TASKS},
         period_tasks=TASKS,
         period_seeds=None,
-        period_images=None,
-        period_size=None,
+        period_images=2,
+        period_size={t: None for t in TASKS},
         fractional_tasks=("denoise", "nuclei"),
         layers_seeds=None,
         layers_images=3,
@@ -449,7 +455,10 @@ def run(
             out[stem] = (result, time.perf_counter() - start)
 
     if "accuracy" in cfg.pieces:
-        timed("accuracy", lambda: run_accuracy(ckpts, progress))
+        for task in tasks:  # one file per task, so that rerunning one task keeps the others
+            timed(
+                f"accuracy_{task}", lambda task=task: run_accuracy(_by_task(ckpts, task), progress)
+            )
     if "crop" in cfg.pieces:
         for task in tasks:
             timed(
@@ -480,7 +489,7 @@ def run(
                         mode="circular",
                         shifts="all",
                         max_images=cfg.period_images,
-                        image_size=cfg.period_size,
+                        image_size=cfg.period_size.get(task),
                         **_common(cfg),
                     ),
                 )
@@ -861,8 +870,9 @@ def summarise(out_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> tuple[d
             "git_commit": (pdoc.get("provenance") or {}).get("git_commit"),
         }
         piece, _, task = stem.partition("_")
-        if stem == "accuracy":
+        if piece == "accuracy":
             _accuracy_summary(pdoc, parr, doc, arrays, n_boot, seed)
+            doc.setdefault("accuracy_records", []).extend(pdoc["results"])
         elif piece in ("crop", "period", "fractional") and pdoc.get("schema") == sc.SCHEMA:
             s, a = _shift_summary(pdoc, parr, n_boot, seed, stem)
             doc["tasks"].setdefault(task, {})[piece] = s

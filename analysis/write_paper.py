@@ -5,16 +5,16 @@ Run from the repository root (both work)::
     python -m analysis.write_paper [--results results/study] [--out docs/paper.md]
     python analysis/write_paper.py
 
-Reads ``results/study/study.json`` (``python -m analysis.study``), ``results/study/speed.json``
-(``python -m analysis.speed``, also run by the study) and ``results/study/accuracy.json`` and
-renders the paper: the question (``../shared/seeds/*.txt`` when present, else a summary), the
+Reads ``results/study/study.json`` (``python -m analysis.study``) and
+``results/study/speed.json`` (``python -m analysis.speed``, also run by the study) and renders
+the paper: the question (``../shared/seeds/*.txt`` when present, else a summary), the
 setup, the results with the figures (relative links to ``figures/*.png``) and generated tables
 (mean +- standard deviation over seeds, 95% bootstrap intervals over seeds and test images), a
 conclusion that takes each claim of the answer in the seed in turn, and the limitations.
 Qualitative words in the conclusion ("slower", "no clear difference", ...) are chosen by
 comparisons of the numbers in the files, stated next to them.
 
-Importable: :func:`render` ``(study, speed, accuracy) -> str`` (no I/O), :func:`main`
+Importable: :func:`render` ``(study, speed) -> str`` (no I/O), :func:`main`
 ``(argv) -> int`` (exit 2 with one line on stderr when a results file is missing).
 """
 
@@ -141,8 +141,9 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 class _Ctx:
     """Accessors over the loaded files with errors that name what is missing."""
 
-    def __init__(self, study: dict, speed: dict | None, accuracy: dict | None) -> None:
-        self.study, self.speed, self.accuracy = study, speed, accuracy
+    def __init__(self, study: dict, speed: dict | None) -> None:
+        self.study, self.speed = study, speed
+        self.records = study.get("accuracy_records", [])
 
     def get(self, *path: str, default: Any = PaperError) -> Any:
         node: Any = self.study
@@ -238,7 +239,7 @@ def _quote(text: str) -> list[str]:
 
 def _setup(c: _Ctx) -> list[str]:
     acc_tasks = c.tasks("accuracy")
-    recs = (c.accuracy or {}).get("results", [])
+    recs = c.records
     out = ["## 2. Setup", "", "**Data** (`antialias.data`; test images are never trained on):", ""]
     desc = {
         "nuclei": "real fluorescence nuclei (DSB2018 image shipped with stardist + slices of "
@@ -863,7 +864,7 @@ def _advice(c: _Ctx, acc: dict, crop: dict, spd: dict) -> str:
 
 
 def _limitations(c: _Ctx) -> list[str]:
-    recs = (c.accuracy or {}).get("results", [])
+    recs = c.records
     params = [r["num_parameters"] for r in recs if r.get("num_parameters")]
     seeds = {
         t: sorted({r["seed"] for r in recs if r["task"] == t})
@@ -926,14 +927,13 @@ def _provenance(c: _Ctx) -> list[str]:
 def render(
     study: dict[str, Any],
     speed: dict[str, Any] | None,
-    accuracy: dict[str, Any] | None,
     seed_text: str | None = None,
     figures_dir: Path = REPO / "figures",
 ) -> str:
     """The paper as Markdown (no I/O besides checking which figure files exist)."""
     if not isinstance(study, dict) or study.get("schema") != "antialias.study/1":
         raise PaperError("expected an antialias.study/1 document (results/study/study.json)")
-    c = _Ctx(study, speed, accuracy)
+    c = _Ctx(study, speed)
     lines = [
         "# Fixed or learned up-sampling in a U-Net? Measured on shipped checkpoints",
         "",
@@ -991,8 +991,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         study = _read_json(args.results / "study.json", "python -m analysis.study")
         speed = _read_json(args.results / "speed.json", "python -m analysis.speed", False)
-        accuracy = _read_json(args.results / "accuracy.json", "python -m analysis.study", False)
-        text = render(study, speed, accuracy, _seed_text())
+        text = render(study, speed, _seed_text())
         args.out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{args.out.name}.", dir=args.out.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

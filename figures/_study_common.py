@@ -55,6 +55,7 @@ __all__ = [
     "can_log",
     "consistency_axis",
     "figure_main",
+    "look",
     "variant_style",
 ]
 
@@ -166,6 +167,18 @@ def consistency_axis(kind: str) -> tuple[str, Callable[[np.ndarray], np.ndarray]
     if kind == "segmentation":
         return "label changes (% of compared pixels)", lambda a: 100.0 * (1.0 - a), True
     return "EQ-T PSNR (dB)", lambda a: a, False
+
+
+def look(variant: str) -> dict[str, Any]:
+    """:func:`figures.style.variant_style` plus hollow markers for the blur-pool variants.
+
+    Blur-pool variants share hue and marker with their plain counterpart (the shared style);
+    a dashed line tells them apart in line plots, a hollow marker in scatter plots.
+    """
+    style = dict(variant_style(variant))
+    if variant.startswith("blurpool"):
+        style["markerfacecolor"] = "white"
+    return style
 
 
 def can_log(values: list[np.ndarray]) -> bool:

@@ -27,7 +27,7 @@ from figures._study_common import (  # noqa: E402
     consistency_axis,
     figure_main,
     finite_limits,
-    variant_style,
+    look,
 )
 
 NAME = "fig6_fractional"
@@ -51,7 +51,7 @@ def draw(study: Study) -> plt.Figure:
             mean, lo, hi = (study.array(base + k, ndim=1)[keep] for k in ("mean", "lo", "hi"))
             y, ylo, yhi = tf(mean), tf(lo), tf(hi)
             ylo, yhi = np.minimum(ylo, yhi), np.maximum(ylo, yhi)
-            style = variant_style(v)
+            style = look(v)
             (line,) = ax.plot(dx[keep], y, markersize=3.5, **style)
             ax.fill_between(dx[keep], ylo, yhi, color=style["color"], alpha=0.12, lw=0)
             handles.setdefault(v, line)

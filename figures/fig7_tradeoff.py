@@ -32,7 +32,7 @@ from figures._study_common import (  # noqa: E402
     can_log,
     consistency_axis,
     figure_main,
-    variant_style,
+    look,
 )
 
 NAME = "fig7_tradeoff"
@@ -63,11 +63,19 @@ def draw(study: Study) -> plt.Figure:
         for v in names:
             a = acc["variants"][v]
             c = crop["variants"][v]["pooled_all"]
-            style = variant_style(v)
+            style = look(v)
             color, marker = style["color"], style["marker"]
+            face = style.get("markerfacecolor", color)
             cy = tf(np.asarray([c["mean"], c["lo"], c["hi"]]))
             cseeds = tf(np.asarray(c["per_seed"]))
-            big = {"color": color, "marker": marker, "markersize": 6.5, "linestyle": "none"}
+            big = {
+                "color": color,
+                "marker": marker,
+                "markersize": 6.5,
+                "linestyle": "none",
+                "markerfacecolor": face,
+                "markeredgewidth": 1.2,
+            }
             small = {"color": color, "marker": marker, "s": 9, "alpha": 0.45, "linewidths": 0}
             # (a) accuracy vs consistency
             ax = axes[i, 0]
@@ -128,7 +136,7 @@ def draw(study: Study) -> plt.Figure:
     )
     sp = study.speed or {}
     fig.suptitle(
-        "Accuracy, shift consistency (crop shifts 1-16 px; lower % = better) and speed "
+        "Accuracy, shift consistency (crop shifts 1-16 px) and training-step time "
         f"(input {tuple(sp.get('input_shape', []))}, {study.speed_threads()} CPU thread(s))",
         fontsize=8.5,
     )

@@ -33,7 +33,7 @@ def tiny_config(checkpoints: Path) -> st.StudyConfig:
         period_tasks=("nuclei",),
         period_seeds=None,
         period_images=1,
-        period_size=48,
+        period_size={"nuclei": 48},
         fractional_tasks=("nuclei",),
         fractional_steps=2,
         fractional_images=1,

@@ -90,7 +90,7 @@ def test_seed_image_stats_rejects_bad_shape() -> None:
 def test_pieces_and_files(tiny) -> None:
     out, _cfg, results = tiny
     assert set(results) == {
-        "accuracy",
+        "accuracy_nuclei",
         "crop_nuclei",
         "period_nuclei",
         "fractional_nuclei",
