@@ -36,6 +36,7 @@ Importable: :func:`run` ``(config, progress) -> result`` (no file writes, no pri
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -173,6 +174,7 @@ def run(
         raise TypeError(f"expected a SpeedConfig or dict, got {type(cfg).__name__}")
     _check(cfg)
     threads_before = torch.get_num_threads()
+    load_start = os.getloadavg()[0]  # a shared machine's load shows in every timing
     records, arrays = [], {}
     try:
         for arch in cfg.archs:
@@ -225,6 +227,7 @@ def run(
         "config": asdict(cfg),
         "input_shape": [cfg.batch, 1, cfg.size, cfg.size],
         "threads": list(cfg.threads),
+        "load_average_1min": [load_start, os.getloadavg()[0]],
         "results": records,
         "arrays": arrays,
     }

@@ -42,7 +42,8 @@ After the pieces, :func:`summarise` reads every piece file present under ``--out
 mean and standard deviation over seeds, and a 95% confidence interval from a two-level bootstrap
 (resample seeds, then test images, the same image draws for every seed; percentile interval).
 With one seed the interval is the bootstrap over images alone. ``study.json`` also holds the
-measured wall time of every piece (``timings``) and the checkpoints that were found/missing.
+measured wall time of every piece (``timings``), the machine's 1-minute load average at its
+start and end (``load_average_1min``) and the checkpoints that were missing.
 Figures 4-9 and ``docs/paper.md`` read only these files.
 
 Importable: :func:`run` ``(config, progress) -> {piece: result}`` (reads checkpoints and data,
@@ -58,6 +59,7 @@ import csv
 import io
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -449,9 +451,11 @@ def run(
     tasks = [t for t in cfg.tasks if _by_task(ckpts, t)]
 
     def timed(stem: str, fn: Callable[[], dict[str, Any] | None]) -> None:
+        load = os.getloadavg()[0]  # the machine may be shared: say how busy it was
         start = time.perf_counter()
         result = fn()
         if result is not None:
+            result["load_average"] = [load, os.getloadavg()[0]]
             out[stem] = (result, time.perf_counter() - start)
 
     if "accuracy" in cfg.pieces:
@@ -593,7 +597,15 @@ def piece_files(
     The piece's wall time and the study config are stamped into the provenance under
     ``study`` so that :func:`summarise` can report them.
     """
-    stamp = {**prov, "study": {"piece": stem, "seconds": seconds, "config": _config_doc(config)}}
+    stamp = {
+        **prov,
+        "study": {
+            "piece": stem,
+            "seconds": seconds,
+            "load_average_1min": result.get("load_average"),
+            "config": _config_doc(config),
+        },
+    }
     if result.get("schema") == sc.SCHEMA:
         return sc.result_files(result, stamp)
     if stem == "speed":
@@ -864,6 +876,7 @@ def summarise(out_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> tuple[d
         pdoc, parr = loaded
         study = (pdoc.get("provenance") or {}).get("study") or {}
         doc["timings"][stem] = study.get("seconds")
+        doc.setdefault("load_average_1min", {})[stem] = study.get("load_average_1min")
         doc["pieces"][stem] = {
             "file": f"{stem}.json",
             "time_utc": (pdoc.get("provenance") or {}).get("time_utc"),

@@ -904,7 +904,12 @@ def _limitations(c: _Ctx) -> list[str]:
 def _provenance(c: _Ctx) -> list[str]:
     timings = c.get("timings", default={})
     prov = c.get("provenance", default={})
-    rows = [[k, _num(v, 1)] for k, v in timings.items() if v is not None]
+    loads = c.get("load_average_1min", default={}) or {}
+    rows = [
+        [k, _num(v, 1), " -> ".join(f"{x:.1f}" for x in loads.get(k) or []) or "n/a"]
+        for k, v in timings.items()
+        if v is not None
+    ]
     total = sum(v for v in timings.values() if v is not None)
     return [
         "## 6. Reproduce",
@@ -917,9 +922,10 @@ def _provenance(c: _Ctx) -> list[str]:
         "```",
         "",
         f"Results computed at git commit `{prov.get('git_commit')}` ({prov.get('time_utc')}). "
-        f"Measured time of each piece of the study (s, sum {total:.0f} s):",
+        f"Measured time of each piece of the study (s, sum {total:.0f} s), with the machine's "
+        "1-minute load average at its start and end (2 cores; other jobs shared them):",
         "",
-        *_table(["piece", "seconds"], rows),
+        *_table(["piece", "seconds", "load average"], rows),
         "",
     ]
 

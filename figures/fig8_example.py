@@ -6,7 +6,8 @@ nuclei test window ``x`` and the window cut one pixel to the left (its content m
 prediction is moved back by 1 px (integer, nothing interpolated) so that both predictions sit on
 the same pixels. Top row: the whole window with the zoomed region, the zoomed image, the
 annotated mask. One row per network: foreground probability ``p(x)``, the change
-``|p(shifted) - p(x)|`` (log colour), and the pixels whose label flips (red) over the image.
+``|p(shifted) - p(x)|`` (log colour), and the pixels whose label flips (red, ringed) over the
+image.
 
 Usage: ``python figures/fig8_example.py [--results DIR] [--out DIR]``
 """
@@ -74,8 +75,12 @@ def draw(study: Study) -> plt.Figure:
         overlay = np.zeros((*changed[win].shape, 4))
         overlay[changed[win]] = (0.93, 0.2, 0.2, 1.0)
         ax.imshow(overlay)
+        ys, xs = np.nonzero(changed[win])  # rings make single flipped pixels findable
+        ax.scatter(xs, ys, s=14, facecolors="none", edgecolors="#EE3377", linewidths=0.6)
+        ax.set_xlim(-0.5, w - 0.5)
+        ax.set_ylim(h - 0.5, -0.5)
         ax.set_title(
-            f"labels that flip: {rec['n_changed']} px\n"
+            f"labels that flip (whole window): {rec['n_changed']} px\n"
             f"({100 * rec['changed_fraction']:.2f}% of {rec['n_compared']} compared)"
         )
     for ax in axes.ravel():
