@@ -17,7 +17,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from antialias import spectral, transposed  # noqa: E402
+from antialias import metrics, shifts, spectral, transposed  # noqa: E402
 from antialias.catalogue import interpolate_as_fir, interpolation_taps  # noqa: E402
 from antialias.filters import (  # noqa: E402
     as_taps,
@@ -71,7 +71,9 @@ __all__ = [
     "kaiser_lowpass_taps",
     "lanczos_taps",
     "linear_taps",
+    "metrics",
     "outer2d",
+    "shifts",
     "spectral",
     "transposed",
     "upfirdn2d",
