@@ -219,6 +219,11 @@ class UNet(nn.Module):
             [DoubleConv(2 * ch[i], ch[i], pad_mode, norm) for i in range(depth)]
         )
         self.head = nn.Conv2d(ch[0], out_channels, 1)
+        if residual:
+            # start as the identity: a random head would add a random map to the input, and
+            # the large early errors can stall training (seen with transposed-conv decoders)
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     @property
     def config(self) -> dict[str, Any]:
