@@ -843,6 +843,7 @@ def _layer_summary(
     for v, vr in _groups(recs).items():
         layer = np.stack([arrays[f"{r['id']}__sums__layer"] for r in vr])  # (S,N,sh,2,Lv,3)
         total = layer.sum((0, 1))  # (sh, 2, Lv, 3)
+        grids: dict[str, list[list[float]]] = {}  # region -> (level, shift class), NaN: n/a
         for r, region in enumerate(("all", "interior")):
             grid = np.full((len(levels), len(classes)), np.nan)
             for j, c in enumerate(classes):
@@ -853,7 +854,8 @@ def _layer_summary(
                     rel = np.where(pooled[:, 2] > 0, np.sqrt(pooled[:, 0] / pooled[:, 1]), np.nan)
                 grid[:, j] = rel
             arr[f"{prefix}__{v}__{region}"] = grid
-        out["variants"][v] = {"seeds": [r["seed"] for r in vr]}
+            grids[region] = [[float(x) for x in row] for row in grid]
+        out["variants"][v] = {"seeds": [r["seed"] for r in vr], **grids}
     return out, arr
 
 

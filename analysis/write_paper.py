@@ -545,16 +545,73 @@ def _example_text(c: _Ctx) -> list[str]:
 
 def _layers_text(c: _Ctx) -> list[str]:
     layers = c.get("layers", default=None)
-    if not layers:
+    if not layers or not layers.get("variants"):
         return []
+    levels, strides = layers["levels"], layers["strides"]
+    classes = layers["shift_classes"]
+    have = {v: e for v, e in layers["variants"].items() if "interior" in e}
+    if not have:
+        return []
+    enc = [i for i, n in enumerate(levels) if n.startswith("enc")]
+    out_row = len(levels) - 1  # dec0, the output's level
+    enc_max = {
+        v: max(
+            (x for i in enc for x in e["interior"][i] if x is not None and not math.isnan(x)),
+            default=float("nan"),
+        )
+        for v, e in have.items()
+    }
+    odd = classes.index(1) if 1 in classes else None
+    parts = []
+    if odd is not None:
+        vals = {v: e["interior"][out_row][odd] for v, e in have.items()}
+        ok = {v: x for v, x in vals.items() if x is not None and not math.isnan(x)}
+        if ok:
+            lo, hi = min(ok, key=ok.get), max(ok, key=ok.get)
+            parts.append(
+                f"At the output level ({levels[out_row]}) odd shifts leave a relative RMS error "
+                f"from {ok[lo]:.3g} ({LABEL.get(lo, lo)}) to {ok[hi]:.3g} ({LABEL.get(hi, hi)})."
+            )
+    dec = [i for i, n in enumerate(levels) if n.startswith("dec") and strides[i] > 1]
+    peak = {}
+    for v, e in have.items():
+        cells = [
+            (e["interior"][i][j], levels[i])
+            for i in dec
+            for j in range(len(classes))
+            if e["interior"][i][j] is not None and not math.isnan(e["interior"][i][j])
+        ]
+        if cells:
+            peak[v] = max(cells)
+    if peak:
+        order = sorted(peak, key=lambda v: peak[v][0], reverse=True)
+        parts.append(
+            "Largest error inside the decoder (coarser levels): "
+            + "; ".join(f"{LABEL.get(v, v)} {peak[v][0]:.3g} at {peak[v][1]}" for v in order)
+            + "."
+        )
+    seeds = sorted({s for e in have.values() for s in e["seeds"]})
+    exact = [v for v, x in enc_max.items() if x == 0.0]
+    inexact = {v: x for v, x in enc_max.items() if x != 0.0}
+    enc_text = ""
+    if exact:
+        enc_text += (
+            "Encoder levels, compared at shifts their stride divides, are exactly equivariant "
+            "(relative error 0) in " + ", ".join(LABEL.get(v, v) for v in exact) + ": there "
+            "the error enters only where a level sees a shift its stride does not divide, and "
+            "then passes through the decoder's up-samplers. "
+        )
+    if inexact:
+        enc_text += (
+            "Largest encoder-level error elsewhere: "
+            + ", ".join(f"{LABEL.get(v, v)} {x:.3g}" for v, x in inexact.items())
+            + ". "
+        )
     return [
-        f"Per-level errors come from {layers['n_images']} {layers['task']} test image(s) and "
-        f"seed(s) {sorted({s for e in layers['variants'].values() for s in e['seeds']})}; the "
-        f"interior excludes {layers.get('border', '?')} px at every window edge. Encoder levels "
-        "compared at shifts their stride divides are exact for max-pool and blur-pool "
-        "encoders (a shift by a multiple of the stride commutes with them); the error enters "
-        "where a level's input had been down-sampled at a shift its stride does not divide, and "
-        "grows or shrinks through the decoder's up-samplers.",
+        f"Per-level errors from {layers['n_images']} {layers['task']} test image(s), seed(s) "
+        f"{seeds}, interior >= {layers.get('border', '?')} px from the window edges. "
+        + enc_text
+        + " ".join(parts),
         "",
     ]
 
