@@ -328,6 +328,7 @@ def run_accuracy(ckpts: list[Ckpt], progress: Progress | None = None) -> dict[st
                 "metadata_value": test_meta.get(metric),
                 "metadata_metrics": test_meta,
                 "n_images": len(split),
+                "image_size": list(split.images.shape[-2:]),
                 "num_parameters": meta.get("num_parameters"),
                 "train_seconds": training.get("train_seconds"),
                 "train_threads": training.get("threads"),

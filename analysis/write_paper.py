@@ -253,11 +253,12 @@ def _setup(c: _Ctx) -> list[str]:
     for t in acc_tasks:
         r = next((x for x in recs if x["task"] == t), None)
         n_test = r["n_images"] if r else "?"
+        size = "x".join(map(str, r.get("image_size", []))) if r else ""
         n_train = r.get("n_train_images") if r else None
         seeds = sorted({x["seed"] for x in recs if x["task"] == t})
         extra = f"{n_train} training images, " if n_train else ""
         out.append(
-            f"- `{t}`: {desc.get(t, t)}; {extra}{n_test} test images of 256x256 px; "
+            f"- `{t}`: {desc.get(t, t)}; {extra}{n_test} test images of {size or '?'} px; "
             f"seed(s) {', '.join(map(str, seeds))}."
         )
     out += [
@@ -938,7 +939,8 @@ def _limitations(c: _Ctx) -> list[str]:
         f"{tr.get('epochs', '?')} epochs of {tr.get('steps_per_epoch', '?')} steps on CPU. "
         "Larger, longer-trained U-Nets may rank differently.",
         "- One image family per task, small test sets (nuclei: one DSB2018 quadrant and slices "
-        "of one volume; textures: synthetic; denoising: two photographs), so intervals are wide "
+        "of one volume; textures: synthetic; denoising: tiles of photographs held out from "
+        "training), so intervals are wide "
         "and a difference inside them is not evidence of no effect.",
         f"- Seeds: nuclei {seeds['nuclei']}, textures {seeds['textures']}, denoise "
         f"{seeds['denoise']}; the single-seed tasks show image-to-image, not training, variation.",
