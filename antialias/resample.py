@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -154,7 +155,7 @@ def _as_kernel(t: torch.Tensor, x: torch.Tensor, gain: float = 1.0) -> torch.Ten
     """2-D kernel (kh, kw) in x's dtype/device from validated taps: 1-D taps -> outer product."""
     if isinstance(gain, bool) or not isinstance(gain, numbers.Real):
         raise TypeError(f"expected gain to be a real number, got {gain!r}")
-    if not np.isfinite(gain):
+    if not math.isfinite(gain):
         raise ValueError(f"expected a finite gain, got {gain!r}")
     kernel = torch.outer(t, t) if t.ndim == 1 else t
     kernel = kernel.to(dtype=x.dtype, device=x.device)
@@ -368,6 +369,7 @@ def _conv(x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis]) -> t
 # Use torch's own interpolation kernels where they compute exactly our filter (see
 # _torch_interpolation). Off only to time the generic path (benchmarks/bench_resample.py).
 _TORCH_KERNELS = True
+_AUTO = "auto"  # _torch_interpolation: compare the kernel with torch's
 
 
 @functools.lru_cache(maxsize=32)
@@ -382,21 +384,38 @@ def _interpolation_filters(up: int) -> tuple[tuple[str, torch.Tensor], ...]:
     )
 
 
-def _torch_interpolation(kernel: torch.Tensor, axes: tuple[_Axis, _Axis]) -> str | None:
-    """The F.interpolate mode that computes this up-sampling (replicate edges), if any."""
+def _interpolation_mode(taps: torch.Tensor, up: int) -> str | None:
+    """The F.interpolate mode computing zeros + ``taps`` (1-D, or a 2-D kernel), if any."""
+    for mode, ref in _interpolation_filters(up):
+        expected = ref if taps.ndim == 1 else torch.outer(ref, ref)
+        if taps.shape == expected.shape:
+            expected = expected.to(taps.dtype)
+            tol = 4 * torch.finfo(taps.dtype).eps * float(expected.abs().max())
+            if bool(((taps.detach().cpu() - expected).abs() <= tol).all()):
+                return mode
+    return None
+
+
+def _torch_interpolation(
+    kernel: torch.Tensor, axes: tuple[_Axis, _Axis], known: str | None = _AUTO
+) -> str | None:
+    """The F.interpolate mode that computes this up-sampling (replicate edges), if any.
+
+    ``known``: the caller's answer for these taps (a layer decides once, at construction);
+    by default the kernel is compared here, except while ``torch.compile`` traces (a
+    data-dependent test it cannot follow): the generic path then runs, with equal results.
+    """
     ah, aw = axes
     if not _TORCH_KERNELS or ah.up == 1 or ah.down != 1:
         return None
     for ax in axes:
         if ax.p0 != (ax.taps + ax.up - 2) // 2 or ax.p1 != ax.taps - 1 - ax.p0:
             return None
-    for mode, taps in _interpolation_filters(ah.up):
-        if kernel.shape == (len(taps), len(taps)):
-            expected = torch.outer(taps, taps).to(kernel.dtype)
-            tol = 4 * torch.finfo(kernel.dtype).eps * float(expected.abs().max())
-            if bool(((kernel.detach().cpu() - expected).abs() <= tol).all()):
-                return mode
-    return None
+    if known != _AUTO:
+        return known
+    if torch.compiler.is_compiling():
+        return None
+    return _interpolation_mode(kernel, ah.up)
 
 
 def _block(
@@ -426,12 +445,18 @@ def _block(
 
 
 def _forward(
-    x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis], pad_mode: str
+    x: torch.Tensor,
+    kernel: torch.Tensor,
+    axes: tuple[_Axis, _Axis],
+    pad_mode: str,
+    torch_mode: str | None = None,
 ) -> torch.Tensor:
-    """upfirdn2d by the fast path (differentiable by autograd, but see _UpFirDn2d)."""
+    """upfirdn2d by the fast path (differentiable by autograd, but see _UpFirDn2d).
+
+    ``torch_mode``: the F.interpolate mode computing this up-sampling (_torch_interpolation).
+    """
     ah, aw = axes
     out_h, out_w = ah.out, aw.out
-    torch_mode = _torch_interpolation(kernel, axes)
     if pad_mode == "zeros" and torch_mode is None:
         head_h = head_w = 0  # the conv's own zero padding is exact
         tail_h, tail_w = out_h, out_w
@@ -492,6 +517,9 @@ def _serial() -> Iterator[None]:
     zero-padded one: 193 ms). The main conv keeps all threads. The thread count is
     process-wide, so other Python threads running torch ops at this moment run serially too.
     """
+    if torch.compiler.is_compiling():  # a traced graph has no thread count to switch
+        yield
+        return
     threads = torch.get_num_threads()
     if threads == 1:
         yield
@@ -554,39 +582,45 @@ class _UpFirDn2d(torch.autograd.Function):
     """upfirdn2d with its adjoint as backward (each the other's backward: any order)."""
 
     @staticmethod
-    def forward(ctx, x, kernel, axes, pad_mode):  # type: ignore[override]
+    def forward(ctx, x, kernel, axes, pad_mode, torch_mode):  # type: ignore[override]
         ctx.save_for_backward(kernel)
-        ctx.axes, ctx.pad_mode = axes, pad_mode
-        return _forward(x, kernel, axes, pad_mode)
+        ctx.axes, ctx.pad_mode, ctx.torch_mode = axes, pad_mode, torch_mode
+        return _forward(x, kernel, axes, pad_mode, torch_mode)
 
     @staticmethod
     def backward(ctx, grad):  # type: ignore[override]
         (kernel,) = ctx.saved_tensors
-        return _Adjoint.apply(grad, kernel, ctx.axes, ctx.pad_mode), None, None, None
+        args = (ctx.axes, ctx.pad_mode, ctx.torch_mode)
+        return _Adjoint.apply(grad, kernel, *args), None, None, None, None
 
 
 class _Adjoint(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, grad, kernel, axes, pad_mode):  # type: ignore[override]
+    def forward(ctx, grad, kernel, axes, pad_mode, torch_mode):  # type: ignore[override]
         ctx.save_for_backward(kernel)
-        ctx.axes, ctx.pad_mode = axes, pad_mode
+        ctx.axes, ctx.pad_mode, ctx.torch_mode = axes, pad_mode, torch_mode
         return _adjoint(grad, kernel, axes, pad_mode)
 
     @staticmethod
     def backward(ctx, grad):  # type: ignore[override]
         (kernel,) = ctx.saved_tensors
-        return _UpFirDn2d.apply(grad, kernel, ctx.axes, ctx.pad_mode), None, None, None
+        args = (ctx.axes, ctx.pad_mode, ctx.torch_mode)
+        return _UpFirDn2d.apply(grad, kernel, *args), None, None, None, None
 
 
 def _upfirdn2d_fast(
-    x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis], pad_mode: str
+    x: torch.Tensor,
+    kernel: torch.Tensor,
+    axes: tuple[_Axis, _Axis],
+    pad_mode: str,
+    torch_mode: str | None,
 ) -> torch.Tensor:
     if kernel.requires_grad and torch.is_grad_enabled():
         # Gradients for the taps too: let autograd differentiate the composite.
-        return _forward(x, kernel, axes, pad_mode)
+        return _forward(x, kernel, axes, pad_mode, torch_mode)
     if x.requires_grad and torch.is_grad_enabled():
-        return _UpFirDn2d.apply(x, kernel, axes, pad_mode)
-    return _forward(x, kernel, axes, pad_mode)
+        return _UpFirDn2d.apply(x, kernel, axes, pad_mode, torch_mode)
+    return _forward(x, kernel, axes, pad_mode, torch_mode)
 
 
 def _reference(
@@ -704,14 +738,20 @@ def _upfirdn2d(
     padding: Padding,
     pad_mode: str,
     gain: float,
+    torch_mode: str | None = _AUTO,
 ) -> torch.Tensor:
-    """upfirdn2d for validated taps (a 1-D or 2-D tensor)."""
+    """upfirdn2d for validated taps (a 1-D or 2-D tensor).
+
+    ``torch_mode``: which F.interpolate mode computes zeros + these taps (None: none), if the
+    caller knows it; by default the taps are compared with torch's here.
+    """
     x = _check_input(x)
     up, down = _check_factor("up", up), _check_factor("down", down)
     pad_mode = _check_pad_mode(pad_mode)
     kernel = _as_kernel(taps, x, gain)
     axes = _axes(x, kernel, up, down, padding, pad_mode)
-    y = _upfirdn2d_fast(x, kernel, axes, pad_mode)
+    torch_mode = _torch_interpolation(kernel, axes, torch_mode)
+    y = _upfirdn2d_fast(x, kernel, axes, pad_mode, torch_mode)
     # Keep the input's layout, as torch's own ops do (some conv backends do not).
     channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
     layout = torch.channels_last if channels_last else torch.contiguous_format

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-PAD_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
+# One list of pad modes for resample and the layers (re-exported by antialias.layers).
+from antialias.resample import PAD_MODES as PAD_MODES
 
 
 def check_int(name: str, value: object, minimum: int) -> int:

@@ -41,7 +41,7 @@ from ._common import (
     check_optional_channels,
     check_pad_mode,
 )
-from ._parts import blur2d, blur_upsample, is_linear_taps, make_resize_conv, resolve_taps
+from ._parts import blur2d, blur_upsample, interpolation_mode, make_resize_conv, resolve_taps
 from .aps import APSDown2d, APSUp2d
 
 __all__ = [
@@ -222,8 +222,10 @@ class Upsample2d(nn.Module):
         else:
             resolved = torch.ones(1, **factory)
         self.register_buffer("taps", resolved, persistent=False)
-        # triangle taps dispatch to torch's fused bilinear kernel (decided once, here)
-        self.linear = method == "blur" and is_linear_taps(resolved, up)
+        # Whether resample hands the forward to one of torch's kernels (triangle taps: its
+        # fused bilinear one), decided once here rather than on every call.
+        self.torch_mode = interpolation_mode(resolved, up) if method == "blur" else None
+        self.linear = self.torch_mode == "bilinear"
 
         if method == "aps":
             self.kernel_size = 3 if kernel_size is None else kernel_size
@@ -343,7 +345,7 @@ class Upsample2d(nn.Module):
         if method == "transposed_blur":
             return blur2d(self.body(x), self.taps.to(x.dtype), self.pad_mode)
         if method == "blur":
-            y = blur_upsample(x, self.taps.to(x.dtype), self.up, self.pad_mode, self.linear)
+            y = blur_upsample(x, self.taps.to(x.dtype), self.up, self.pad_mode, self.torch_mode)
         elif method == "nearest":
             y = F.interpolate(x, scale_factor=float(self.up), mode="nearest")
         else:
