@@ -276,20 +276,27 @@ def _setup(c: _Ctx) -> list[str]:
         if v in params
     ]
     out += _table(["variant", "down-sampling", "up-sampling", "parameters (nuclei)"], rows)
-    r0 = next((x for x in recs if x.get("training")), None)
+    r0 = next((x for x in recs if x.get("training") and x.get("config")), None)
     if r0:
-        tr = r0["training"]
-        cfg = r0.get("config") or {}
+        cfg = r0["config"]
+        lines = []
+        for t in acc_tasks:
+            tr = next((x["training"] for x in recs if x["task"] == t and x.get("training")), {})
+            lines.append(
+                f"`{t}` {tr.get('epochs')} epochs of {tr.get('steps_per_epoch')} steps, batch "
+                f"{tr.get('batch_size')} of {tr.get('crop')}x{tr.get('crop')} px random crops, "
+                f"learning rate {tr.get('lr')} ({tr.get('warmup_steps')} warm-up steps)"
+            )
+        threads = sorted({str(x["training"].get("threads")) for x in recs if x.get("training")})
         out += [
             "",
-            f"**Training** (`python -m antialias.train_all`, metadata of the checkpoints): "
-            f"{tr.get('epochs')} epochs of {tr.get('steps_per_epoch')} steps, batch "
-            f"{tr.get('batch_size')} of {tr.get('crop')}x{tr.get('crop')} px random crops, "
-            f"learning rate {tr.get('lr')} ({tr.get('warmup_steps')} warm-up steps), "
-            f"{tr.get('threads')} CPU thread per run; the checkpoint kept is the best on the "
-            "validation split. Architecture: depth "
-            f"{cfg.get('depth', 3)} (period 2^L = {2 ** int(cfg.get('depth', 3))} px), "
-            f"{cfg.get('width', 8)} channels at full resolution, batch norm.",
+            "**Training** (`python -m antialias.train_all`, from the checkpoints' metadata): "
+            + "; ".join(lines)
+            + f"; {'/'.join(threads)} CPU thread(s) per run; the checkpoint kept is the best "
+            "epoch on the validation split. Architecture: depth "
+            f"{cfg.get('depth')} (period 2^L = {2 ** int(cfg.get('depth', 0))} px), "
+            f"{cfg.get('width')} channels at full resolution, doubling per level, "
+            f"{cfg.get('norm')} norm.",
         ]
     out += [
         "",
@@ -928,15 +935,19 @@ def _limitations(c: _Ctx) -> list[str]:
         t: sorted({r["seed"] for r in recs if r["task"] == t})
         for t in ("nuclei", "textures", "denoise")
     }
-    crop_n = {t: c.get("tasks", t, "crop", "n_images", default=None) for t in c.tasks("crop")}
     sp = c.speed or {}
-    tr = next((r.get("training") for r in recs if r.get("training")), {}) or {}
+    depth = next((r["config"].get("depth") for r in recs if r.get("config")), "?")
+    epochs = sorted({r["training"].get("epochs") for r in recs if r.get("training")} - {None})
+    steps = sorted(
+        {r["training"].get("steps_per_epoch") for r in recs if r.get("training")} - {None}
+    )
     lines = [
         "## 5. Limitations",
         "",
         f"- Small models: {min(params) if params else '?'}-{max(params) if params else '?'} "
-        "parameters, depth 3, trained for "
-        f"{tr.get('epochs', '?')} epochs of {tr.get('steps_per_epoch', '?')} steps on CPU. "
+        f"parameters, depth {depth}, trained for "
+        f"{'/'.join(map(str, epochs)) or '?'} epochs of {'/'.join(map(str, steps)) or '?'} "
+        "steps on CPU. "
         "Larger, longer-trained U-Nets may rank differently.",
         "- One image family per task, small test sets (nuclei: one DSB2018 quadrant and slices "
         "of one volume; textures: synthetic; denoising: tiles of photographs held out from "
@@ -944,11 +955,8 @@ def _limitations(c: _Ctx) -> list[str]:
         "and a difference inside them is not evidence of no effect.",
         f"- Seeds: nuclei {seeds['nuclei']}, textures {seeds['textures']}, denoise "
         f"{seeds['denoise']}; the single-seed tasks show image-to-image, not training, variation.",
-        "- The default study evaluates the crop shifts on "
-        + ", ".join(f"{n} {t}" for t, n in crop_n.items())
-        + " test image(s) per checkpoint, one axis only, and the period maps and per-level "
-        "errors on seed 0 only; `python -m analysis.study --full` uses every test image and "
-        "seed.",
+        "- Coverage of this run: " + _coverage(c) + " (`python -m analysis.study --full` "
+        "uses every test image and seed).",
         f"- Timings are CPU wall times ({', '.join(map(str, sp.get('threads', [])))} thread(s), "
         f"input {tuple(sp.get('input_shape', []))}) on a shared 2-core machine whose load "
         "varied; rounds are interleaved and ratios taken within a round to cancel the load, but "
@@ -958,6 +966,34 @@ def _limitations(c: _Ctx) -> list[str]:
         "",
     ]
     return lines
+
+
+def _coverage(c: _Ctx) -> str:
+    """Which images and seeds each piece of this run used (from the results)."""
+    split = {}
+    for r in c.records:
+        split.setdefault(r["task"], r["n_images"])
+    parts = []
+    for piece, what in (
+        ("crop", "crop shifts"),
+        ("period", "period maps"),
+        ("fractional", "sub-pixel shifts"),
+    ):
+        for t in c.tasks(piece):
+            node = c.get("tasks", t, piece)
+            seeds = sorted({s for e in node["variants"].values() for s in e["seeds"]})
+            size = "x".join(map(str, node["frame_sizes"][0])) if node.get("frame_sizes") else "?"
+            parts.append(
+                f"{what} on {t}: {node['n_images']} of {split.get(t, '?')} test images "
+                f"({size} px frames), seeds {seeds}"
+            )
+    layers = c.get("layers", default=None)
+    if layers and layers.get("variants"):
+        seeds = sorted({s for e in layers["variants"].values() for s in e["seeds"]})
+        parts.append(
+            f"per-level errors on {layers['task']}: {layers['n_images']} image(s), seeds {seeds}"
+        )
+    return "; ".join(parts) if parts else "n/a"
 
 
 def _provenance(c: _Ctx) -> list[str]:
