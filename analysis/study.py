@@ -18,14 +18,15 @@ piece           what (default budget; ``--full`` in brackets)                   
                 on every test image, from per-image sums; the checkpoint's own
                 metadata (test metrics, training seconds, parameters) beside it
 ``crop``        realistic shifts: windows cut at offsets ``(0, 0..16)`` px          crop_<task>.*
-                (``--shifts line``) from the first 3 test images (2 for denoise)
+                (``--shifts line``) from the first 2 test images
                 of every checkpoint [every test image]
 ``period``      circular shifts over every offset of the ``8 x 8`` period, one      period_<task>.*
                 image (nuclei: full 256x256, textures: 128x128 centre crop), seed-0
                 checkpoints of nuclei and textures
                 [every task and seed, 2 images, full 256x256]
 ``fractional``  denoise: EQ-T PSNR for sub-pixel shifts ``(0, k/8)``, k = 0..8,     fractional_*.*
-                Lanczos-3, every test image [also nuclei, label agreement]
+                Lanczos-3, first 3 test images [every image; also nuclei, label
+                agreement]
 ``layers``      per-level relative feature error (encoder, bottleneck, decoder)    layers_<task>.*
                 under crop shifts (0, 0..8), interior >= 48 px from the edges,
                 nuclei seed 0, 1 image [every seed, 3 images]
@@ -125,7 +126,7 @@ class StudyConfig:
     pieces: tuple[str, ...] = PIECES
     require_all: bool = False
     crop_images: dict[str, int | None] = field(
-        default_factory=lambda: {"nuclei": 3, "textures": 3, "denoise": 2}
+        default_factory=lambda: {"nuclei": 2, "textures": 2, "denoise": 2}
     )
     crop_max_shift: int = 16
     period_tasks: tuple[str, ...] = ("nuclei", "textures")
@@ -136,7 +137,7 @@ class StudyConfig:
     )
     fractional_tasks: tuple[str, ...] = ("denoise",)
     fractional_steps: int = 8
-    fractional_images: int | None = None
+    fractional_images: int | None = 3
     layers_task: str = "nuclei"
     layers_seeds: tuple[int, ...] | None = (0,)
     layers_images: int | None = 1
@@ -164,6 +165,7 @@ def full_config(**overrides: Any) -> StudyConfig:
         period_images=2,
         period_size={t: None for t in TASKS},
         fractional_tasks=("denoise", "nuclei"),
+        fractional_images=None,
         layers_seeds=None,
         layers_images=3,
         speed={"threads": (1, 2), "archs": ("shipped", "wide"), "repeats": 11},
