@@ -329,11 +329,12 @@ def _main_table(c: _Ctx, task: str) -> list[str]:
         return []
     seg = acc["kind"] == "segmentation"
     spd = c.speed_recs()
+    top = _max_shift(c, task)
     head = [
         "variant",
         "seeds",
         "test Dice" if seg else "test PSNR (dB)",
-        "label changes, crop 1-16 px (%)" if seg else "EQ-T PSNR, crop 1-16 px (dB)",
+        f"label changes, crop 1-{top} px (%)" if seg else f"EQ-T PSNR, crop 1-{top} px (dB)",
         "... interior (%)" if seg else "... interior (dB)",
         "... 1-px shift (%)" if seg else "... 1-px shift (dB)",
         "train step / bilinear",
@@ -355,12 +356,22 @@ def _main_table(c: _Ctx, task: str) -> list[str]:
     n = crop["n_images"] if crop else "?"
     return [
         f"**Table: {task}.** Mean ± std over seeds [95% CI]; consistency pooled over the crop "
-        f"shifts (0, 1..16) px on {n} test image(s) per checkpoint; speed: median of per-round "
+        f"shifts (0, 1..{top}) px on {n} test image(s) per checkpoint; speed: median of per-round "
         "ratios [quartiles].",
         "",
         *_table(head, rows),
         "",
     ]
+
+
+def _max_shift(c: _Ctx, task: str | None = None) -> str:
+    """The largest crop shift (px) of a task (or of the first task with crop results)."""
+    tasks = [task] if task else c.tasks("crop")
+    for t in tasks:
+        shifts = c.get("tasks", t, "crop", "shifts", default=None)
+        if shifts:
+            return f"{max(max(abs(a), abs(b)) for a, b in shifts):g}"
+    return "?"
 
 
 def _results(c: _Ctx, figures_dir: Path) -> list[str]:
@@ -388,14 +399,15 @@ def _results(c: _Ctx, figures_dir: Path) -> list[str]:
         c,
         "3.2 Shift consistency against the shift",
         "fig4_shift_vs_offset",
-        "Figure 4: consistency against the horizontal crop shift (0-16 px), every variant, "
+        f"Figure 4: consistency against the horizontal crop shift (0-{_max_shift(c)} px), every "
+        "variant, "
         "mean over seeds with 95% bands; top every compared pixel, bottom the interior.",
     )
     out += _fig_section(
         c,
         "3.3 The period",
         "fig5_period_maps",
-        "Figure 5: label changes for every circular shift (dy, dx) of the 8 x 8 period "
+        "Figure 5: label changes for every circular shift (dy, dx) of the 2^L x 2^L period "
         "(interior pixels).",
     )
     out += _period_text(c)
@@ -449,7 +461,8 @@ def _period_text(c: _Ctx) -> list[str]:
             parts.append(f"{LABEL[v]} {_num(_pct(e['pooled_interior']['mean']), 3)}")
         size = per["frame_sizes"][0]
         out += [
-            f"Pooled over the 63 non-zero circular shifts ({t}, {per['n_images']} image(s) of "
+            f"Pooled over the {len(per['shifts']) - 1} non-zero circular shifts ({t}, "
+            f"{per['n_images']} image(s) of "
             f"{size[0]}x{size[1]} px, interior), the share of pixels whose label changes is (%): "
             + "; ".join(parts)
             + ".",
@@ -840,7 +853,7 @@ def _blur_claim(c: _Ctx, spd: dict[str, Any]) -> str:
     return (
         _period_effect(c)
         + " Adding blur before each down-sampling (max-blur-pool), pooled over crop shifts of "
-        "1-16 px: " + "; ".join(parts) + "." + spd_txt + aps_txt
+        f"1-{_max_shift(c)} px: " + "; ".join(parts) + "." + spd_txt + aps_txt
     )
 
 
