@@ -41,10 +41,15 @@ and:
 
 Fast path (what :func:`upfirdn2d` computes; equal to the reference up to rounding):
 
-- ``up = 1``: one strided depthwise ``conv2d`` with the zero padding inside the conv.
-- ``up > 1``: one depthwise ``conv_transpose2d`` with stride ``up``: each output phase is
-  computed from its own polyphase sub-filter over the input samples, so the inserted zeros
-  are never stored nor multiplied.
+- ``up = 1``: one strided ``conv2d`` with the zero padding inside the conv.
+- ``up > 1``: one ``conv_transpose2d`` with stride ``up``: each output phase is computed
+  from its own polyphase sub-filter over the input samples, so the inserted zeros are never
+  stored nor multiplied.
+- Both as a *column-blocked* dense conv where it applies (float32, contiguous NCHW, width a
+  multiple of the block, short filters): the tensor viewed as ``(N*C, B, H, W/B)`` is a
+  channels_last tensor with ``B`` channels, so the op runs as an ordinary channels_last
+  conv mapping ``B`` to ``B*up/down`` channels (oneDNN's fast kernels), with no copy in or
+  out; elsewhere as a depthwise conv (see :func:`_blocked_conv`).
 - Up-sampling with exactly the taps of ``F.interpolate``'s nearest, bilinear or bicubic
   modes (default padding): torch's own kernel for those taps computes the forward
   (replicate edges; other modes get their border strips recomputed as below).
@@ -330,10 +335,11 @@ def _fold(grad: torch.Tensor, band: torch.Tensor, dim: int, start: int, mode: st
 
 
 def _conv(x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis]) -> torch.Tensor | None:
-    """Zero-padded upfirdn via one depthwise (transposed) conv: the first rows/cols it reaches.
+    """Zero-padded upfirdn via one (transposed) conv: the first rows/cols it reaches.
 
     Returns at most ``out`` rows/cols (possibly fewer at the end), or None where the conv
-    cannot express the padding (negative padding and the like).
+    cannot express the padding (negative padding and the like). The conv is the column-blocked
+    dense one (:func:`_blocked_conv`) where it applies, else a depthwise one.
     """
     ah, aw = axes
     up, down, channels = ah.up, ah.down, x.shape[1]
@@ -341,9 +347,11 @@ def _conv(x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis]) -> t
     if up == 1:
         if ah.p0 < 0 or aw.p0 < 0 or ah.n + 2 * ah.p0 < kh or aw.n + 2 * aw.p0 < kw:
             return None
-        # conv2d is a correlation: flip to get the convolution of the definition.
-        weight = kernel.flip(0, 1).expand(channels, 1, kh, kw).contiguous()
-        y = F.conv2d(x, weight, stride=down, padding=(ah.p0, aw.p0), groups=channels)
+        y = _blocked_conv(x, kernel, axes, (ah.p0, 0))
+        if y is None:
+            # conv2d is a correlation: flip to get the convolution of the definition.
+            weight = kernel.flip(0, 1).expand(channels, 1, kh, kw).contiguous()
+            y = F.conv2d(x, weight, stride=down, padding=(ah.p0, aw.p0), groups=channels)
     else:
         # Transposed conv with stride up == zero-stuffing + convolution; its padding crops
         # L-1-p0 fine-grid samples from each side and output_padding (< up) extends the end.
@@ -355,15 +363,115 @@ def _conv(x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis]) -> t
             extra.append(min(up - 1, max(0, ax.length - full)))
             if crop < 0 or full + extra[-1] < 1:
                 return None
-        weight = kernel.expand(channels, 1, kh, kw).contiguous()
-        y = F.conv_transpose2d(
-            x, weight, stride=up, padding=tuple(pad), output_padding=tuple(extra), groups=channels
-        )
-        if down > 1:
-            y = y[..., ::down, ::down]
+        y = None if down > 1 else _blocked_conv(x, kernel, axes, (pad[0], extra[0]))
+        if y is None:
+            weight = kernel.expand(channels, 1, kh, kw).contiguous()
+            y = F.conv_transpose2d(
+                x,
+                weight,
+                stride=up,
+                padding=tuple(pad),
+                output_padding=tuple(extra),
+                groups=channels,
+            )
+            if down > 1:
+                y = y[..., ::down, ::down]
     if y.shape[-2] > ah.out or y.shape[-1] > aw.out:
         y = y[..., : ah.out, : aw.out]
     return y
+
+
+# Column-blocked convolution (see _blocked_conv): per-output multiply-adds allowed (the dense
+# channel mixing multiplies the zeros of a sparse weight; beyond this, depthwise is faster).
+_BLOCK = 8
+_BLOCK_MAX_MACS = 512
+_BLOCKED = True  # off only to time or test the depthwise path
+
+
+@functools.lru_cache(maxsize=64)
+def _block_index(
+    bi: int, bo: int, up: int, down: int, taps: int, p0: int, transposed: bool
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Which tap of the W-axis filter links input column ``c`` of a block to output ``t``.
+
+    Output column ``j = bo*q + t`` reads input ``i = bi*q' + c`` through tap
+    ``k = j*down + taps - 1 - p0 - i*up``; with ``bo*down == bi*up`` that depends only on
+    ``r = q' - q`` (a neighbouring block: ``|r| <= pad``). Returns ``(k, valid, pad)``, ``k``
+    of shape ``(bo, bi, 2 pad + 1)`` (``(bi, bo, ...)`` for a transposed conv, whose last
+    index runs over ``-r``), clamped to a valid tap where ``valid`` is False.
+    """
+    period = bi * up
+    t = torch.arange(bo).view(bo, 1, 1)
+    c = torch.arange(bi).view(1, bi, 1)
+    base = t * down - c * up + taps - 1 - p0  # k for r = 0
+    lo = -((taps - 1 - int(base.min())) // period)  # smallest r that reaches a tap (ceil)
+    hi = int(base.max()) // period
+    pad = max(-lo, hi, 0)
+    r = torch.arange(-pad, pad + 1).view(1, 1, -1)
+    if transposed:  # conv_transpose2d's kernel index along W is pad - r
+        r = -r
+    k = base - period * r
+    valid = (k >= 0) & (k < taps)
+    k = k.clamp(0, taps - 1)
+    if transposed:
+        k, valid = k.transpose(0, 1), valid.transpose(0, 1)
+    return k.contiguous(), valid, pad
+
+
+def _blocked_conv(
+    x: torch.Tensor,
+    kernel: torch.Tensor,
+    axes: tuple[_Axis, _Axis],
+    h_pad: tuple[int, int],
+) -> torch.Tensor | None:
+    """The zero-padded upfirdn as a dense conv over blocks of columns, or None.
+
+    Depthwise convs (and torch's transposed ones above all) run far below the machine's
+    speed on CPU. Viewed as ``(N*C, B, H, W/B)`` (column ``B*q + c`` -> channel ``c``, block
+    ``q``), a contiguous NCHW tensor *is* a channels_last tensor with ``B`` channels, and the
+    operation becomes an ordinary dense conv mapping ``B_in`` to ``B_out = B_in*up/down``
+    channels along W (each output column reads its own and the neighbouring blocks) and the
+    usual strided (transposed) conv along H: oneDNN's fast channels_last kernels, and the
+    channels_last output *is* the NCHW result. No copy on the way in or out, zero padding
+    exact. Only for float32, contiguous NCHW input, width a multiple of the block, one of
+    up/down equal to 1, and filters short enough that the dense weight's zeros stay cheap.
+    ``h_pad``: the H axis' (padding, output_padding) of the conv (output_padding: transposed).
+    """
+    ah, aw = axes
+    up, down = ah.up, ah.down
+    if not _BLOCKED or (up > 1 and down > 1) or x.dtype != torch.float32:
+        return None
+    bi, bo = _BLOCK * down, _BLOCK * up
+    n, c, h, w = x.shape
+    if w % bi or not x.is_contiguous() or torch.compiler.is_compiling():
+        return None
+    if not torch.backends.mkldnn.is_available() or kernel.device.type != "cpu":
+        return None
+    kh, kw = kernel.shape
+    index, valid, pad = _block_index(bi, bo, up, down, kw, aw.p0, up > 1)
+    if bi * kh * (2 * pad + 1) > _BLOCK_MAX_MACS:
+        return None
+    if up > 1:
+        # weight (bi, bo, kh, 2 pad + 1): rows as the depthwise transposed conv uses them
+        weight = kernel[:, index] * valid.to(kernel.dtype)  # (kh, bi, bo, k)
+        weight = weight.permute(1, 2, 0, 3).contiguous()
+    else:
+        # weight (bo, bi, kh, 2 pad + 1): rows flipped (conv2d correlates)
+        weight = kernel.flip(0)[:, index] * valid.to(kernel.dtype)
+        weight = weight.permute(1, 2, 0, 3).contiguous()
+    blocks = x.view(n * c, h, w // bi, bi).permute(0, 3, 1, 2)
+    if up > 1:
+        y = F.conv_transpose2d(
+            blocks,
+            weight,
+            stride=(up, 1),
+            padding=(h_pad[0], pad),
+            output_padding=(h_pad[1], 0),
+        )
+    else:
+        y = F.conv2d(blocks, weight, stride=(down, 1), padding=(h_pad[0], pad))
+    # (N*C, bo, H', W/bi) -> (N, C, H', W*up/down): a view when y is channels_last
+    return y.permute(0, 2, 3, 1).reshape(n, c, y.shape[2], y.shape[3] * bo)
 
 
 # Use torch's own interpolation kernels where they compute exactly our filter (see

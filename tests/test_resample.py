@@ -165,6 +165,74 @@ def test_border_strips_on_large_inputs(mode: str, size: tuple[int, int]) -> None
         _close(torch.autograd.grad(got, x, grad)[0], torch.autograd.grad(want, x, grad)[0])
 
 
+@pytest.fixture
+def blocked_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records, per call of resample._blocked_conv, whether it computed the conv."""
+    calls: list[bool] = []
+    original = resample._blocked_conv
+
+    def spy(*args, **kwargs):
+        y = original(*args, **kwargs)
+        calls.append(y is not None)
+        return y
+
+    monkeypatch.setattr(resample, "_blocked_conv", spy)
+    return calls
+
+
+@pytest.mark.parametrize("mode", PAD_MODES)
+def test_column_blocked_conv_equals_reference(mode: str, blocked_calls: list[bool]) -> None:
+    """float32, widths a multiple of the block: the dense column-blocked conv (forward, and
+    the adjoint in backward) against the float64 reference, explicit and odd paddings too."""
+    cases = [
+        (3, 1, 2, None),
+        (4, 1, 2, None),
+        (5, 1, 2, (1, 3)),
+        (7, 1, 3, None),
+        (3, 1, 1, None),
+        (torch.randn(5, dtype=torch.float64), 1, 2, (3, 0, 2, 1)),  # asymmetric taps
+        (linear_taps(2), 2, 1, None),
+        (6, 3, 1, None),
+        (torch.randn(3, 4, dtype=torch.float64), 2, 1, 0),  # 2-D kernel, explicit padding
+    ]
+    for taps, up, down, pad in cases:
+        for h, w in [(16, 48), (13, 96)]:
+            x = torch.randn(2, 3, h, w, dtype=torch.float64)
+            xf = x.float().requires_grad_(True)
+            blocked_calls.clear()
+            want = upfirdn2d_reference(x, taps, up, down, pad, mode)
+            got = upfirdn2d(xf, taps, up, down, pad, mode)
+            _close(got.double(), want, atol=2e-5)
+            grad = torch.randn_like(want)
+            xd = x.requires_grad_(True)
+            (g_want,) = torch.autograd.grad(
+                upfirdn2d_reference(xd, taps, up, down, pad, mode), xd, grad
+            )
+            (g_got,) = torch.autograd.grad(got, xf, grad.float())
+            _close(g_got.double(), g_want, atol=5e-5)
+            assert any(blocked_calls), (taps, up, down, pad, h, w)  # the path was taken
+    resample._BLOCKED = False
+    try:  # the depthwise path on the same float32 input gives the same numbers
+        y_depthwise = downsample2d(x.float().detach(), 3, pad_mode=mode)
+    finally:
+        resample._BLOCKED = True
+    _close(downsample2d(x.float().detach(), 3, pad_mode=mode), y_depthwise, atol=1e-6)
+
+
+def test_column_blocked_conv_only_where_it_applies(blocked_calls: list[bool]) -> None:
+    """float64, non-contiguous or a width not a multiple of the block: depthwise conv."""
+    for x in (
+        torch.randn(1, 2, 16, 32, dtype=torch.float64),
+        torch.randn(1, 2, 16, 40),
+        torch.randn(1, 2, 16, 64)[..., ::2],
+        torch.randn(1, 2, 16, 32).contiguous(memory_format=torch.channels_last),
+    ):
+        blocked_calls.clear()
+        y = downsample2d(x, 3, pad_mode="zeros")
+        assert not any(blocked_calls)
+        _close(y, upfirdn2d_reference(x, 3, down=2), atol=1e-6)
+
+
 @pytest.mark.parametrize("mode", PAD_MODES)
 def test_small_maps_extend_like_numpy_pad(mode: str) -> None:
     """Padding longer than the map (1x1, 2x1, ... deep in a U-Net): numpy.pad semantics."""
