@@ -120,7 +120,8 @@ class UNet(nn.Module):
         down_kwargs: extra keyword arguments of ``create_downsample`` (JSON-serialisable).
         up_kwargs: extra keyword arguments of ``create_upsample`` (JSON-serialisable).
         residual: add the input to the output (needs ``in_channels == out_channels``); used
-            for denoising, where the network then predicts minus the noise.
+            for denoising, where the network then predicts minus the noise. The head is
+            zero-initialised, so a fresh residual net is the identity.
         size_policy: ``pad`` (pad-and-crop inputs not divisible by ``2**depth``) or ``error``.
 
     Shape:
