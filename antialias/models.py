@@ -21,11 +21,29 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
+
+
+class UNetConfig(TypedDict):
+    """The keys of :attr:`UNet.config` (the constructor's arguments; JSON-serialisable)."""
+
+    in_channels: int
+    out_channels: int
+    depth: int
+    width: int
+    down: str
+    up: str
+    pad_mode: str
+    norm: str
+    down_kwargs: dict[str, Any]
+    up_kwargs: dict[str, Any]
+    residual: bool
+    size_policy: str
+
 
 NORMS: tuple[str, ...] = ("batch", "group", "none")
 PAD_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
@@ -228,7 +246,7 @@ class UNet(nn.Module):
 
     @property
     def config(self) -> dict[str, Any]:
-        """Constructor arguments as a JSON-serialisable dict (a copy)."""
+        """Constructor arguments, a JSON-serialisable copy (keys: :class:`UNetConfig`)."""
         return copy.deepcopy(self._config)
 
     @classmethod

@@ -14,6 +14,7 @@ from antialias.models import (
     SHIPPED_DEPTH,
     VARIANTS,
     UNet,
+    UNetConfig,
     build_variant,
     count_parameters,
 )
@@ -44,6 +45,7 @@ def test_variant_builds_runs_and_round_trips(name: str) -> None:
         x = torch.randn(2, 1, h, w)
         assert net(x).shape == (2, 2, h, w)
     config = json.loads(json.dumps(net.config))
+    assert set(config) == set(UNetConfig.__annotations__)
     twin = UNet.from_config(config)
     assert twin.config == net.config
     twin.load_state_dict(net.state_dict(), strict=True)
