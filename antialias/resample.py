@@ -230,8 +230,8 @@ class _Axis:
         return min(max(j, 0), self.out)
 
     def tail(self) -> int:
-        """Outputs [tail, out) reach past the input (index >= n)."""
-        j = -((self.taps - 1 + self.p0 - self.n * self.up) // self.down)
+        """Outputs [tail, out) reach past the input (index >= n): last(j) >= n."""
+        j = -((self.taps - 1 - self.p0 - self.n * self.up) // self.down)
         return min(max(j, 0), self.out)
 
 
@@ -552,6 +552,101 @@ def _block(
     return y
 
 
+def _sides(ax: _Axis, head: int, tail: int, end: int, mode: str) -> tuple[int, int] | None:
+    """Input samples ``[0, a)`` and ``[s, n)`` from which outputs ``[0, head)`` and
+    ``[tail, end)`` follow, extended by ``mode`` as if ``[a, s)`` were not there; or None.
+
+    Dropping ``[a, s)`` shifts the later outputs by ``(s - a) * up / down`` places, so ``s``
+    moves left until that is whole and leaves them after the first ones. F.pad of the
+    shortened signal must read only what the full one would: reflect mirrors inside the
+    near side, circular wraps to the far side.
+    """
+    n = ax.n
+    a = min(max(ax.last(head - 1) + 1, 0), n) if head > 0 else 0
+    s = min(max(ax.first(tail), 0), n) if tail < end else n
+    before, after = ax.pad_before(), ax.pad_after()
+    if mode == "circular":
+        a, s = max(a, after), min(s, n - before)
+    elif mode in ("reflect", "replicate"):  # the samples the padding mirrors or repeats
+        near = 1 if mode == "reflect" else 0
+        a = max(a, before + near) if before else a
+        s = min(s, n - after - near) if after else s
+    while s > a and (
+        ((s - a) * ax.up) % ax.down or (tail < end and tail - (s - a) * ax.up // ax.down < head)
+    ):
+        s -= 1
+    if 2 * (a + n - s) > n:  # not worth it: little to drop (and small maps)
+        return None
+    return a, s
+
+
+def _side_strips(
+    x: torch.Tensor,
+    kernel: torch.Tensor,
+    axes: tuple[_Axis, _Axis],
+    pad_mode: str,
+    heads: tuple[int, int],
+    tails: tuple[int, int],
+    ends: tuple[int, int],
+) -> list[tuple[int, torch.Tensor, int]] | None:
+    """Outputs ``[0, head)`` and ``[tail, end)`` along each axis (all of the other axis), each
+    axis in one small conv over the input's two sides put together (:func:`_sides`).
+
+    Returns ``(dim, block, shift)`` per axis that has strips: ``block`` holds the outputs
+    along ``dim``, the later ones ``shift`` places earlier; None where this does not apply
+    (then the strips are computed one by one).
+    """
+    result = []
+    for d, (ax, other) in enumerate((axes, axes[::-1])):
+        head, tail = heads[d], tails[d]
+        if head <= 0 and tail >= ends[d]:
+            continue
+        sides = _sides(ax, head, tail, ends[d], pad_mode)
+        if sides is None:
+            return None
+        a, s = sides
+        dim = 2 + d
+        n = ax.n
+        parts = [x.narrow(dim, 0, a)] if a else []
+        if s < n or not parts:
+            parts.append(x.narrow(dim, s, n - s))
+        short = torch.cat(parts, dim) if len(parts) > 1 else parts[0]
+        pads = [(ax.pad_before(), ax.pad_after()), (other.pad_before(), other.pad_after())]
+        sizes = [a + n - s, other.n]
+        if pad_mode == "reflect" and any(max(p) >= m for p, m in zip(pads, sizes)):
+            return None
+        if pad_mode == "circular" and any(max(p) > m for p, m in zip(pads, sizes)):
+            return None
+        if d == 1:
+            pads, sizes = pads[::-1], sizes[::-1]
+        (bh, ah_), (bw, aw_) = pads
+        if bh or ah_ or bw or aw_:
+            short = F.pad(short, (bw, aw_, bh, ah_), mode=_TORCH_PAD[pad_mode])
+        shift = (s - a) * ax.up // ax.down
+        sub = []
+        for i, (axis, (b, e), m) in enumerate(zip(axes, pads, sizes)):
+            p0, p1 = axis.p0 - axis.up * b, axis.p1 - axis.up * e
+            if i == d:  # exactly the outputs wanted: [0, head) and [tail, end) - shift
+                count = ends[d] - shift if tail < ends[d] else head
+                p1 = (count - 1) * axis.down + axis.taps - (m + b + e) * axis.up - p0
+            sub.append(_Axis(m + b + e, axis.up, axis.down, axis.taps, p0, p1))
+        block = _exact_conv(short, kernel, (sub[0], sub[1]), axes[0].up, axes[0].down)
+        result.append((dim, block, shift))
+    return result
+
+
+def _exact_conv(
+    x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis], up: int, down: int
+) -> torch.Tensor:
+    """All outputs of the zero-padded upfirdn of x: the conv, or the reference where the conv
+    cannot express the padding."""
+    y = _conv(x, kernel, axes)
+    if y is None or y.shape[-2] < axes[0].out or y.shape[-1] < axes[1].out:
+        pads = (axes[1].p0, axes[1].p1, axes[0].p0, axes[0].p1)
+        y = _reference(x, kernel, up, down, pads, "zeros")
+    return y
+
+
 def _forward(
     x: torch.Tensor,
     kernel: torch.Tensor,
@@ -593,17 +688,22 @@ def _forward(
             right = _block(x, kernel, axes, (0, got_h), (got_w, out_w), pad_mode)
         if got_h < out_h:
             bottom = _block(x, kernel, axes, (got_h, out_h), (0, out_w), pad_mode)
-        # Border strips that depend on the padding: recomputed, written in below.
+        # Border strips that depend on the padding: recomputed, written in below; both
+        # sides of an axis in one small conv where that applies, else strip by strip.
+        sides = _side_strips(
+            x, kernel, axes, pad_mode, (head_h, head_w), (tail_h, tail_w), (got_h, got_w)
+        )
         strips = []
-        if head_h > 0:
-            strips.append(((0, head_h), (0, out_w)))
-        if tail_h < got_h:
-            strips.append(((tail_h, got_h), (0, out_w)))
-        if mid[1] > mid[0] and head_w > 0:
-            strips.append((mid, (0, head_w)))
-        if mid[1] > mid[0] and tail_w < got_w:
-            strips.append((mid, (tail_w, got_w)))
-        strips = [(r, c, _block(x, kernel, axes, r, c, pad_mode)) for r, c in strips]
+        if sides is None:
+            if head_h > 0:
+                strips.append(((0, head_h), (0, out_w)))
+            if tail_h < got_h:
+                strips.append(((tail_h, got_h), (0, out_w)))
+            if mid[1] > mid[0] and head_w > 0:
+                strips.append((mid, (0, head_w)))
+            if mid[1] > mid[0] and tail_w < got_w:
+                strips.append((mid, (tail_w, got_w)))
+            strips = [(r, c, _block(x, kernel, axes, r, c, pad_mode)) for r, c in strips]
     if right is not None:
         y = torch.cat([y, right], dim=3)
     if bottom is not None:
@@ -611,6 +711,12 @@ def _forward(
     with _serial():
         for (r0, r1), (c0, c1), block in strips:
             y[..., r0:r1, c0:c1] = block
+        for dim, block, shift in sides or ():
+            head, tail, got = (head_h, tail_h, got_h) if dim == 2 else (head_w, tail_w, got_w)
+            if head > 0:
+                y.narrow(dim, 0, head).copy_(block.narrow(dim, 0, head))
+            if tail < got:
+                y.narrow(dim, tail, got - tail).copy_(block.narrow(dim, tail - shift, got - tail))
     return y
 
 
