@@ -18,15 +18,15 @@ piece           what (default budget; ``--full`` in brackets)                   
                 on every test image, from per-image sums; the checkpoint's own
                 metadata (test metrics, training seconds, parameters) beside it
 ``crop``        realistic shifts: windows cut at offsets ``(0, 0..16)`` px          crop_<task>.*
-                (``--shifts line``) from the first 2 test images
+                (``--shifts line``) from the first test image (nuclei: 3 seeds) or
+                the first 2 (textures, denoise)
                 of every checkpoint [every test image]
 ``period``      circular shifts over every offset of the ``8 x 8`` period, one      period_<task>.*
-                image (nuclei: full 256x256, textures: 128x128 centre crop), seed-0
-                checkpoints of nuclei and textures
-                [every task and seed, 2 images, full 256x256]
-``fractional``  denoise: EQ-T PSNR for sub-pixel shifts ``(0, k/8)``, k = 0..8,     fractional_*.*
-                Lanczos-3, first 3 test images [every image; also nuclei, label
-                agreement]
+                full 256x256 image, seed-0 nuclei checkpoints
+                [every task and seed, 2 full-size images each]
+``fractional``  denoise: EQ-T PSNR for sub-pixel shifts ``(0, k/4)``, k = 0..4,     fractional_*.*
+                Lanczos-3, first 2 test images [k/8, every image; also nuclei,
+                label agreement]
 ``layers``      per-level relative feature error (encoder, bottleneck, decoder)    layers_<task>.*
                 under crop shifts (0, 0..8), interior >= 48 px from the edges,
                 nuclei seed 0, 1 image [every seed, 3 images]
@@ -126,18 +126,18 @@ class StudyConfig:
     pieces: tuple[str, ...] = PIECES
     require_all: bool = False
     crop_images: dict[str, int | None] = field(
-        default_factory=lambda: {"nuclei": 2, "textures": 2, "denoise": 2}
+        default_factory=lambda: {"nuclei": 1, "textures": 2, "denoise": 2}
     )
     crop_max_shift: int = 16
-    period_tasks: tuple[str, ...] = ("nuclei", "textures")
+    period_tasks: tuple[str, ...] = ("nuclei",)
     period_seeds: tuple[int, ...] | None = (0,)
     period_images: int | None = 1
     period_size: dict[str, int | None] = field(
         default_factory=lambda: {"nuclei": None, "textures": 128, "denoise": 128}
     )
     fractional_tasks: tuple[str, ...] = ("denoise",)
-    fractional_steps: int = 8
-    fractional_images: int | None = 3
+    fractional_steps: int = 4
+    fractional_images: int | None = 2
     layers_task: str = "nuclei"
     layers_seeds: tuple[int, ...] | None = (0,)
     layers_images: int | None = 1
@@ -165,6 +165,7 @@ def full_config(**overrides: Any) -> StudyConfig:
         period_images=2,
         period_size={t: None for t in TASKS},
         fractional_tasks=("denoise", "nuclei"),
+        fractional_steps=8,
         fractional_images=None,
         layers_seeds=None,
         layers_images=3,
