@@ -55,6 +55,7 @@ __all__ = [
     "can_log",
     "consistency_axis",
     "figure_main",
+    "log_axis",
     "look",
     "variant_style",
 ]
@@ -179,6 +180,17 @@ def look(variant: str) -> dict[str, Any]:
     if variant.startswith("blurpool"):
         style["markerfacecolor"] = "white"
     return style
+
+
+def log_axis(ax: Any, which: str = "y") -> None:
+    """Log scale with plain tick labels at 1, 2 and 5 times each power of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def can_log(values: list[np.ndarray]) -> bool:

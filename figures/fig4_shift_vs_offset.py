@@ -19,7 +19,6 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from figures._study_common import (  # noqa: E402
@@ -29,6 +28,7 @@ from figures._study_common import (  # noqa: E402
     consistency_axis,
     figure_main,
     finite_limits,
+    log_axis,
     look,
 )
 
@@ -62,10 +62,7 @@ def draw(study: Study) -> plt.Figure:
                 shown += [y, ylo, yhi]
             use_log = log and can_log(shown)
             if use_log:
-                ax.set_yscale("log")
-                ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-                ax.yaxis.set_minor_formatter(NullFormatter())
+                log_axis(ax, "y")
             ax.set_ylim(*finite_limits(shown, use_log))
             period = crop.get("period")
             if period:

@@ -27,6 +27,7 @@ from figures._study_common import (  # noqa: E402
     consistency_axis,
     figure_main,
     finite_limits,
+    log_axis,
     look,
 )
 
@@ -58,7 +59,7 @@ def draw(study: Study) -> plt.Figure:
             shown += [y, ylo, yhi]
         use_log = log and can_log(shown)
         if use_log:
-            ax.set_yscale("log")
+            log_axis(ax, "y")
         ax.set_ylim(*finite_limits(shown, use_log))
         ax.set_xlim(0, 1.02)
         ax.set_xticks(dx)

@@ -32,6 +32,7 @@ from figures._study_common import (  # noqa: E402
     can_log,
     consistency_axis,
     figure_main,
+    log_axis,
     look,
 )
 
@@ -119,9 +120,9 @@ def draw(study: Study) -> plt.Figure:
             ax.set_xlabel(xl, fontsize=8)
             ax.set_ylabel(yl, fontsize=8)
             if log and k == 0:
-                ax.set_xscale("log")
+                log_axis(ax, "x")
             if log and k == 2:
-                ax.set_yscale("log")
+                log_axis(ax, "y")
             ax.tick_params(labelsize=7)
         axes[i, 0].set_title(f"({chr(97 + 3 * i)}) {TASK_LABEL.get(task, task)}", fontsize=8)
         axes[i, 1].set_title(f"({chr(98 + 3 * i)}) accuracy vs speed", fontsize=8)

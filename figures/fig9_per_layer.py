@@ -86,7 +86,7 @@ def draw(study: Study) -> plt.Figure:
         if k // COLS == nrows - 1 or k + COLS >= len(names):
             ax.set_xlabel("shift (px) class", fontsize=7)
     bar = fig.colorbar(image, ax=axes, shrink=0.85, aspect=30, pad=0.015)
-    bar.set_label("relative RMS feature error (interior)", fontsize=7)
+    bar.set_label(f"relative RMS feature error (interior); <= {FLOOR:g} incl. exact 0", fontsize=7)
     bar.ax.tick_params(labelsize=6)
     seeds = max(len(e["seeds"]) for e in have.values())
     top = max(max(abs(a), abs(b)) for cs in layers["class_shifts"].values() for a, b in cs)
