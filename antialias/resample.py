@@ -65,11 +65,10 @@ inputs channels_last, and run in float16/bfloat16/float32/float64 on CPU.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import numbers
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -630,20 +629,17 @@ def _side_strips(
                 count = ends[d] - shift if tail < ends[d] else head
                 p1 = (count - 1) * axis.down + axis.taps - (m + b + e) * axis.up - p0
             sub.append(_Axis(m + b + e, axis.up, axis.down, axis.taps, p0, p1))
-        block = _exact_conv(short, kernel, (sub[0], sub[1]), axes[0].up, axes[0].down)
+        block = _exact_conv(short, kernel, (sub[0], sub[1]))
         result.append((dim, block, shift))
     return result
 
 
-def _exact_conv(
-    x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis], up: int, down: int
-) -> torch.Tensor:
-    """All outputs of the zero-padded upfirdn of x: the conv, or the reference where the conv
+def _exact_conv(x: torch.Tensor, kernel: torch.Tensor, axes: tuple[_Axis, _Axis]) -> torch.Tensor:
+    """All outputs of the zero-padded upfirdn of x: the conv, or :func:`_block` where the conv
     cannot express the padding."""
     y = _conv(x, kernel, axes)
     if y is None or y.shape[-2] < axes[0].out or y.shape[-1] < axes[1].out:
-        pads = (axes[1].p0, axes[1].p1, axes[0].p0, axes[0].p1)
-        y = _reference(x, kernel, up, down, pads, "zeros")
+        y = _block(x, kernel, axes, (0, axes[0].out), (0, axes[1].out), "zeros")
     return y
 
 
@@ -681,68 +677,41 @@ def _forward(
     got_h, got_w = y.shape[-2], y.shape[-1]
     tail_h, tail_w = min(tail_h, got_h), min(tail_w, got_w)
     mid = (head_h, max(head_h, tail_h))
-    with _serial():
-        # Rows/cols the conv did not reach (e.g. even taps, odd size): appended below.
-        right = bottom = None
-        if got_w < out_w:
-            right = _block(x, kernel, axes, (0, got_h), (got_w, out_w), pad_mode)
-        if got_h < out_h:
-            bottom = _block(x, kernel, axes, (got_h, out_h), (0, out_w), pad_mode)
-        # Border strips that depend on the padding: recomputed, written in below; both
-        # sides of an axis in one small conv where that applies, else strip by strip.
-        sides = _side_strips(
-            x, kernel, axes, pad_mode, (head_h, head_w), (tail_h, tail_w), (got_h, got_w)
-        )
-        strips = []
-        if sides is None:
-            if head_h > 0:
-                strips.append(((0, head_h), (0, out_w)))
-            if tail_h < got_h:
-                strips.append(((tail_h, got_h), (0, out_w)))
-            if mid[1] > mid[0] and head_w > 0:
-                strips.append((mid, (0, head_w)))
-            if mid[1] > mid[0] and tail_w < got_w:
-                strips.append((mid, (tail_w, got_w)))
-            strips = [(r, c, _block(x, kernel, axes, r, c, pad_mode)) for r, c in strips]
+    # Rows/cols the conv did not reach (e.g. even taps, odd size): appended below.
+    right = bottom = None
+    if got_w < out_w:
+        right = _block(x, kernel, axes, (0, got_h), (got_w, out_w), pad_mode)
+    if got_h < out_h:
+        bottom = _block(x, kernel, axes, (got_h, out_h), (0, out_w), pad_mode)
+    # Border strips that depend on the padding: recomputed, written in below; both
+    # sides of an axis in one small conv where that applies, else strip by strip.
+    sides = _side_strips(
+        x, kernel, axes, pad_mode, (head_h, head_w), (tail_h, tail_w), (got_h, got_w)
+    )
+    strips = []
+    if sides is None:
+        if head_h > 0:
+            strips.append(((0, head_h), (0, out_w)))
+        if tail_h < got_h:
+            strips.append(((tail_h, got_h), (0, out_w)))
+        if mid[1] > mid[0] and head_w > 0:
+            strips.append((mid, (0, head_w)))
+        if mid[1] > mid[0] and tail_w < got_w:
+            strips.append((mid, (tail_w, got_w)))
+        strips = [(r, c, _block(x, kernel, axes, r, c, pad_mode)) for r, c in strips]
     if right is not None:
         y = torch.cat([y, right], dim=3)
     if bottom is not None:
         y = torch.cat([y, bottom], dim=2)
-    with _serial():
-        for (r0, r1), (c0, c1), block in strips:
-            y[..., r0:r1, c0:c1] = block
-        for dim, block, shift in sides or ():
-            head, tail, got = (head_h, tail_h, got_h) if dim == 2 else (head_w, tail_w, got_w)
-            if head > 0:
-                y.narrow(dim, 0, head).copy_(block.narrow(dim, 0, head))
-            if tail < got:
-                y.narrow(dim, tail, got - tail).copy_(block.narrow(dim, tail - shift, got - tail))
+    for (r0, r1), (c0, c1), block in strips:
+        y[..., r0:r1, c0:c1] = block
+    for dim, block, shift in sides or ():
+        head, tail, got = (head_h, tail_h, got_h) if dim == 2 else (head_w, tail_w, got_w)
+        if head > 0:
+            y.narrow(dim, 0, head).copy_(block.narrow(dim, 0, head))
+        if tail < got:
+            y.narrow(dim, tail, got - tail).copy_(block.narrow(dim, tail - shift, got - tail))
     return y
-
-
-@contextlib.contextmanager
-def _serial() -> Iterator[None]:
-    """Run the border strips on one thread.
-
-    They are tiny (a few rows or columns), so a second thread gains nothing, while every
-    parallel op pays a thread barrier; on a busy machine (more runnable threads than cores)
-    each barrier can cost milliseconds. Measured on the 2-core dev machine under load:
-    reflect-padded blur-pool 746 ms with the strips on 2 threads, 225 ms on one (kornia's
-    zero-padded one: 193 ms). The main conv keeps all threads. The thread count is
-    process-wide, so other Python threads running torch ops at this moment run serially too.
-    """
-    if torch.compiler.is_compiling():  # a traced graph has no thread count to switch
-        yield
-        return
-    threads = torch.get_num_threads()
-    if threads == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _adjoint_axes(ax: _Axis, before: int, total: int) -> _Axis:
@@ -764,6 +733,9 @@ def _adjoint(
     the few padding rows/cols (small blocks), which E^T then adds onto their sources.
     """
     ah, aw = axes
+    if not (grad.is_contiguous() or grad.is_contiguous(memory_format=torch.channels_last)):
+        # e.g. the stride-0 gradient of a sum(): convs on it take torch's slow paths
+        grad = grad.contiguous()
     flipped = kernel.flip(0, 1)
     inner = (_adjoint_axes(ah, 0, ah.n), _adjoint_axes(aw, 0, aw.n))
     result = _forward(grad, flipped, inner, "zeros")
@@ -776,19 +748,41 @@ def _adjoint(
         return result
     th, tw = ah.n + bh + eh, aw.n + bw + ew
     ext = (_adjoint_axes(ah, bh, th), _adjoint_axes(aw, bw, tw))
-    with _serial():
-        # Top and bottom bands span the full extended width: fold W, then add onto rows.
-        for r0, r1 in ((0, bh), (bh + ah.n, th)):
-            if r1 > r0:
-                band = _block(grad, flipped, ext, (r0, r1), (0, tw), "zeros")
-                shape = (*band.shape[:-1], aw.n)
-                folded = _fold(band.new_zeros(shape), band, 3, -bw, pad_mode)
-                _fold(result, folded, 2, r0 - bh, pad_mode)
-        # Left and right bands of the input rows.
-        for c0, c1 in ((0, bw), (bw + aw.n, tw)):
-            if c1 > c0:
-                band = _block(grad, flipped, ext, (bh, bh + ah.n), (c0, c1), "zeros")
-                _fold(result, band, 3, c0 - bw, pad_mode)
+    # Top and bottom bands span the full extended width (fold W, then add onto rows); left
+    # and right bands the input rows. Both bands of an axis from one small conv where
+    # _side_strips applies, else band by band.
+    sides = _side_strips(grad, flipped, ext, "zeros", (bh, bw), (bh + ah.n, bw + aw.n), (th, tw))
+    if sides is None:
+        rows = [
+            (r0, r1, _block(grad, flipped, ext, (r0, r1), (0, tw), "zeros"))
+            for r0, r1 in ((0, bh), (bh + ah.n, th))
+            if r1 > r0
+        ]
+        cols = [
+            (c0, _block(grad, flipped, ext, (bh, bh + ah.n), (c0, c1), "zeros"))
+            for c0, c1 in ((0, bw), (bw + aw.n, tw))
+            if c1 > c0
+        ]
+    else:
+        rows, cols = [], []
+        for dim, block, shift in sides:
+            if dim == 2:
+                if bh:
+                    rows.append((0, bh, block.narrow(2, 0, bh)))
+                if eh:
+                    rows.append((bh + ah.n, th, block.narrow(2, bh + ah.n - shift, eh)))
+            else:
+                block = block.narrow(2, bh, ah.n)
+                if bw:
+                    cols.append((0, block.narrow(3, 0, bw)))
+                if ew:
+                    cols.append((bw + aw.n, block.narrow(3, bw + aw.n - shift, ew)))
+    for r0, _, band in rows:
+        shape = (*band.shape[:-1], aw.n)
+        folded = _fold(band.new_zeros(shape), band, 3, -bw, pad_mode)
+        _fold(result, folded, 2, r0 - bh, pad_mode)
+    for c0, band in cols:
+        _fold(result, band, 3, c0 - bw, pad_mode)
     return result
 
 

@@ -152,6 +152,34 @@ def test_fast_path_equals_reference_sweep() -> None:
     assert checked > 100
 
 
+def test_two_sided_strips_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Larger random configurations, where both border sides of an axis are computed in one
+    small conv (resample._side_strips), forward and backward, against the reference."""
+    rng = random.Random(1)
+    used = []
+    original = resample._side_strips
+
+    def spy(*args, **kwargs):
+        result = original(*args, **kwargs)
+        used.append(result is not None)
+        return result
+
+    monkeypatch.setattr(resample, "_side_strips", spy)
+    for _ in range(60):
+        up, down = rng.choice([1, 1, 2, 3]), rng.choice([1, 2, 3])
+        n_taps, h, w = rng.randint(1, 8), rng.randint(20, 40), rng.randint(20, 40)
+        mode = rng.choice(["reflect", "replicate", "circular"])
+        pad = None if rng.random() < 0.5 else tuple(rng.randint(-2, 8) for _ in range(4))
+        taps = torch.randn(n_taps, dtype=torch.float64)
+        x = torch.randn(1, 2, h, w, dtype=torch.float64, requires_grad=True)
+        want = upfirdn2d_reference(x, taps, up, down, pad, mode)
+        got = upfirdn2d(x, taps, up, down, pad, mode)
+        _close(got, want)
+        grad = torch.randn_like(want)
+        _close(torch.autograd.grad(got, x, grad)[0], torch.autograd.grad(want, x, grad)[0])
+    assert sum(used) > 0.8 * len(used)
+
+
 @pytest.mark.parametrize("mode", PAD_MODES)
 @pytest.mark.parametrize("size", [(30, 33), (32, 32)])
 def test_border_strips_on_large_inputs(mode: str, size: tuple[int, int]) -> None:
@@ -521,7 +549,7 @@ def test_bad_inputs() -> None:
 
 
 def test_border_strips_leave_thread_count_alone() -> None:
-    """The border strips run on one thread (resample._serial); the count is restored."""
+    """Border strips and their adjoint leave torch's thread count as it was."""
     torch.set_num_threads(2)
     x = torch.randn(1, 2, 20, 20, dtype=torch.float64, requires_grad=True)
     y = downsample2d(x, 3, pad_mode="reflect")
