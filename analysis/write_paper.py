@@ -128,6 +128,11 @@ def _speed_word(rec: dict[str, Any], what: str = "train_step") -> str:
     return "indistinguishable in speed"
 
 
+def _signed(x: float, digits: int) -> str:
+    """``+0.0012`` / ``-0.0012``; a difference that rounds to zero is ``±0``."""
+    return "±0" if round(x, digits) == 0 else f"{x:+.{digits}f}"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
@@ -735,7 +740,8 @@ def _accuracy_claim(c: _Ctx) -> str:
         )
         parts.append(
             f"{t}: best transposed conv ({LABEL[bt]}) {metric} {cell(vs[bt], digits)} vs best "
-            f"fixed ({LABEL[bf]}) {cell(vs[bf], digits)}, difference {d:+.{digits}f}; {verdict}"
+            f"fixed ({LABEL[bf]}) {cell(vs[bf], digits)}, difference {_signed(d, digits)}; "
+            f"{verdict}"
         )
     if not parts:
         return "Not measured (no accuracy results)."
@@ -823,7 +829,7 @@ def _blur_claim(c: _Ctx, spd: dict[str, Any]) -> str:
             if base in acc and aa in acc:
                 digits = 4 if seg else 2
                 d = acc[aa]["mean"] - acc[base]["mean"]
-                acc_txt = f", accuracy {d:+.{digits}f}" + (
+                acc_txt = f", accuracy {_signed(d, digits)}" + (
                     " (CIs overlap)" if _overlap(acc[aa], acc[base]) else " (CIs separate)"
                 )
             parts.append(f"{t}, {LABEL[base]} -> {LABEL[aa]}: {change}{sig}{acc_txt}")

@@ -78,7 +78,8 @@ def draw(study: Study) -> plt.Figure:
             if i == 0:
                 seeds = max(len(e["seeds"]) for e in crop["variants"].values())
                 ax.set_title(
-                    f"{TASK_LABEL.get(task, task)}\n{crop['n_images']} test images, "
+                    f"{TASK_LABEL.get(task, task)}\n{crop['n_images']} test "
+                    f"image{'s' if crop['n_images'] != 1 else ''}, "
                     f"{seeds} seed{'s' if seeds > 1 else ''}",
                     fontsize=8,
                 )

@@ -80,8 +80,8 @@ def draw(study: Study) -> plt.Figure:
         ax.set_xlim(-0.5, w - 0.5)
         ax.set_ylim(h - 0.5, -0.5)
         ax.set_title(
-            f"labels that flip (whole window): {rec['n_changed']} px\n"
-            f"({100 * rec['changed_fraction']:.2f}% of {rec['n_compared']} compared)"
+            f"labels that flip: {rec['n_changed']} px\n"
+            f"({100 * rec['changed_fraction']:.2f}% of the whole window)"
         )
     for ax in axes.ravel():
         ax.set_xticks([])
