@@ -200,3 +200,25 @@ def test_monai_unets(index: int) -> None:
         assert out.shape == ref.shape
         assert float((out - ref).abs().max()) > 1e-6  # the blur does change the function
         assert list(blurred.state_dict()) == list(net.state_dict())
+
+
+def test_our_own_transposed_unet_gets_its_transposed_convs_blurred() -> None:
+    """A study U-Net with learned transposed up-sampling is converted inside Upsample2d."""
+    from antialias.models import build_variant
+
+    net = build_variant("tconv4", in_channels=1, out_channels=2).eval()
+    new, report = convert(net, down="blurpool", up="blur")
+    changed = {c.name: c.weights for c in report.changed}
+    tconvs = [n for n, m in net.named_modules() if isinstance(m, nn.ConvTranspose2d)]
+    assert tconvs and all(changed.get(n) == "kept" for n in tconvs), report
+    assert set(new.state_dict()) == set(net.state_dict())
+    x = torch.randn(1, 1, 32, 32)
+    assert new(x).shape == net(x).shape
+
+
+def test_fixed_interpolation_unet_is_reported_as_left() -> None:
+    from antialias.models import build_variant
+
+    net = build_variant("bilinear", in_channels=1, out_channels=2)
+    _, report = convert(net)
+    assert any("fixed interpolation" in c.reason for c in report.left), report

@@ -49,6 +49,11 @@ __all__ = ["Change", "ConversionReport", "convert"]
 _FIXED = ("nearest", "bilinear", "bicubic", "blur")
 
 # resamplers this converter knows it does not handle (reported as left): always ...
+_ANTIALIASED_UP = ("blur", "transposed_blur", "aps")
+"""Upsample2d methods convert leaves alone: already low-pass (or phase-exact, for APS)."""
+_LEARNED_UP = ("transposed", "pixel_shuffle")
+"""Upsample2d methods convert looks inside: their learned layers alias like torch's own."""
+
 _OTHER_RESAMPLERS = (
     nn.AdaptiveAvgPool2d,
     nn.AdaptiveMaxPool2d,
@@ -292,9 +297,18 @@ def convert(
             result: nn.Module | str = ""
             weights = "none"
             handled = True
-            # subclasses of our own layers are already anti-aliased: leave them, silently
-            if isinstance(child, (ConvBlurPool2d, ConvTransposeBlur2d, Upsample2d)):
+            # our own anti-aliased layers: leave them, silently
+            if isinstance(child, (ConvBlurPool2d, ConvTransposeBlur2d)) or (
+                isinstance(child, Upsample2d) and child.method in _ANTIALIASED_UP
+            ):
                 continue
+            # our fixed interpolations are not torch resamplers convert could swap: say so
+            if isinstance(child, Upsample2d) and child.method not in _LEARNED_UP:
+                reason = f"Upsample2d(method={child.method!r}) is a fixed interpolation"
+                report.left.append(Change(full, _short(child), None, "-", reason))
+                continue
+            # a learned Upsample2d (transposed, pixel_shuffle) is converted inside: its
+            # ConvTranspose2d gains a blur like any other, state-dict keys unchanged
             if isinstance(child, nn.MaxPool2d):
                 result = _convert_maxpool(child, taps, pad_mode) if down else "down=None"
             elif isinstance(child, nn.AvgPool2d):
