@@ -7,9 +7,12 @@ Ratios of medians (ours / reference), measured in one run, 2 threads, float32:
    output (bilinear x2 is zeros + ``[1, 3, 3, 1]/4`` with replicate edges). Target <= 1.2.
    upfirdn2d hands the forward of exactly these taps to torch's bilinear kernel; its backward
    is the adjoint (one strided conv). The row "generic path" switches that hand-over off
-   (``resample._TORCH_KERNELS = False``): depthwise ``conv_transpose2d`` + border strips.
+   (``resample._TORCH_KERNELS = False``): the polyphase transposed conv (column-blocked, see
+   ``resample._blocked_conv``) + border strips, as any other taps take; "generic depthwise"
+   also switches the column blocking off (``resample._BLOCKED = False``): a depthwise
+   ``conv_transpose2d``.
 2. ``downsample2d(x, 3, pad_mode="zeros")`` vs ``kornia.filters.blur_pool2d(x, 3)``:
-   identical output. Target <= 1.0.
+   identical output. Target <= 1.0. "depthwise" rows: the column blocking off.
 3. ``downsample2d(x, 3, pad_mode="reflect")`` vs ``antialiased_cnns.BlurPool(C, filt_size=3)``
    (reflect padding): identical output; and the same against kornia's zero-padded
    ``blur_pool2d`` (the price of reflect padding).
@@ -23,6 +26,7 @@ wrong answer cannot pass.
 Usage::
 
     python benchmarks/bench_resample.py [--repeats 11] [--json results/bench/resample.json]
+        [--txt benchmarks/results/bench_resample.txt]
 """
 
 from __future__ import annotations
@@ -50,15 +54,17 @@ TARGETS = {"upsample2d replicate": 1.2, "downsample2d zeros": 1.0}
 Fn = Callable[[torch.Tensor], torch.Tensor]
 
 
-def _generic(fn: Fn) -> Fn:
-    """fn with upfirdn2d's hand-over to torch's interpolation kernels switched off."""
+def _switched_off(fn: Fn, *flags: str) -> Fn:
+    """fn with the named resample switches (``_TORCH_KERNELS``, ``_BLOCKED``) off."""
 
     def run(x: torch.Tensor) -> torch.Tensor:
-        resample._TORCH_KERNELS = False
+        for flag in flags:
+            setattr(resample, flag, False)
         try:
             return fn(x)
         finally:
-            resample._TORCH_KERNELS = True
+            for flag in flags:
+                setattr(resample, flag, True)
 
     return run
 
@@ -71,13 +77,17 @@ def contenders(channels: int) -> dict[str, tuple[Fn, Fn]]:
     adobe = antialiased_cnns.BlurPool(channels, pad_type="reflect", filt_size=3, stride=2)
     bilinear = partial(F.interpolate, scale_factor=2, mode="bilinear", align_corners=False)
     up = partial(upsample2d, taps=[1.0, 3.0, 3.0, 1.0], up=2, pad_mode="replicate")
+    down = partial(downsample2d, taps=3, down=2, pad_mode="zeros")
+    kornia_down = partial(kornia.filters.blur_pool2d, kernel_size=3, stride=2)
     return {
         "upsample2d replicate": (up, bilinear),
-        "upsample2d generic path": (_generic(up), bilinear),
-        "downsample2d zeros": (
-            partial(downsample2d, taps=3, down=2, pad_mode="zeros"),
-            partial(kornia.filters.blur_pool2d, kernel_size=3, stride=2),
+        "upsample2d generic path": (_switched_off(up, "_TORCH_KERNELS"), bilinear),
+        "upsample2d generic depthwise": (
+            _switched_off(up, "_TORCH_KERNELS", "_BLOCKED"),
+            bilinear,
         ),
+        "downsample2d zeros": (down, kornia_down),
+        "downsample2d zeros depthwise": (_switched_off(down, "_BLOCKED"), kornia_down),
         "downsample2d reflect": (partial(downsample2d, taps=3, down=2, pad_mode="reflect"), adobe),
         "reflect vs kornia zeros": (
             partial(downsample2d, taps=3, down=2, pad_mode="reflect"),
@@ -125,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=11, help="timed rounds per case")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--txt", type=Path, default=None, help="also write the printed report")
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.threads < 1:
         print("error: --repeats and --threads must be >= 1", file=sys.stderr)
@@ -132,10 +143,21 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
+    lines: list[str] = []
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+        lines.append(text)
+
     rows = []
     header = f"{'case':32s} {'shape':18s} {'pass':8s} {'ours ms':>8s} {'ref ms':>8s} {'ratio':>6s}"
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, medians")
-    print(header)
+    load = os.getloadavg()
+    say(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, repeats={args.repeats}, "
+        f"float32, medians; load average (1/5/15 min) before: "
+        f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}"
+    )
+    say(header)
     for shape in SHAPES:
         x = torch.randn(shape)
         for case, (ours, ref) in contenders(shape[1]).items():
@@ -148,9 +170,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 ratio = t_ours / t_ref
                 label = "fwd+bwd" if backward else "fwd"
-                print(
+                target = TARGETS.get(case)
+                say(
                     f"{case:32s} {str(shape):18s} {label:8s} "
                     f"{1e3 * t_ours:8.1f} {1e3 * t_ref:8.1f} {ratio:6.2f}"
+                    + ("" if target is None else f"  target <= {target}")
                     + ("" if err is None else f"   max|diff| {err:.1e}")
                 )
                 rows.append(
@@ -161,10 +185,17 @@ def main(argv: list[str] | None = None) -> int:
                         "ours_ms": 1e3 * t_ours,
                         "ref_ms": 1e3 * t_ref,
                         "ratio": ratio,
-                        "target": TARGETS.get(case),
+                        "target": target,
                         "max_abs_diff": err,
                     }
                 )
+    load_after = os.getloadavg()
+    say(f"load average after: {load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f}")
+    if args.txt is not None:
+        args.txt.parent.mkdir(parents=True, exist_ok=True)
+        tmp_txt = args.txt.with_suffix(args.txt.suffix + ".tmp")
+        tmp_txt.write_text("\n".join(lines) + "\n")
+        tmp_txt.replace(args.txt)
     if args.json is not None:
         from antialias.provenance import provenance
 
