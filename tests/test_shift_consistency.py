@@ -23,20 +23,6 @@ from antialias.models import VARIANTS, UNet, build_variant
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "analysis" / "shift_consistency.py"
 
-# Variants whose layers do not (yet) honour pad_mode="circular" at their borders, measured:
-# bilinear interpolation clamps at the edge, a transposed conv with kernel > stride crops a
-# zero-padded result, and max-blur-pool's stride-1 max does not wrap. The claim of FIELD.md
-# section 4 fails for them until antialias.layers wraps those borders; strict, so that the
-# marker has to go when they are fixed.
-NOT_CIRCULAR = {
-    "tconv3": "transposed conv 3x3 zero-crops its border",
-    "tconv4": "transposed conv 4x4 zero-crops its border",
-    "bilinear": "F.interpolate bilinear clamps at the border",
-    "blurpool_tconv4": "max-blur-pool and transposed conv 4x4 borders are not circular",
-    "blurpool_bilinear": "max-blur-pool and bilinear borders are not circular",
-    "blurpool_blur": "max-blur-pool's stride-1 max is not circular",
-}
-
 
 @pytest.fixture(autouse=True)
 def _one_thread():
@@ -137,8 +123,6 @@ def test_linear_pointwise_model_under_fractional_shifts(tmp_path: Path, method: 
 def test_circular_unet_is_exactly_equivariant_at_multiples_of_the_period(
     tmp_path: Path, variant: str
 ) -> None:
-    if variant in NOT_CIRCULAR:
-        pytest.xfail(NOT_CIRCULAR[variant])  # runs nothing; see report to the lead
     data = _images(tmp_path / "im", n=2, size=16)
     shifts = "4:0,0:4,4:8,12:12,0:0"
 
@@ -154,18 +138,6 @@ def test_circular_unet_is_exactly_equivariant_at_multiples_of_the_period(
         agree = _values(s, "agreement", region)
         assert (np.nan_to_num(agree, nan=1.0) == 1.0).all(), f"{variant} {region}: {agree}"
     assert np.isinf(_values(r, "psnr")).all(), f"{variant}: {_values(r, 'psnr')}"
-
-
-def test_known_non_circular_variants_really_break(tmp_path: Path) -> None:
-    """The xfail list above is a measurement, not a guess: each of them is not equivariant."""
-    data = _images(tmp_path / "im", n=1, size=16)
-    for variant in NOT_CIRCULAR:
-
-        def reg(variant: str = variant) -> UNet:
-            return build_variant(variant, 1, 1, depth=2, width=4, pad_mode="circular")
-
-        psnr = _values(_run(data, reg, shifts="4:0,0:4"), "psnr")
-        assert np.isfinite(psnr).all(), f"{variant} is exact now: remove it from NOT_CIRCULAR"
 
 
 def test_aps_unet_is_equivariant_under_every_circular_shift(tmp_path: Path) -> None:

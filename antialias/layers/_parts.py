@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from antialias.filters import as_taps
 from antialias.resample import _AUTO, _interpolation_mode, _upfirdn2d
@@ -86,9 +87,26 @@ def blur_upsample(
     ``torch_mode``: :func:`interpolation_mode` of the taps if the caller decided it once
     (a module, at construction); by default resample compares the taps on every call.
 
+    With ``pad_mode="circular"`` the input is wrapped here by the samples the taps reach and
+    the result cropped: every kept output then comes from one whole-tensor op (torch's kernel
+    or the conv), never from resample's recomputed border strips, whose different summation
+    order would break shift equivariance in the last bit.
+
     Shape: ``(B, C, H, W) -> (B, C, up H, up W)``.
     """
-    return _upfirdn2d(x, taps, up, 1, None, pad_mode, 1.0, torch_mode)
+    if pad_mode != "circular":
+        return _upfirdn2d(x, taps, up, 1, None, pad_mode, 1.0, torch_mode)
+    if torch_mode == _AUTO:
+        torch_mode = _interpolation_mode(taps, up)
+    r = -(-taps.numel() // up) + 1  # input samples the taps reach beyond a border, rounded up
+    h, w = x.shape[-2], x.shape[-1]
+    xp = wrap_pad(x, r, r, r, r)
+    # the chosen mode only decides the (cropped) border: replicate lets torch's kernel compute
+    # everything, zeros lets the conv pad itself; either way no strips
+    mode = "zeros" if torch_mode is None else "replicate"
+    y = _upfirdn2d(xp, taps, up, 1, None, mode, 1.0, torch_mode)
+    c = up * r
+    return y[..., c : c + up * h, c : c + up * w]
 
 
 def interpolation_mode(taps: Tensor, up: int) -> str | None:
@@ -132,3 +150,110 @@ def make_resize_conv(
         device=device,
         dtype=dtype,
     )
+
+
+# --- circular borders for torch ops that do not wrap -------------------------------------------
+# F.interpolate clamps, ConvTranspose2d and max_pool2d pad with zeros / -inf. With
+# pad_mode="circular" the layers pad the input periodically by the few samples the op reaches,
+# run the op without any border handling of its own, and crop: every kept output then sees
+# exactly the periodic input, so the layer commutes with circular shifts (by multiples of its
+# stride) bit for bit.
+
+
+def wrap_pad(x: Tensor, top: int, bottom: int, left: int, right: int) -> Tensor:
+    """Periodic extension of ``x`` by the given amounts (``>= 0``; any size, unlike
+    ``F.pad(mode="circular")``, which needs each amount <= the size).
+
+    Shape: ``(B, C, H, W) -> (B, C, top + H + bottom, left + W + right)``.
+    """
+    h, w = x.shape[-2], x.shape[-1]
+    if max(top, bottom) <= h and max(left, right) <= w:
+        return F.pad(x, (left, right, top, bottom), mode="circular")
+    rows = torch.arange(-top, h + bottom, device=x.device) % h
+    cols = torch.arange(-left, w + right, device=x.device) % w
+    return x.index_select(-2, rows).index_select(-1, cols)
+
+
+_INTERP_REACH = {"nearest": 0, "bilinear": 1, "bicubic": 2}
+
+
+def interpolate_circular(x: Tensor, up: int, mode: str) -> Tensor:
+    """``F.interpolate(x, scale_factor=up, mode=mode)`` of the periodic extension of ``x``.
+
+    ``align_corners=False``: output ``j`` sits at input ``(j + 1/2)/up - 1/2``, so bilinear
+    reaches 1 sample beyond each border and bicubic 2; padding by ``r`` shifts the output by
+    ``up r``, which is cropped.
+
+    Shape: ``(B, C, H, W) -> (B, C, up H, up W)``.
+    """
+    r = _INTERP_REACH[mode]
+    h, w = x.shape[-2], x.shape[-1]
+    if r == 0:
+        return F.interpolate(x, scale_factor=float(up), mode=mode)
+    xp = wrap_pad(x, r, r, r, r)
+    y = F.interpolate(xp, scale_factor=float(up), mode=mode, align_corners=False)
+    c = up * r
+    return y[..., c : c + up * h, c : c + up * w]
+
+
+def conv_transpose2d_circular(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: int,
+    padding: int,
+    output_padding: int,
+    groups: int = 1,
+) -> Tensor:
+    """``F.conv_transpose2d`` of the periodic extension of ``x``, same output size.
+
+    Output ``o`` of a transposed conv sums ``x[i] w[o + padding - i stride]``; with ``x``
+    periodic, the inputs ``i`` reaching ``o in [0, stride H)`` lie in
+    ``[-ceil(k / stride), H + ceil(k / stride))``. So pad ``q = ceil(k / stride)`` samples
+    circularly on each side and crop ``q stride`` more output samples per side (torch's own
+    ``padding`` crops, so that is ``padding + q stride``); the size formula is unchanged.
+
+    Shape: ``(B, C_in, H, W) -> (B, C_out, (H-1) s - 2 p + k + op, ...)`` as the plain one.
+    """
+    kh, kw = weight.shape[-2], weight.shape[-1]
+    qh, qw = -(-kh // stride), -(-kw // stride)
+    xp = wrap_pad(x, qh, qh, qw, qw)
+    return F.conv_transpose2d(
+        xp,
+        weight,
+        bias,
+        stride=stride,
+        padding=(padding + qh * stride, padding + qw * stride),
+        output_padding=output_padding,
+        groups=groups,
+    )
+
+
+def max_pool_circular(x: Tensor, kernel_size: int, padding: int) -> Tensor:
+    """Stride-1 max-pool of the periodic extension of ``x``: output ``i`` is the max of
+    ``x[(i - padding + t) mod H]``, ``t < kernel_size``.
+
+    Shape: ``(B, C, H, W) -> (B, C, H, W)`` (periodic, unlike torch's ``H + 2p - k + 1``).
+    """
+    after = kernel_size - 1 - padding  # >= 0 since padding <= kernel_size / 2
+    xp = wrap_pad(x, padding, after, padding, after)
+    return F.max_pool2d(xp, kernel_size, stride=1)
+
+
+def fit_periodic(y: Tensor, height: int, width: int) -> Tensor:
+    """Crop ``y`` to ``(height, width)``, or extend it periodically where it is shorter.
+
+    Used where a circular layer's natural output (period ``H / down``) must keep the size
+    the non-circular layer documents; both agree whenever ``down`` divides ``H`` and the
+    stride-1 op before the decimation keeps ``H``.
+    """
+    eh, ew = height - y.shape[-2], width - y.shape[-1]
+    if eh > 0 or ew > 0:
+        y = wrap_pad(y, 0, max(0, eh), 0, max(0, ew))
+    return y[..., :height, :width]
+
+
+def blur_pool_size(n: int, k: int, down: int, split: str) -> int:
+    """Output length of :func:`blur_downsample` on ``n`` samples with ``k`` taps."""
+    before, after = pad_split(k, down, split)
+    return (n + before + after - k) // down + 1

@@ -32,7 +32,14 @@ from ._common import (
     check_optional_channels,
     check_pad_mode,
 )
-from ._parts import blur_downsample, resolve_taps
+from ._parts import (
+    blur_downsample,
+    blur_pool_size,
+    fit_periodic,
+    max_pool_circular,
+    resolve_taps,
+    wrap_pad,
+)
 
 __all__ = [
     "PAD_SPLITS",
@@ -103,6 +110,11 @@ def max_blur_pool2d(
     With the default ``pad_split`` the output size equals ``F.max_pool2d(x, k, down, p)``'s:
     ``ceil((H + 2p - k + 1) / down) == floor((H + 2p - k) / down) + 1``.
 
+    With ``pad_mode="circular"`` the max wraps as well (a periodic map of size ``H``, then the
+    circular blur-pool), cropped or periodically extended to that same size: exactly
+    shift-equivariant (shift ``down k`` in, ``k`` out) whenever ``down`` divides ``H`` and
+    ``k - 1 - 2p < down`` (the defaults).
+
     Shape:
         - x: ``(B, C, H, W)``
         - output: ``(B, C, floor((H + 2p - k) / down) + 1, ...)`` (``k, p``: the max-pool's)
@@ -113,10 +125,39 @@ def max_blur_pool2d(
                   [0.3125, 0.8750]]]])
     """
     check_feature_map(x, "max_blur_pool2d")
+    _check_common(down, pad_mode, pad_split)
+    _check_max(max_kernel_size, max_padding)
+    t = resolve_taps(taps, 1.0, device=x.device, dtype=x.dtype)
+    return _max_blur(x, t, down, pad_mode, max_kernel_size, max_padding, pad_split)
+
+
+def _check_max(max_kernel_size: int, max_padding: int) -> None:
     check_int("max_kernel_size", max_kernel_size, 1)
     check_int("max_padding", max_padding, 0)
-    x = F.max_pool2d(x, max_kernel_size, stride=1, padding=max_padding)
-    return blur_pool2d(x, taps, down, pad_mode, pad_split)
+    if 2 * max_padding > max_kernel_size:
+        raise ValueError(
+            f"expected max_padding <= max_kernel_size / 2 (as MaxPool2d), got "
+            f"max_padding={max_padding}, max_kernel_size={max_kernel_size}"
+        )
+
+
+def _max_blur(
+    x: Tensor, taps: Tensor, down: int, pad_mode: str, k: int, p: int, split: str
+) -> Tensor:
+    if pad_mode != "circular":
+        x = F.max_pool2d(x, k, stride=1, padding=p)
+        return blur_downsample(x, taps, down, pad_mode, split)
+    # The max wraps too (torch's pads with -inf): a periodic map of the input's size, then
+    # the circular blur-pool; cropped (or wrapped on) to the size the other modes give, which
+    # it already has when down divides H and k - 1 - 2p < down (the defaults).
+    h, w = x.shape[-2], x.shape[-1]
+    y = blur_downsample(max_pool_circular(x, k, p), taps, down, "circular", split)
+    n = taps.numel()
+    return fit_periodic(
+        y,
+        blur_pool_size(h + 2 * p - k + 1, n, down, split),
+        blur_pool_size(w + 2 * p - k + 1, n, down, split),
+    )
 
 
 class BlurPool2d(nn.Module):
@@ -184,7 +225,9 @@ class MaxBlurPool2d(nn.Module):
         down: factor, ``>= 1``.
         pad_mode: padding of the blur.
         max_kernel_size: kernel of the stride-1 max-pool (2 replaces ``MaxPool2d(2, 2)``).
-        max_padding: (negative-infinity) padding of the max-pool.
+        max_padding: padding of the max-pool: negative infinity, or the input's periodic
+            extension when ``pad_mode="circular"`` (the max then wraps too, so the layer
+            commutes exactly with circular shifts by multiples of ``down``).
         pad_split: ``"adobe"`` or ``"symmetric"`` (of the blur).
         device: device of the filter buffer.
         dtype: dtype of the filter buffer.
@@ -218,21 +261,24 @@ class MaxBlurPool2d(nn.Module):
         self.down = down
         self.pad_mode = pad_mode
         self.pad_split = pad_split
-        self.max_kernel_size = check_int("max_kernel_size", max_kernel_size, 1)
-        self.max_padding = check_int("max_padding", max_padding, 0)
-        if 2 * max_padding > max_kernel_size:
-            raise ValueError(
-                f"expected max_padding <= max_kernel_size / 2 (as MaxPool2d), got "
-                f"max_padding={max_padding}, max_kernel_size={max_kernel_size}"
-            )
+        _check_max(max_kernel_size, max_padding)
+        self.max_kernel_size = max_kernel_size
+        self.max_padding = max_padding
         self.register_buffer(
             "taps", resolve_taps(taps, 1.0, device=device, dtype=dtype), persistent=False
         )
 
     def forward(self, x: Tensor) -> Tensor:
         check_feature_map(x, "MaxBlurPool2d", self.channels)
-        x = F.max_pool2d(x, self.max_kernel_size, stride=1, padding=self.max_padding)
-        return blur_downsample(x, self.taps.to(x.dtype), self.down, self.pad_mode, self.pad_split)
+        return _max_blur(
+            x,
+            self.taps.to(x.dtype),
+            self.down,
+            self.pad_mode,
+            self.max_kernel_size,
+            self.max_padding,
+            self.pad_split,
+        )
 
     def extra_repr(self) -> str:
         return (
@@ -372,8 +418,31 @@ class ConvBlurPool2d(nn.Conv2d):
         return new
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.padding_mode == "circular" and self.pad_mode == "circular":
+            return self._forward_circular(x)
         y = self._conv_forward(x, self.weight, self.bias)
         return blur_downsample(y, self.taps.to(y.dtype), self.down, self.pad_mode, self.pad_split)
+
+    def _forward_circular(self, x: Tensor) -> Tensor:
+        # nn.Conv2d pads (p, p) circularly: a periodic map only when 2 p = d (k - 1) (odd
+        # kernels, default padding). Otherwise (even kernels) wrap (p, d (k - 1) - p) so the
+        # conv keeps the period H, blur-pool circularly, and fit the documented size.
+        h, w = x.shape[-2], x.shape[-1]
+        reach = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+        pad = [int(p) for p in self.padding]  # numeric: set in __init__ / from_conv
+        same = 2 * pad[0] == reach[0] and 2 * pad[1] == reach[1]
+        if same or pad[0] > reach[0] or pad[1] > reach[1]:
+            y = self._conv_forward(x, self.weight, self.bias)
+            return blur_downsample(y, self.taps.to(y.dtype), self.down, "circular", self.pad_split)
+        xp = wrap_pad(x, pad[0], reach[0] - pad[0], pad[1], reach[1] - pad[1])
+        y = F.conv2d(xp, self.weight, self.bias, 1, 0, self.dilation, self.groups)
+        y = blur_downsample(y, self.taps.to(y.dtype), self.down, "circular", self.pad_split)
+        n = self.taps.numel()
+        return fit_periodic(
+            y,
+            blur_pool_size(h + 2 * pad[0] - reach[0], n, self.down, self.pad_split),
+            blur_pool_size(w + 2 * pad[1] - reach[1], n, self.down, self.pad_split),
+        )
 
     def extra_repr(self) -> str:
         return (

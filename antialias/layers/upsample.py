@@ -4,7 +4,10 @@ decoder uses, plus the blur up-sampler as a function, :func:`blur_upsample2d`.
 What does not live here: the initialisers (:mod:`antialias.transposed`), APS-U's phase logic
 (``aps.py``), frequency analysis (:mod:`antialias.spectral`).
 
-Every method maps ``(B, C_in, H, W)`` to ``(B, C_out, up H, up W)`` exactly. Methods:
+Every method maps ``(B, C_in, H, W)`` to ``(B, C_out, up H, up W)`` exactly. With
+``pad_mode="circular"`` every method treats the input as periodic (interpolation and the
+transposed conv included, which torch clamps / zero-pads), so the layer commutes exactly with
+circular shifts: input shift ``k``, output shift ``up k``. Methods:
 
 - ``nearest``, ``bilinear``, ``bicubic``: ``F.interpolate`` (``align_corners=False``), then a
   conv (``kernel_size``, "same" padding) when the channel counts differ: resize-conv.
@@ -41,7 +44,15 @@ from ._common import (
     check_optional_channels,
     check_pad_mode,
 )
-from ._parts import blur2d, blur_upsample, interpolation_mode, make_resize_conv, resolve_taps
+from ._parts import (
+    blur2d,
+    blur_upsample,
+    conv_transpose2d_circular,
+    interpolate_circular,
+    interpolation_mode,
+    make_resize_conv,
+    resolve_taps,
+)
 from .aps import APSDown2d, APSUp2d
 
 __all__ = [
@@ -147,8 +158,10 @@ class Upsample2d(nn.Module):
         taps: low-pass for ``blur`` (default 4, normalised to sum ``up``), ``transposed_blur``
             (default 3, sum 1) and ``aps`` (default 1 = none, sum ``up``). Ignored otherwise:
             passing it there raises.
-        pad_mode: padding of every filter and conv in the layer (a transposed conv always
-            zero-pads, as torch's does).
+        pad_mode: padding of every filter and conv in the layer. A transposed conv
+            zero-pads (as torch's does) except with ``"circular"``, where it, like bilinear
+            and bicubic interpolation, wraps: the layer then commutes exactly with circular
+            shifts (``up`` output samples per input sample).
         kernel_size: conv kernel: resize conv / pixel shuffle / aps (default 3), transposed
             (default ``up``).
         init: ``default``, ``bilinear`` or ``icnr`` (transposed methods, default ``default``);
@@ -253,7 +266,10 @@ class Upsample2d(nn.Module):
             )
             self.init = check_choice("init", "default" if init is None else init, _INITS[method])
             padding, output_padding = transposed_padding(self.kernel_size, up)
-            tconv = nn.ConvTranspose2d(
+            # torch's transposed conv only zero-pads; the subclass wraps (same parameters and
+            # state_dict keys). Kernel <= stride reaches no neighbour: nothing to wrap.
+            circular = pad_mode == "circular" and self.kernel_size > up
+            tconv = (_CircularConvTranspose2d if circular else nn.ConvTranspose2d)(
                 self.in_channels,
                 self.out_channels,
                 self.kernel_size,
@@ -348,6 +364,8 @@ class Upsample2d(nn.Module):
             y = blur_upsample(x, self.taps.to(x.dtype), self.up, self.pad_mode, self.torch_mode)
         elif method == "nearest":
             y = F.interpolate(x, scale_factor=float(self.up), mode="nearest")
+        elif self.pad_mode == "circular":
+            y = interpolate_circular(x, self.up, method)
         else:
             y = F.interpolate(x, scale_factor=float(self.up), mode=method, align_corners=False)
         if self.has_conv:
@@ -370,6 +388,27 @@ class Upsample2d(nn.Module):
             parts.append(f"init={self.init!r}")
         parts.append(f"pad_mode={self.pad_mode!r}")
         return ", ".join(parts)
+
+
+class _CircularConvTranspose2d(nn.ConvTranspose2d):
+    """``nn.ConvTranspose2d`` (stride = ``up``, dilation 1) of the periodic extension of its
+    input: same parameters, ``state_dict`` keys and output size.
+
+    Shape: as ``nn.ConvTranspose2d``.
+    """
+
+    def forward(self, x: Tensor, output_size: list[int] | None = None) -> Tensor:
+        if output_size is not None:
+            raise ValueError(f"expected output_size=None (the size is fixed), got {output_size}")
+        return conv_transpose2d_circular(
+            x,
+            self.weight,
+            self.bias,
+            self.stride[0],
+            self.padding[0],
+            self.output_padding[0],
+            self.groups,
+        )
 
 
 class ConvTransposeBlur2d(nn.ConvTranspose2d):
