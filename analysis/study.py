@@ -681,6 +681,59 @@ def seed_image_stats(
     return {"per_seed": per_seed, "mean": mean, "std": std, "lo": boot[i_lo], "hi": boot[i_hi]}
 
 
+def paired_diff_stats(
+    a: np.ndarray,
+    b: np.ndarray,
+    statistic: Callable[[np.ndarray], np.ndarray],
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, float]:
+    """Difference of two variants' seed-mean statistics, with an interval paired over images.
+
+    Both variants were tested on the same images, so each resample draws the images once for
+    both (which cancels the image-to-image spread shared by the two); seeds are drawn
+    independently per variant (different trainings). Same order statistics as
+    :func:`seed_image_stats`.
+
+    Shape:
+        - a: ``(S_a, N, ...)``, b: ``(S_b, N, ...)``; the statistic must return scalars.
+
+    Returns:
+        ``{"diff", "lo", "hi"}``: mean over seeds of ``a`` minus that of ``b``, and the interval.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape[1:] != b.shape[1:]:
+        raise ValueError(f"expected the same images for both, got {a.shape} and {b.shape}")
+    img = M.bootstrap_counts(a.shape[1], n_boot, seed)
+
+    def boot(x: np.ndarray, s: int) -> tuple[float, np.ndarray]:
+        w = M.bootstrap_counts(x.shape[0], n_boot, s) / x.shape[0]
+        vals = np.asarray(statistic(np.tensordot(img, x, axes=([1], [1]))), dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            means = np.where(w > 0, w * vals, 0.0).sum(1)
+        return float(np.asarray(statistic(x.sum(1)), dtype=np.float64).mean()), means
+
+    pa, ba = boot(a, seed + 1)
+    pb, bb = boot(b, seed + 2)
+    with np.errstate(invalid="ignore"):
+        d = np.sort(ba - bb)
+        diff = pa - pb
+    i_lo = int(np.floor((1.0 - level) / 2.0 * n_boot))
+    i_hi = min(int(np.ceil((1.0 + level) / 2.0 * n_boot)) - 1, n_boot - 1)
+    return {"diff": float(diff), "lo": float(d[i_lo]), "hi": float(d[i_hi])}
+
+
+def _paired_table(
+    sums: dict[str, np.ndarray], statistic: Callable, n_boot: int, seed: int
+) -> dict[str, dict[str, dict[str, float]]]:
+    """``table[a][b]``: :func:`paired_diff_stats` of every ordered pair of variants."""
+    return {
+        a: {b: paired_diff_stats(sums[a], sums[b], statistic, n_boot, seed) for b in sums if b != a}
+        for a in sums
+    }
+
+
 def _agreement(c: np.ndarray) -> np.ndarray:
     return M.agreement(M.agreement_from_confusion(c))
 
@@ -771,8 +824,10 @@ def _shift_summary(
     out["shifts"] = shifts.tolist()
     arr[f"{prefix}__shifts"] = shifts
     nonzero = [i for i, s in enumerate(shifts.tolist()) if s != [0.0, 0.0]]
+    pooled_sums: dict[str, np.ndarray] = {}
     for v, vr in _groups(recs).items():
         sums = _stack(arrays, vr, field_)  # (S, N, n_shifts, 2 regions, ...)
+        pooled_sums[v] = sums[:, :, nonzero, 0].sum(2)
         entry: dict[str, Any] = {
             "seeds": [r["seed"] for r in vr],
             "sources": [r["source"] for r in vr],
@@ -806,6 +861,8 @@ def _shift_summary(
                 maps.append(region)
             entry["maps"] = maps
         out["variants"][v] = entry
+    if pooled_sums and nonzero:
+        out["paired_all"] = _paired_table(pooled_sums, stat, n_boot, seed)
     return out, arr
 
 
@@ -919,8 +976,10 @@ def _accuracy_summary(pdoc, parr, doc, arrays, n_boot: int, seed: int) -> None:
         stat = _dice if kind == "segmentation" else _mean_ratio
         tdoc = doc["tasks"].setdefault(task, {})
         acc: dict[str, Any] = {"kind": kind, "metric": metric, "variants": {}}
+        all_sums: dict[str, np.ndarray] = {}
         for v, vr in _groups(trecs).items():
             sums = np.stack([parr[f"{r['id']}__sums"] for r in vr])
+            all_sums[v] = sums
             stats = seed_image_stats(sums, stat, n_boot, seed)
             entry = _scalar(stats)
             entry["seeds"] = [r["seed"] for r in vr]
@@ -940,6 +999,7 @@ def _accuracy_summary(pdoc, parr, doc, arrays, n_boot: int, seed: int) -> None:
                 inp = [r["metadata_metrics"].get("psnr_input") for r in vr]
                 entry["metadata_psnr_input"] = inp[0]
             acc["variants"][v] = entry
+        acc["paired"] = _paired_table(all_sums, stat, n_boot, seed)
         tdoc["accuracy"] = acc
 
 
@@ -970,13 +1030,24 @@ def study_csv(doc: dict[str, Any]) -> str:
 
 
 def write_summary(
-    out_dir: str | Path, config: StudyConfig, missing: list[str] | None
+    out_dir: str | Path,
+    config: StudyConfig,
+    missing: list[str] | None,
+    summarise_only: bool = False,
 ) -> list[Path]:
-    """:func:`summarise` ``out_dir`` and write ``study.json``, ``study.npz``, ``study.csv``."""
+    """:func:`summarise` ``out_dir`` and write ``study.json``, ``study.npz``, ``study.csv``.
+
+    With ``summarise_only`` the pieces were computed earlier: ``config`` then only sets the
+    bootstrap, and each piece's own config stays in its provenance (``study.config``).
+    """
     from antialias.provenance import provenance
 
     doc, arrays = summarise(out_dir, config.n_boot, config.seed)
-    doc["config"] = _config_doc(config)
+    doc["config"] = (
+        {"summarise_only": True, "n_boot": config.n_boot, "seed": config.seed}
+        if summarise_only
+        else _config_doc(config)
+    )
     doc["provenance"] = provenance()
     if missing is not None:
         doc["missing_checkpoints"] = missing
@@ -1073,7 +1144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             prov = provenance()
             for stem, (result, seconds) in results.items():
                 sc.write_files(piece_files(stem, result, seconds, cfg, prov), out, stem)
-        paths = write_summary(out, cfg, missing)
+        paths = write_summary(out, cfg, missing, summarise_only=args.summarise_only)
         timings = json.loads(paths[0].read_text())["timings"]
         print(
             "pieces (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items() if v is not None)

@@ -115,10 +115,6 @@ def cell(stat: dict[str, Any], digits: int, changes: bool = False) -> str:
     return f"{text} [{_num(lo, digits)}, {_num(hi, digits)}]"
 
 
-def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return not (a["hi"] < b["lo"] or b["hi"] < a["lo"])
-
-
 def _speed_word(rec: dict[str, Any], what: str = "train_step") -> str:
     q1, q3 = rec[f"{what}_ratio_q1"], rec[f"{what}_ratio_q3"]
     if q1 > 1.0:
@@ -131,6 +127,21 @@ def _speed_word(rec: dict[str, Any], what: str = "train_step") -> str:
 def _signed(x: float, digits: int) -> str:
     """``+0.0012`` / ``-0.0012``; a difference that rounds to zero is ``±0``."""
     return "±0" if round(x, digits) == 0 else f"{x:+.{digits}f}"
+
+
+def _excludes_zero(d: dict[str, float] | None) -> int:
+    """+1 / -1 if the paired interval lies above / below 0, else 0 (also for no data)."""
+    if not d or any(isinstance(d[k], float) and math.isnan(d[k]) for k in ("lo", "hi")):
+        return 0
+    return 1 if d["lo"] > 0 else -1 if d["hi"] < 0 else 0
+
+
+def _pdiff(d: dict[str, float] | None, digits: int, scale: float = 1.0) -> str:
+    """``+0.0067 [-0.0010, +0.0140]`` (scaled; a negative scale flips the interval)."""
+    if not d:
+        return "n/a"
+    lo, hi = sorted((d["lo"] * scale, d["hi"] * scale))
+    return f"{_signed(d['diff'] * scale, digits)} [{lo:+.{digits}f}, {hi:+.{digits}f}]"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -170,6 +181,12 @@ class _Ctx:
     def variants(self, task: str, piece: str) -> dict[str, Any]:
         have = self.get("tasks", task, piece, "variants", default={})
         return {v: have[v] for v in VARIANT_ORDER if v in have}
+
+    def paired(self, task: str, piece: str, a: str, b: str) -> dict[str, float] | None:
+        """Paired difference ``a - b`` (``accuracy`` or ``crop`` consistency), or None."""
+        node = self.get("tasks", task, piece, default={}) or {}
+        table = node.get("paired") if piece == "accuracy" else node.get("paired_all")
+        return ((table or {}).get(a) or {}).get(b)
 
     def speed_threads(self) -> int | None:
         if not self.speed:
@@ -732,23 +749,23 @@ def _accuracy_claim(c: _Ctx) -> str:
             continue
         metric = "Dice" if acc["metric"] == "dice" else "PSNR (dB)"
         digits = 4 if acc["metric"] == "dice" else 2
-        d = vs[bt]["mean"] - vs[bf]["mean"]
+        pd = c.paired(t, "accuracy", bt, bf)
+        sign = _excludes_zero(pd)
         verdict = (
-            "the intervals overlap: no clear difference"
-            if _overlap(vs[bt], vs[bf])
-            else ("the transposed conv is better" if d > 0 else "the fixed up-sampler is better")
+            "the paired interval contains 0: no clear difference"
+            if sign == 0
+            else ("the transposed conv is better" if sign > 0 else "the fixed up-sampler is better")
         )
         parts.append(
             f"{t}: best transposed conv ({LABEL[bt]}) {metric} {cell(vs[bt], digits)} vs best "
-            f"fixed ({LABEL[bf]}) {cell(vs[bf], digits)}, difference {_signed(d, digits)}; "
+            f"fixed ({LABEL[bf]}) {cell(vs[bf], digits)}, difference {_pdiff(pd, digits)}; "
             f"{verdict}"
         )
     if not parts:
         return "Not measured (no accuracy results)."
     return (
-        "Best learned vs best fixed up-sampler per task (mean ± std over seeds [95% CI]): "
-        + "; ".join(parts)
-        + "."
+        "Best learned vs best fixed up-sampler per task (mean ± std over seeds [95% CI]; the "
+        "difference with a 95% interval paired over the test images): " + "; ".join(parts) + "."
     )
 
 
@@ -762,8 +779,11 @@ def _nearest_claim(c: _Ctx) -> str:
             continue
         digits = 4 if acc["metric"] == "dice" else 2
         seg = acc["kind"] == "segmentation"
-        better = [v for v in TCONV if v in vs and not _overlap(vs[v], vs["nearest"])]
-        worse = [v for v in better if vs[v]["mean"] > vs["nearest"]["mean"]]
+        worse = [
+            v
+            for v in TCONV
+            if v in vs and _excludes_zero(c.paired(t, "accuracy", v, "nearest")) > 0
+        ]
         text = f"{t}: nearest + conv {cell(vs['nearest'], digits)}"
         text += (
             f"; transposed convs clearly above it: {', '.join(LABEL[v] for v in worse)}"
@@ -774,10 +794,12 @@ def _nearest_claim(c: _Ctx) -> str:
             cons = crop["nearest"]["pooled_all"]
             tc = [v for v in TCONV if v in crop]
             unit = "% label changes" if seg else "dB EQ-T"
+            words = {1: "more consistent", -1: "less consistent", 0: "no clear difference"}
             text += (
                 f"; consistency {cell(cons, 3 if seg else 2, changes=seg)} {unit} vs "
                 + ", ".join(
-                    f"{LABEL[v]} {cell(crop[v]['pooled_all'], 3 if seg else 2, changes=seg)}"
+                    f"{LABEL[v]} {cell(crop[v]['pooled_all'], 3 if seg else 2, changes=seg)} "
+                    f"(nearest {words[_excludes_zero(c.paired(t, 'crop', 'nearest', v))]})"
                     for v in tc
                 )
             )
@@ -824,14 +846,12 @@ def _blur_claim(c: _Ctx, spd: dict[str, Any]) -> str:
             else:
                 diff = a["mean"] - b["mean"]
                 change = f"EQ-T PSNR {b['mean']:.2f} -> {a['mean']:.2f} dB ({diff:+.2f} dB)"
-            sig = "" if _overlap(b, a) else " (CIs separate)"
+            sign = _excludes_zero(c.paired(t, "crop", aa, base))
+            sig = {1: " (paired interval: better)", -1: " (paired interval: worse)", 0: ""}[sign]
             acc_txt = ""
             if base in acc and aa in acc:
                 digits = 4 if seg else 2
-                d = acc[aa]["mean"] - acc[base]["mean"]
-                acc_txt = f", accuracy {_signed(d, digits)}" + (
-                    " (CIs overlap)" if _overlap(acc[aa], acc[base]) else " (CIs separate)"
-                )
+                acc_txt = f", accuracy {_pdiff(c.paired(t, 'accuracy', aa, base), digits)}"
             parts.append(f"{t}, {LABEL[base]} -> {LABEL[aa]}: {change}{sig}{acc_txt}")
     spd_txt = ""
     if spd and "bilinear" in spd:
@@ -898,10 +918,13 @@ def _advice(c: _Ctx, acc: dict, crop: dict, spd: dict) -> str:
     if not acc:
         return "Not enough results for advice."
     best = max(acc, key=lambda v: acc[v]["mean"])
-    tied = [v for v in acc if _overlap(acc[v], acc[best])]
+    tied = [
+        v for v in acc if v == best or _excludes_zero(c.paired("nuclei", "accuracy", v, best)) == 0
+    ]
     text = (
-        f"On nuclei, every variant whose Dice interval overlaps the best ({LABEL[best]}) is a "
-        f"statistical tie at this size: {', '.join(LABEL[v] for v in tied)}."
+        f"On nuclei, the variants whose Dice differs from the best ({LABEL[best]}) by a paired "
+        f"interval that contains 0 are a statistical tie at this size: "
+        f"{', '.join(LABEL[v] for v in tied)}."
     )
     if spd:
         fastest = min(
@@ -927,14 +950,23 @@ def _advice(c: _Ctx, acc: dict, crop: dict, spd: dict) -> str:
                 )
                 + ")."
             )
-    fixed_tied = [v for v in FIXED if v in tied]
-    tconv_tied = [v for v in TCONV if v in tied]
-    if fixed_tied and tconv_tied and spd and all(v in spd for v in ("nearest", "tconv2")):
+    if (
+        spd
+        and all(v in spd for v in ("nearest", "tconv2"))
+        and all(v in acc for v in ("nearest", "tconv2"))
+    ):
+        pd = c.paired("nuclei", "accuracy", "tconv2", "nearest")
+        sign = _excludes_zero(pd)
         r = spd["nearest"]["train_step_ratio"] / spd["tconv2"]["train_step_ratio"]
+        verdict = {
+            1: "transposed 2x2 is more accurate",
+            -1: "nearest + conv is more accurate",
+            0: "no clear difference",
+        }[sign]
         text += (
-            " The answer's advice (nearest neighbour) is therefore right about accuracy here; "
-            + ("and about speed: " if r < 1 else "not about speed: ")
-            + f"a nearest + conv training step takes {r:.2f}x that of transposed 2x2."
+            " On the answer's advice (nearest neighbour instead of a transposed conv): Dice of "
+            f"transposed 2x2 minus nearest + conv {_pdiff(pd, 4)} ({verdict}); a nearest + "
+            f"conv training step takes {r:.2f}x that of transposed 2x2."
         )
     text += (
         " In short: at this scale the choice between learned and fixed up-sampling does not "
@@ -942,7 +974,10 @@ def _advice(c: _Ctx, acc: dict, crop: dict, spd: dict) -> str:
         "the image is cropped (tiling, sliding windows), add low-pass filters around the "
         "samplers and pay the time in the speed table."
         if len(tied) == len(acc)
-        else " Variants outside the tie are worse on nuclei Dice and not recommended here."
+        else " The variants outside the tie ("
+        + ", ".join(LABEL[v] for v in acc if v not in tied)
+        + ") have a lower nuclei Dice than the best; pick among the tied ones by cost and by "
+        "how much shift consistency matters."
     )
     return text
 
@@ -974,8 +1009,7 @@ def _limitations(c: _Ctx) -> list[str]:
         "and a difference inside them is not evidence of no effect.",
         f"- Seeds: nuclei {seeds['nuclei']}, textures {seeds['textures']}, denoise "
         f"{seeds['denoise']}; the single-seed tasks show image-to-image, not training, variation.",
-        "- Coverage of this run: " + _coverage(c) + " (`python -m analysis.study --full` "
-        "uses every test image and seed).",
+        "- Coverage of this run: " + _coverage(c) + ". " + _coverage_note(c),
         f"- Timings are CPU wall times ({', '.join(map(str, sp.get('threads', [])))} thread(s), "
         f"input {tuple(sp.get('input_shape', []))}) on a shared 2-core machine whose load "
         "varied; rounds are interleaved and ratios taken within a round to cancel the load, but "
@@ -1015,6 +1049,21 @@ def _coverage(c: _Ctx) -> str:
     return "; ".join(parts) if parts else "n/a"
 
 
+def _coverage_note(c: _Ctx) -> str:
+    split = {}
+    for r in c.records:
+        split.setdefault(r["task"], r["n_images"])
+    every = all(
+        c.get("tasks", t, "crop", "n_images") == split.get(t) for t in c.tasks("crop")
+    ) and bool(c.tasks("crop"))
+    if every:
+        return (
+            "These are the results of `python -m analysis.study --full`; the main job "
+            "(`make demo`) uses fewer images and seeds to fit its time budget."
+        )
+    return "`python -m analysis.study --full` uses every test image and seed."
+
+
 def _provenance(c: _Ctx) -> list[str]:
     timings = c.get("timings", default={})
     prov = c.get("provenance", default={})
@@ -1025,6 +1074,16 @@ def _provenance(c: _Ctx) -> list[str]:
         if v is not None
     ]
     total = sum(v for v in timings.values() if v is not None)
+    pieces = c.get("pieces", default={}) or {}
+    commits = ", ".join(f"`{x}`" for x in sorted({p.get("git_commit") for p in pieces.values()}))
+    stamps = sorted(p.get("time_utc") for p in pieces.values() if p.get("time_utc"))
+    times = (
+        "?"
+        if not stamps
+        else stamps[0]
+        if stamps[0] == stamps[-1]
+        else f"{stamps[0]} to {stamps[-1]}"
+    )
     return [
         "## 6. Reproduce",
         "",
@@ -1035,7 +1094,8 @@ def _provenance(c: _Ctx) -> list[str]:
         "python -m antialias.train_all     # retrain every checkpoint (slow)",
         "```",
         "",
-        f"Results computed at git commit `{prov.get('git_commit')}` ({prov.get('time_utc')}). "
+        f"Pieces computed at git commit(s) {commits} ({times}); summary written at "
+        f"`{prov.get('git_commit')}` ({prov.get('time_utc')}). "
         f"Measured time of each piece of the study (s, sum {total:.0f} s), with the machine's "
         "1-minute load average at its start and end (2 cores; other jobs shared them):",
         "",

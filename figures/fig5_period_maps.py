@@ -6,8 +6,9 @@ down-samplings, period 8 px) and compared with the circularly shifted prediction
 interior (pixels at least 16 px from the frame edge and from the wrap-around seam, so that the
 zero padding of most variants plays no part). Cell ``(dy, dx)``: share of pixels whose label
 changes (%, segmentation; log colour scale shared by a task's panels) or EQ-T PSNR (dB,
-denoising). The ``(0, 0)`` cell is the reference itself (hatched). Averaged over the seeds the
-study used for this piece.
+denoising). The ``(0, 0)`` cell is the reference itself (hatched); exactly equivariant cells
+are white and marked ``0`` (no label changes) or ``inf`` (infinite PSNR). Averaged over the
+seeds the study used for this piece.
 
 Usage: ``python figures/fig5_period_maps.py [--results DIR] [--out DIR]``
 """
@@ -54,6 +55,8 @@ def draw(study: Study) -> plt.Figure:
         label, tf, log = consistency_axis(per["kind"])
         maps = {v: tf(study.array(f"period_{task}__{v}__map_{REGION}", ndim=2)) for v in names}
         vals = np.concatenate([m[np.isfinite(m)].ravel() for m in maps.values()])
+        if vals.size == 0:
+            vals = np.array([1.0])
         if log:
             positive = vals[vals > 0]
             lo = float(positive.min()) if positive.size else 1e-3
@@ -72,13 +75,22 @@ def draw(study: Study) -> plt.Figure:
             v = names[k]
             m = maps[v]
             p = m.shape[0]
-            shown = np.where(m > 0, m, np.nan) if log else m
+            # exactly consistent cells (no label changes; infinite EQ-T PSNR): white, marked
+            exact = (m == 0) if log else np.isinf(m)
+            shown = np.where(exact | ~np.isfinite(m), np.nan, m)
             image = ax.imshow(shown, cmap=cmap, norm=norm, origin="upper")
-            if log:  # exactly consistent cells (no pixel changes): white with a 0
-                for dy, dx in zip(*np.nonzero(m == 0)):
-                    if dy == 0 and dx == 0:
-                        continue  # the reference cell, hatched
-                    ax.text(dx, dy, "0", ha="center", va="center", fontsize=4.5, color="#555")
+            for dy, dx in zip(*np.nonzero(exact)):
+                if dy == 0 and dx == 0:
+                    continue  # the reference cell, hatched
+                ax.text(
+                    dx,
+                    dy,
+                    "0" if log else "inf",
+                    ha="center",
+                    va="center",
+                    fontsize=4.5,
+                    color="#555",
+                )
             ax.add_patch(
                 plt.Rectangle((-0.5, -0.5), 1, 1, fill=False, hatch="////", lw=0, color="#777")
             )

@@ -78,6 +78,37 @@ def test_seed_image_stats_matches_a_naive_two_level_loop() -> None:
     assert got["lo"] <= got["mean"] <= got["hi"]
 
 
+def test_paired_diff_matches_a_naive_loop() -> None:
+    rng = np.random.default_rng(4)
+    a = rng.integers(1, 40, size=(2, 6, 2)).astype(np.float64)  # (S, N, [num, den])
+    b = rng.integers(1, 40, size=(3, 6, 2)).astype(np.float64)
+    b[..., 1] += a[0, :, 1]  # different images sizes, shared across variants
+    n_boot = 150
+    got = st.paired_diff_stats(a, b, M.agreement, n_boot=n_boot, seed=7)
+    img = M.bootstrap_counts(6, n_boot, 7)
+    wa, wb = M.bootstrap_counts(2, n_boot, 8), M.bootstrap_counts(3, n_boot, 9)
+    diffs = []
+    for k in range(n_boot):
+        ma = sum(wa[k, s] * float(M.agreement((img[k][:, None] * a[s]).sum(0))) for s in range(2))
+        mb = sum(wb[k, s] * float(M.agreement((img[k][:, None] * b[s]).sum(0))) for s in range(3))
+        diffs.append(ma / 2 - mb / 3)
+    diffs = np.sort(diffs)
+    want = np.mean([M.agreement(a[s].sum(0)) for s in range(2)]) - np.mean(
+        [M.agreement(b[s].sum(0)) for s in range(3)]
+    )
+    assert got["diff"] == pytest.approx(want, abs=1e-15)
+    assert got["lo"] == pytest.approx(diffs[int(np.floor(0.025 * n_boot))], abs=1e-12)
+    assert got["hi"] == pytest.approx(diffs[int(np.ceil(0.975 * n_boot)) - 1], abs=1e-12)
+
+
+def test_paired_diff_of_a_variant_with_itself_is_zero() -> None:
+    a = np.random.default_rng(5).integers(1, 9, size=(1, 4, 2)).astype(np.float64)
+    got = st.paired_diff_stats(a, a.copy(), M.agreement, n_boot=50)
+    assert got == {"diff": 0.0, "lo": 0.0, "hi": 0.0}
+    with pytest.raises(ValueError, match="expected the same images"):
+        st.paired_diff_stats(a, a[:, :3], M.agreement)
+
+
 def test_seed_image_stats_rejects_bad_shape() -> None:
     with pytest.raises(ValueError, match="expected sums of shape"):
         st.seed_image_stats(np.zeros(3), M.agreement)
@@ -117,9 +148,20 @@ def test_pieces_and_files(tiny) -> None:
 def test_accuracy_equals_training_code(tiny) -> None:
     out, _cfg, _ = tiny
     doc = json.loads((out / "study.json").read_text())
-    for v, e in doc["tasks"]["nuclei"]["accuracy"]["variants"].items():
+    acc = doc["tasks"]["nuclei"]["accuracy"]
+    for v, e in acc["variants"].items():
         assert e["max_abs_diff_vs_metadata"] < 1e-9, (v, e)
         assert len(e["per_seed"]) == len(e["metadata_per_seed"])
+    pair = acc["paired"]["tconv2"]["blurpool_blur"]
+    want = acc["variants"]["tconv2"]["mean"] - acc["variants"]["blurpool_blur"]["mean"]
+    assert pair["diff"] == pytest.approx(want, abs=1e-12) and pair["lo"] <= pair["hi"]
+    crop = doc["tasks"]["nuclei"]["crop"]
+    pair = crop["paired_all"]["blurpool_blur"]["tconv2"]
+    want = (
+        crop["variants"]["blurpool_blur"]["pooled_all"]["mean"]
+        - crop["variants"]["tconv2"]["pooled_all"]["mean"]
+    )
+    assert pair["diff"] == pytest.approx(want, abs=1e-12)
 
 
 def test_crop_summary_matches_shift_consistency_records(tiny) -> None:
