@@ -429,15 +429,16 @@ def _results(c: _Ctx, figures_dir: Path) -> list[str]:
         c,
         "3.3 The period",
         "fig5_period_maps",
-        "Figure 5: label changes for every circular shift (dy, dx) of the 2^L x 2^L period "
-        "(interior pixels).",
+        "Figure 5: shift consistency for every circular shift (dy, dx) of the 2^L x 2^L period "
+        "(interior pixels): label changes (segmentation), EQ-T PSNR (denoising).",
     )
     out += _period_text(c)
     out += _fig_section(
         c,
         "3.4 Sub-pixel shifts",
         "fig6_fractional",
-        "Figure 6: EQ-T PSNR against a sub-pixel (Lanczos-3) shift, denoising U-Nets.",
+        "Figure 6: consistency against a sub-pixel (Lanczos-3) shift: EQ-T PSNR of the "
+        "denoising U-Nets (and label changes of the nuclei U-Nets when computed).",
     )
     out += _fractional_text(c)
     out += _fig_section(
