@@ -12,7 +12,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from antialias.filters import as_taps
-from antialias.resample import _AUTO, _interpolation_mode, _upfirdn2d
+from antialias.resample import _AUTO, _extend, _interpolation_mode, _upfirdn2d
 
 from ._common import check_int
 
@@ -167,11 +167,9 @@ def wrap_pad(x: Tensor, top: int, bottom: int, left: int, right: int) -> Tensor:
     Shape: ``(B, C, H, W) -> (B, C, top + H + bottom, left + W + right)``.
     """
     h, w = x.shape[-2], x.shape[-1]
-    if max(top, bottom) <= h and max(left, right) <= w:
-        return F.pad(x, (left, right, top, bottom), mode="circular")
-    rows = torch.arange(-top, h + bottom, device=x.device) % h
-    cols = torch.arange(-left, w + right, device=x.device) % w
-    return x.index_select(-2, rows).index_select(-1, cols)
+    # resample's extension: F.pad where it can, else an index gather wrapping any number of
+    # times (numpy.pad's "wrap")
+    return _extend(x, [(-top, h + bottom), (-left, w + right)], "circular")
 
 
 _INTERP_REACH = {"nearest": 0, "bilinear": 1, "bicubic": 2}
