@@ -57,9 +57,9 @@ Fast path (what :func:`upfirdn2d` computes; equal to the reference up to roundin
   rows/columns whose support leaves the input are recomputed and written in: no
   full-tensor ``F.pad`` copy. Both borders of an axis come from one small conv over the
   input's first and last rows (or columns) put together and padded (:func:`_side_strips`).
-  All on torch's thread pool as set: switching to one thread around these small ops cost
-  more than it saved on a quiet 2-core machine (blur-pool 3, (8, 64, 128, 128): 11.2 ms
-  with the switch, 7.8 ms without).
+  All on torch's thread pool as set: switching to one thread around these small ops (an
+  earlier version did, against thread barriers on an oversubscribed machine) was slower in
+  6 of 8 blur-pool cases on a quiet 2-core machine (benchmarks/bench_border_strips.py).
 - Backward: the adjoint operator, again by this fast path (up and down swapped, kernel
   flipped: one conv), plus the few padding rows/columns (again both sides of an axis in
   one small conv) added back onto their sources.
