@@ -31,34 +31,18 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(REPO))
+
+from figures import style  # noqa: E402
+
 DEFAULT_RESULTS = REPO / "results" / "study"
 DEFAULT_OUT = REPO / "docs" / "paper.md"
 PROG = "write_paper"
 
-VARIANT_ORDER = (
-    "tconv2",
-    "tconv3",
-    "tconv4",
-    "nearest",
-    "bilinear",
-    "pixelshuffle",
-    "blurpool_tconv4",
-    "blurpool_bilinear",
-    "blurpool_blur",
-    "aps",
-)
-LABEL = {
-    "tconv2": "transposed 2x2",
-    "tconv3": "transposed 3x3",
-    "tconv4": "transposed 4x4",
-    "nearest": "nearest + conv",
-    "bilinear": "bilinear + conv",
-    "pixelshuffle": "pixel shuffle (ICNR)",
-    "blurpool_tconv4": "blur-pool + transposed 4x4",
-    "blurpool_bilinear": "blur-pool + bilinear",
-    "blurpool_blur": "blur-pool + blur-up",
-    "aps": "APS down + up",
-}
+# one source for the order and display names of the variants: the figures' style
+VARIANT_ORDER = style.VARIANT_ORDER
+LABEL = style.VARIANT_LABEL
 DESIGN = {  # what each variant is (architecture, not a measurement): docs/ARCHITECTURE.md
     "tconv2": ("max-pool 2", "transposed conv 2x2, stride 2 (original U-Net up-conv)"),
     "tconv3": ("max-pool 2", "transposed conv 3x3, stride 2 (uneven overlap)"),
