@@ -27,6 +27,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from antialias.variants import DESIGNS
+
 
 class UNetConfig(TypedDict):
     """The keys of :attr:`UNet.config` (the constructor's arguments; JSON-serialisable)."""
@@ -55,19 +57,9 @@ SIZE_POLICIES: tuple[str, ...] = ("pad", "error")
 SHIPPED_DEPTH = 3
 SHIPPED_WIDTH = 8
 
-VARIANTS: dict[str, dict[str, Any]] = {
-    "tconv2": {"down": "maxpool", "up": "transposed", "up_kwargs": {"kernel_size": 2}},
-    "tconv3": {"down": "maxpool", "up": "transposed", "up_kwargs": {"kernel_size": 3}},
-    "tconv4": {"down": "maxpool", "up": "transposed", "up_kwargs": {"kernel_size": 4}},
-    "nearest": {"down": "maxpool", "up": "nearest"},
-    "bilinear": {"down": "maxpool", "up": "bilinear"},
-    "pixelshuffle": {"down": "maxpool", "up": "pixel_shuffle"},
-    "blurpool_tconv4": {"down": "maxblurpool", "up": "transposed", "up_kwargs": {"kernel_size": 4}},
-    "blurpool_bilinear": {"down": "maxblurpool", "up": "bilinear"},
-    "blurpool_blur": {"down": "maxblurpool", "up": "blur"},
-    "aps": {"down": "aps", "up": "aps", "pad_mode": "circular"},
-}
-"""Variant name -> :class:`UNet` keyword arguments (down/up-sampler, their kwargs, padding).
+VARIANTS: dict[str, dict[str, Any]] = {name: d.unet for name, d in DESIGNS.items()}
+"""Variant name -> :class:`UNet` keyword arguments, read from :data:`antialias.variants.DESIGNS`
+(the one table of designs, labels and citations).
 
 Every variant shares ``depth``, ``width``, ``norm`` and the double convs; build one with
 :func:`build_variant`.

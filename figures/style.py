@@ -16,36 +16,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from antialias import variants  # noqa: E402
+
 FIGURES_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = FIGURES_DIR.parent / "results"
 STYLE_FILE = FIGURES_DIR / "antialias.mplstyle"
 
-#: Display order of the U-Net variants (docs/ARCHITECTURE.md).
-VARIANT_ORDER: tuple[str, ...] = (
-    "tconv2",
-    "tconv3",
-    "tconv4",
-    "nearest",
-    "bilinear",
-    "pixelshuffle",
-    "blurpool_tconv4",
-    "blurpool_bilinear",
-    "blurpool_blur",
-    "aps",
-)
-
-VARIANT_LABEL: dict[str, str] = {
-    "tconv2": "transposed 2x2",
-    "tconv3": "transposed 3x3",
-    "tconv4": "transposed 4x4",
-    "nearest": "nearest + conv",
-    "bilinear": "bilinear + conv",
-    "pixelshuffle": "pixel shuffle (ICNR)",
-    "blurpool_tconv4": "blur-pool + transposed 4x4",
-    "blurpool_bilinear": "blur-pool + bilinear",
-    "blurpool_blur": "blur-pool + blur-up",
-    "aps": "APS down + up (circular)",
-}
+#: Display order and labels of the U-Net variants: the one table, antialias.variants.
+VARIANT_ORDER: tuple[str, ...] = variants.order()
+VARIANT_LABEL: dict[str, str] = {name: variants.label(name) for name in VARIANT_ORDER}
 
 VARIANT_COLOR: dict[str, str] = {
     "tconv2": "#882255",
