@@ -191,7 +191,10 @@ def simulate_nuclei(seed: int, params: NucleiParams | None = None) -> SimulatedN
     noisy = rng.poisson(np.clip(blurred, 0, None) * peak) / peak
     noisy = noisy + rng.normal(0.0, p.read_noise, noisy.shape)
     meta = {"seed": seed, "count": n, "blur_diameter": d, "photons": peak, "params": asdict(p)}
-    return SimulatedNuclei(normalize_percentile(noisy), (labels > 0).astype(np.int64), labels, meta)
+    mask = (labels > 0).astype(np.int64)
+    return SimulatedNuclei(
+        normalize_percentile(noisy), mask, labels, meta, noisy.astype(np.float32)
+    )
 
 
 def simulate_nuclei_set(
