@@ -1,0 +1,82 @@
+"""Tests of analysis/study_v2.py: the declared plan (seeds, widths, twins), the cost model, and
+one tiny run end to end (result file, learning curve, per-image test metrics, skip when done)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from analysis import study_v2
+from antialias import variants
+from antialias.files import read_json
+
+
+def test_plan_declares_the_headline_and_the_rest() -> None:
+    runs = study_v2.plan()
+    head = [r for r in runs if r.piece.startswith("headline_w")]
+    assert {r.design for r in head} == set(study_v2.HEADLINE)
+    assert {r.width for r in head} == {8, 16, 32} and {r.depth for r in head} == {4}
+    for w in (8, 16, 32):
+        for d in study_v2.HEADLINE:
+            seeds = {r.seed for r in head if r.width == w and r.design == d}
+            assert len(seeds) >= 5, (w, d)
+    den = [r for r in runs if r.piece == "headline_denoise"]
+    assert {r.task for r in den} == {"denoise_photos"} and len(den) == 4 * 5
+    others = {r.design for r in runs if r.piece == "designs"}
+    assert others == set(variants.DESIGNS) - set(study_v2.HEADLINE)
+    assert len({r.path for r in runs}) == len(runs), "one result file per run"
+    assert set(study_v2.REFERENCE) == set(variants.DESIGNS)
+
+
+def test_twins_match_their_reference_within_10_percent() -> None:
+    twins = dict(study_v2._twins())
+    assert "pixelshuffle" in twins and "bilinear_only" in twins
+    assert twins["pixelshuffle"] < 16 < twins["bilinear_only"]
+    for name, w in twins.items():
+        ref = study_v2._parameters(study_v2.REFERENCE[name], 16)
+        assert abs(study_v2._parameters(name, w) / ref - 1) < 0.1, name
+    # same-size ablation pairs need no twin
+    assert "aps_zeros" not in twins and "blurpool_bilinear" not in twins
+
+
+def test_estimate_scales_the_measured_run_by_macs() -> None:
+    runs = [r for r in study_v2.plan() if r.piece == "headline_w8"][:4]
+    steps = {
+        f"{d}_w{w}": 0.1 * (1 + i) for i, d in enumerate(study_v2.HEADLINE) for w in (8, 16, 32)
+    }
+    timing = {"seconds": 100.0, "run": {"design": "tconv2", "width": 8}, "step_seconds": steps}
+    est = study_v2.estimate(runs, timing)
+    expected = sum(100.0 * steps[f"{r.design}_w8"] / 0.1 for r in runs)
+    assert est["total_core_seconds"] == pytest.approx(expected)
+    assert est["wall_hours_on_2_cores"] == pytest.approx(expected / 2 / 3600)
+    assert study_v2.estimate(runs, None) == {"measured": None}
+    # a design without a measured step: tconv2's step at that width times the MAC ratio
+    other = study_v2.Run("designs", "nuclei_sim", "pixelshuffle", 16, 4, 0)
+    ref = study_v2.Run("designs", "nuclei_sim", "tconv2", 16, 4, 0)
+    got = study_v2.estimate([other], timing)["total_core_seconds"]
+    assert got == pytest.approx(100.0 * study_v2._macs(other) / study_v2._macs(ref))
+
+
+def test_one_tiny_run_writes_its_result_and_is_skipped_after(tmp_path, monkeypatch) -> None:
+    from antialias.train import QUICK
+
+    monkeypatch.setattr(study_v2, "OUT", tmp_path)
+    monkeypatch.setattr(study_v2, "_settings", lambda: replace(QUICK, eval_size=0, eval_images=0))
+    run = study_v2.Run("designs", "nuclei_sim", "bilinear_only", 2, 2, 0)
+    doc = study_v2.run_one(run)
+    saved = read_json(run.path)
+    assert saved["run"]["design"] == "bilinear_only" and len(saved["curve"]) == QUICK.epochs
+    assert len(saved["test"]["dice"]) == len(saved["test"]["sources"]) >= 20
+    assert saved["test"]["unit"].startswith("image")
+    assert 1 <= saved["best_epoch"] <= saved["epochs_done"] == QUICK.epochs
+    assert saved["design"]["mirrors"] == variants.design("bilinear_only").mirrors
+    assert doc["parameters"] == saved["parameters"] > 0
+    monkeypatch.setattr(study_v2, "plan", lambda: [run])
+    assert study_v2.run_piece("designs", progress=False) == []  # done: skipped
+
+
+def test_cli_errors_are_one_line(capsys) -> None:
+    assert study_v2.main(["--run", "everything"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "expected PIECE to be one of" in err
