@@ -6,6 +6,8 @@ Usage::
     python -m analysis.study_v2 --run headline_w8  # train the missing runs of one piece
     python -m analysis.study_v2 --run baselines    # no-learning baselines on the same test units
     python -m analysis.study_v2 --time             # time the first headline run (cost model)
+    python -m analysis.study_v2 --analyse          # verdicts (antialias.stats) from the files
+    python -m analysis.study_v2 --designs          # parameters and MACs of every design
 
 One finished training run = one result file ``results/study_v2/runs/<task>/<run>.json``
 (written atomically through :func:`antialias.files.write_result_set`): config, design row,
@@ -392,6 +394,102 @@ def run_baselines() -> list[Path]:
     return paths
 
 
+# --- the statistics: verdicts from the result files --------------------------------------------
+
+
+def load_results(root: Path | None = None) -> list[dict[str, Any]]:
+    """Every run result under ``root / "runs"`` (default :data:`OUT`)."""
+    root = root or OUT
+    return [read_json(p) for p in sorted((root / "runs").glob("*/*.json"))]
+
+
+def _scores(docs: list[dict], metric: str) -> tuple[list[int], list[list[float]], list[str]]:
+    docs = sorted(docs, key=lambda d: d["run"]["seed"])
+    sources = docs[0]["test"]["sources"]
+    if any(d["test"]["sources"] != sources for d in docs):
+        raise ValueError("expected every run of a cell to be scored on the same test images")
+    return [d["run"]["seed"] for d in docs], [d["test"][metric] for d in docs], sources
+
+
+def analyse(docs: list[dict[str, Any]], baselines: dict[str, dict] | None = None) -> dict:
+    """Headline families (per task and width: each headline design vs tconv2, Holm within the
+    family), each other design vs its :data:`REFERENCE` (one family per task and width), and
+    every design vs the best no-learning baseline of its task; plus convergence counts.
+
+    Seeds are paired by seed number (only seeds present for both sides); images by position
+    (the same test images, checked).
+    """
+    from antialias import stats
+
+    cells: dict[tuple[str, str, int], list[dict]] = {}
+    for d in docs:
+        r = d["run"]
+        cells.setdefault((r["task"], r["design"], r["width"]), []).append(d)
+    families: dict[str, list] = {}
+    for (task, design, width), runs in sorted(cells.items()):
+        metric = "psnr" if "psnr" in runs[0]["test"] else "dice"
+        ref = "tconv2" if design in HEADLINE else REFERENCE.get(design)
+        if ref is None or ref == design or (task, ref, width) not in cells:
+            continue
+        seeds_a, a, src = _scores(runs, metric)
+        seeds_b, b, src_b = _scores(cells[(task, ref, width)], metric)
+        if src != src_b:
+            raise ValueError(f"expected {design} and {ref} on the same test images ({task})")
+        common = sorted(set(seeds_a) & set(seeds_b))
+        if len(common) < 2:
+            continue
+        a_ = [a[seeds_a.index(k)] for k in common]
+        b_ = [b[seeds_b.index(k)] for k in common]
+        kind = "headline" if design in HEADLINE else "designs"
+        fam = f"{kind}/{task}/w{width}/{metric}"
+        families.setdefault(fam, []).append(stats.compare(design, a_, ref, b_, metric))
+    out_families = {}
+    for fam, comps in families.items():
+        adjusted = stats.adjust_family(comps)
+        out_families[fam] = [{**asdict(c), "verdict": stats.verdict(c)} for c in adjusted]
+    vs_baseline = []
+    for (task, design, width), runs in sorted(cells.items()):
+        best = _best_baseline(baselines or {}, task)
+        if best is None or len(runs) < 2:
+            continue
+        name, per_image, metric = best
+        seeds, a, src = _scores(runs, metric)
+        if src != per_image["sources"]:
+            continue
+        b = [per_image[metric]] * len(seeds)  # a baseline has no training seed
+        vs_baseline.append(stats.compare(f"{design}_w{width}", a, name, b, metric))
+    vs_baseline = stats.adjust_family(vs_baseline) if vs_baseline else []
+    last = sum(d["best_epoch"] == d["epochs_done"] for d in docs)
+    return {
+        "families": out_families,
+        "vs_baseline": [{**asdict(c), "verdict": stats.verdict(c)} for c in vs_baseline],
+        "convergence": {
+            "runs": len(docs),
+            "best_epoch_is_last": last,
+            "share_best_epoch_is_last": last / len(docs) if docs else None,
+        },
+        "margins": {k: asdict(v) for k, v in stats.MARGINS.items()},
+        "alpha": stats.ALPHA,
+    }
+
+
+def _best_baseline(baselines: dict[str, dict], task: str):
+    doc = baselines.get(task)
+    if not doc:
+        return None
+    metric = "psnr" if doc["kind"] == "regression" else "dice"
+    name, best = max(doc["methods"].items(), key=lambda kv: kv[1]["test_mean"][metric])
+    return name, best["test"], metric
+
+
+def run_analysis() -> Path:
+    """``analyse`` the committed result files into ``results/study_v2/analysis.json``."""
+    baselines = {p.stem: read_json(p) for p in sorted((OUT / "baselines").glob("*.json"))}
+    doc = analyse(load_results(), baselines)
+    write_result_set(OUT, "analysis", doc)
+    return OUT / "analysis.json"
+
+
 def time_first_run() -> dict[str, Any]:
     """Train the plan's first run (headline tconv2, width 8, seed 0) and record its seconds."""
     first = plan()[0]
@@ -454,6 +552,7 @@ def build_parser() -> ArgumentParser:
     g.add_argument("--run", metavar="PIECE", help=f"one of {', '.join(PIECES)}, baselines")
     g.add_argument("--time", action="store_true", help="time the first headline run")
     g.add_argument("--designs", action="store_true", help="parameters and MACs of every design")
+    g.add_argument("--analyse", action="store_true", help="verdicts from the result files")
     return p
 
 
@@ -463,10 +562,13 @@ def main(argv: list[str] | None = None) -> int:
             print(plan_report())
         elif args.time:
             print(json.dumps(time_first_run(), indent=1))
+        elif args.analyse:
+            print(run_analysis().relative_to(ROOT))
         elif args.designs:
-            rows = design_table()
-            write_result_set(OUT, "designs", {"width": OTHER_WIDTH, "depth": DEPTH, "rows": rows})
-            for r in rows:
+            tables = {f"w{w}": design_table(w) for w in WIDTHS}
+            doc = {"depth": DEPTH, "input": [1, 1, 256, 256], "widths": tables}
+            write_result_set(OUT, "designs", doc)
+            for r in tables[f"w{OTHER_WIDTH}"]:
                 print(
                     f"{r['design']:24s} {r['parameters']:9d} params "
                     f"({r['parameters_vs_tconv2']:.2f}x) {r['gmacs']:.3f} GMAC "
@@ -487,6 +589,7 @@ if __name__ == "__main__":
 __all__ = [
     "PIECES",
     "Run",
+    "analyse",
     "design_table",
     "estimate",
     "main",

@@ -413,19 +413,26 @@ def _load_denoise_photos(split: str) -> tuple[np.ndarray, np.ndarray, list[str]]
     return noisy, clean_arr, sources
 
 
+@lru_cache(maxsize=3)
+def _sim_arrays(split: str) -> tuple[np.ndarray, np.ndarray]:
+    from antialias.synthetic import simulate_nuclei_set
+
+    first = SIM_SEEDS[split]
+    images, masks, _ = simulate_nuclei_set(range(first, first + SIM_COUNTS[split]))
+    return images, masks
+
+
 def _load_study(task: str, split: str) -> TaskSplit:
     if task == "nuclei_sim":
-        from antialias.synthetic import simulate_nuclei_set
-
         first = SIM_SEEDS[split]
         seeds = range(first, first + SIM_COUNTS[split])
-        images, masks, _ = simulate_nuclei_set(seeds)
+        images, masks = _sim_arrays(split)  # cached; copies keep the cache unchanged
         return TaskSplit(
             task,
             split,
             "segmentation",
-            torch.from_numpy(images)[:, None],
-            torch.from_numpy(masks),
+            torch.from_numpy(images.copy())[:, None],
+            torch.from_numpy(masks.copy()),
             DATA_RANGE,
             tuple(f"nuclei_sim[seed {s}]" for s in seeds),
             unit=UNITS[task],

@@ -3,12 +3,14 @@ one tiny run end to end (result file, learning curve, per-image test metrics, sk
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
 
 from analysis import study_v2
 from antialias import variants
+from antialias.data import UNITS
 from antialias.files import read_json
 
 
@@ -58,25 +60,87 @@ def test_estimate_scales_the_measured_run_by_macs() -> None:
     assert got == pytest.approx(100.0 * study_v2._macs(other) / study_v2._macs(ref))
 
 
-def test_one_tiny_run_writes_its_result_and_is_skipped_after(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    "task, design, metric, units",
+    [("nuclei_sim", "bilinear_only", "dice", 20), ("denoise_photos", "bilinear_1x1", "psnr", 9)],
+)
+def test_one_tiny_run_writes_its_result_and_is_skipped_after(
+    tmp_path, monkeypatch, task: str, design: str, metric: str, units: int
+) -> None:
     from antialias.train import QUICK
 
     monkeypatch.setattr(study_v2, "OUT", tmp_path)
     monkeypatch.setattr(study_v2, "_settings", lambda: replace(QUICK, eval_size=0, eval_images=0))
-    run = study_v2.Run("designs", "nuclei_sim", "bilinear_only", 2, 2, 0)
+    run = study_v2.Run("designs", task, design, 2, 2, 0)
     doc = study_v2.run_one(run)
     saved = read_json(run.path)
-    assert saved["run"]["design"] == "bilinear_only" and len(saved["curve"]) == QUICK.epochs
-    assert len(saved["test"]["dice"]) == len(saved["test"]["sources"]) >= 20
-    assert saved["test"]["unit"].startswith("image")
+    assert saved["run"]["design"] == design and len(saved["curve"]) == QUICK.epochs
+    assert len(saved["test"][metric]) == len(saved["test"]["sources"]) >= units
+    assert saved["test"]["unit"] == UNITS[task]
+    if metric == "psnr":  # a residual denoiser: test PSNR near the noisy input's (20 dB) or above
+        assert min(saved["test"]["psnr"]) > 15 and saved["config"]["residual"] is True
     assert 1 <= saved["best_epoch"] <= saved["epochs_done"] == QUICK.epochs
-    assert saved["design"]["mirrors"] == variants.design("bilinear_only").mirrors
+    assert saved["design"]["mirrors"] == variants.design(design).mirrors
     assert doc["parameters"] == saved["parameters"] > 0
     monkeypatch.setattr(study_v2, "plan", lambda: [run])
     assert study_v2.run_piece("designs", progress=False) == []  # done: skipped
+    with pytest.raises(study_v2.UsageError, match="expected PIECE"):
+        study_v2.run_piece("nothing")
 
 
 def test_cli_errors_are_one_line(capsys) -> None:
     assert study_v2.main(["--run", "everything"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "expected PIECE to be one of" in err
+
+
+def _fake(design: str, seed: int, dice: list[float], best: int = 3, width: int = 8) -> dict:
+    return {
+        "run": {"task": "nuclei_sim", "design": design, "width": width, "depth": 4, "seed": seed},
+        "test": {"sources": [f"img{i}" for i in range(len(dice))], "dice": dice},
+        "best_epoch": best,
+        "epochs_done": 5,
+    }
+
+
+def test_analyse_names_verdicts_from_result_documents() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    base = 0.9 + rng.normal(0, 0.01, 24)
+    docs = []
+    for s in range(5):
+        jitter = rng.normal(0, 0.001)
+        docs.append(_fake("tconv2", s, list(base + jitter), best=5 if s == 0 else 3))
+        docs.append(_fake("bilinear_1x1", s, list(base + 0.03 + jitter + rng.normal(0, 0.002))))
+        docs.append(_fake("bilinear", s, list(base + jitter + rng.normal(0, 0.0005))))
+        docs.append(_fake("bilinear_only", s, list(base + rng.normal(0, 0.03))))
+    baselines = {
+        "nuclei_sim": {
+            "kind": "segmentation",
+            "methods": {
+                "gaussian_otsu": {
+                    "test": {"sources": [f"img{i}" for i in range(24)], "dice": list(base - 0.05)},
+                    "test_mean": {"dice": float((base - 0.05).mean())},
+                }
+            },
+        }
+    }
+    res = study_v2.analyse(docs, baselines)
+    fam = {c["name"]: c for c in res["families"]["headline/nuclei_sim/w8/dice"]}
+    assert set(fam) == {"bilinear_1x1", "bilinear", "bilinear_only"}
+    assert fam["bilinear_1x1"]["verdict"] == "better"
+    assert fam["bilinear"]["verdict"] == "equivalent"
+    assert fam["bilinear_only"]["verdict"] == "inconclusive"
+    assert all(not math.isnan(c["p_diff_holm"]) for c in fam.values())
+    assert {c["verdict"] for c in res["vs_baseline"] if c["name"] != "bilinear_only_w8"} == {
+        "better"
+    }
+    assert res["convergence"] == {
+        "runs": 20,
+        "best_epoch_is_last": 1,
+        "share_best_epoch_is_last": 0.05,
+    }
+    docs[1]["test"]["sources"] = ["other"] * 24
+    with pytest.raises(ValueError, match="same test images"):
+        study_v2.analyse(docs)
