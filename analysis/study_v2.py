@@ -9,6 +9,9 @@ Usage::
     python -m analysis.study_v2 --analyse          # verdicts (antialias.stats) from the files
     python -m analysis.study_v2 --designs          # parameters and MACs of every design
 
+Seed 0 of every design at width <= 16 also ships its best-on-val checkpoint under
+``results/study_v2/checkpoints/<task>/<run>.safetensors`` (< 100 MB in all).
+
 One finished training run = one result file ``results/study_v2/runs/<task>/<run>.json``
 (written atomically through :func:`antialias.files.write_result_set`): config, design row,
 parameters and MACs, training settings, the learning curve (one record per epoch), best epoch,
@@ -359,8 +362,35 @@ def run_one(run: Run) -> dict[str, Any]:
         "test": _evaluate(run, work),
         "provenance": provenance(),
     }
+    if ships(run):
+        import shutil
+
+        dest = OUT / "checkpoints" / run.task / f"{run.name}.safetensors"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        shutil.copyfile(work / "model.safetensors", tmp)
+        tmp.replace(dest)  # before the result file: a listed run always has its checkpoint
+        doc["checkpoint"] = str(dest.relative_to(OUT))
     write_result_set(run.path.parent, run.path.stem, doc)
     return doc
+
+
+def ships(run: Run) -> bool:
+    """Seed 0 of every design at widths <= 16 ships its best checkpoint (width-32 models are
+    about 31 MB each; the shipped set stays under 100 MB, see :func:`shipped_megabytes`)."""
+    return run.seed == 0 and run.width <= 16
+
+
+def shipped_megabytes(runs: list[Run] | None = None) -> float:
+    """Size of the shipped checkpoints of the plan (float32 weights + BN buffers)."""
+    from antialias.models import build_variant
+
+    total = 0
+    for r in runs if runs is not None else plan():
+        if ships(r):
+            net = build_variant(r.design, 1, 2, depth=r.depth, width=r.width)
+            total += sum(t.numel() * t.element_size() for t in net.state_dict().values())
+    return total / 1e6
 
 
 def run_piece(piece: str, progress: bool = True) -> list[Path]:
@@ -597,4 +627,5 @@ __all__ = [
     "plan_report",
     "run_one",
     "run_piece",
+    "shipped_megabytes",
 ]

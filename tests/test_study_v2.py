@@ -82,6 +82,7 @@ def test_one_tiny_run_writes_its_result_and_is_skipped_after(
     assert 1 <= saved["best_epoch"] <= saved["epochs_done"] == QUICK.epochs
     assert saved["design"]["mirrors"] == variants.design(design).mirrors
     assert doc["parameters"] == saved["parameters"] > 0
+    assert (tmp_path / saved["checkpoint"]).is_file()  # seed 0 ships its checkpoint
     monkeypatch.setattr(study_v2, "plan", lambda: [run])
     assert study_v2.run_piece("designs", progress=False) == []  # done: skipped
     with pytest.raises(study_v2.UsageError, match="expected PIECE"):
@@ -144,3 +145,10 @@ def test_analyse_names_verdicts_from_result_documents() -> None:
     docs[1]["test"]["sources"] = ["other"] * 24
     with pytest.raises(ValueError, match="same test images"):
         study_v2.analyse(docs)
+
+
+def test_shipped_checkpoints_fit_in_100_mb() -> None:
+    mb = study_v2.shipped_megabytes()
+    assert 10 < mb < 100, mb
+    shipped = {(r.task, r.design) for r in study_v2.plan() if study_v2.ships(r)}
+    assert {d for t, d in shipped if t == "nuclei_sim"} == set(variants.DESIGNS)
