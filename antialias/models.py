@@ -2,10 +2,17 @@
 
 :class:`UNet` is the classic U-Net (Ronneberger et al. 2015): double 3x3 convs, ``depth``
 factor-2 down-samplings, skip connections by concatenation, a 1x1 head. Its down- and
-up-samplers come only from :func:`antialias.layers.create_downsample` /
-:func:`antialias.layers.create_upsample`, so the variants of :data:`VARIANTS` differ in nothing
-else. The config (:attr:`UNet.config`) is a plain JSON-serialisable dict and
-:meth:`UNet.from_config` rebuilds the same architecture from it.
+up-samplers come from :func:`antialias.layers.create_downsample` /
+:func:`antialias.layers.create_upsample`, or, for three study-v2 up paths, from modules
+composed here out of those public layers (:data:`MODEL_UPSAMPLERS`: MONAI's nontrainable and
+pixel-shuffle up paths, a bilinear-initialised transposed conv); ``up_halves=False`` moves the
+channel halving into the decoder (Pytorch-UNet ``bilinear=True``). So the designs of
+:data:`antialias.variants.DESIGNS` differ in nothing else. The config (:attr:`UNet.config`) is
+a plain JSON-serialisable dict and :meth:`UNet.from_config` rebuilds the same architecture
+from it (a config without ``up_halves``, as in the shipped checkpoints, means ``True``).
+
+Cost: :func:`count_macs` (forward hooks on conv / transposed conv / linear layers) and
+:func:`count_parameters`; :func:`matched_width` finds a width-matched twin.
 
 Input sizes: the network has period ``2**depth``. With ``size_policy="pad"`` (default), inputs
 whose height or width is not a multiple of ``2**depth`` are padded at the bottom/right (in
