@@ -251,7 +251,8 @@ class UNet(nn.Module):
         down: :func:`antialias.layers.create_downsample` name (``maxpool``, ``maxblurpool``,
             ``aps``, ...).
         up: :func:`antialias.layers.create_upsample` name (``transposed``, ``bilinear``,
-            ``nearest``, ``blur``, ``pixel_shuffle``, ``aps``, ...).
+            ``nearest``, ``blur``, ``pixel_shuffle``, ``aps``, ...) or one of
+            :data:`MODEL_UPSAMPLERS` (``preconv``, ``subpixel_blur``, ``transposed_bilinear``).
         pad_mode: padding of every conv and filter: ``zeros``, ``reflect``, ``replicate`` or
             ``circular``.
         norm: ``batch``, ``group`` or ``none`` after each conv.
