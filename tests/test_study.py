@@ -21,6 +21,7 @@ from analysis import speed as sp
 from analysis import study as st
 from analysis import write_paper as wp
 from antialias import metrics as M
+from antialias.files import read_result_set
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +137,10 @@ def test_pieces_and_files(tiny) -> None:
     assert not list(out.glob(".*")), "temporary files left behind"
     doc = json.loads((out / "study.json").read_text())
     assert doc["schema"] == st.SCHEMA
+    # one result set each: the JSON names its siblings' digests, and they match
+    for stem in (*results, "study"):
+        _, siblings = read_result_set(out / f"{stem}.json")
+        assert ".npz" in siblings, stem
     assert set(doc["timings"]) == set(results) and all(v > 0 for v in doc["timings"].values())
     assert doc["provenance"]["versions"]["torch"] == torch.__version__
     assert sorted(doc["missing_checkpoints"]) == [
@@ -202,6 +207,7 @@ def test_layer_grid_matches_shift_consistency(tiny) -> None:
     arrays = np.load(out / "study.npz")
     layers = doc["layers"]
     assert layers["shift_classes"] == [1, 2, 4, 8] and layers["border"] == 8
+    assert layers["dtype"] == "float32"  # what "exact to rounding" in the paper is relative to
     # with one seed and one image, class 4 holds the single shift (0, 4)
     rec = next(r for r in results["layers_nuclei"][0]["results"] if r["variant"] == "blurpool_blur")
     grid = arrays["layers_nuclei__blurpool_blur__interior"]
