@@ -70,7 +70,9 @@ def test_each_section_renders_alone(small) -> None:
     for section in (page._short_answer, page._shapes, page._views, page._fits, page._reproduce):
         lines = section(small, f)
         assert lines and all(isinstance(line, str) for line in lines), section.__name__
-    assert "unknown" in page._short_answer(small, f)[4]  # commit not recorded: said so
+    assert (
+        "(git commit not recorded, torch not recorded)" in page._short_answer(small, f)[4]
+    )  # said, not "None"
 
 
 def test_bad_arguments_one_line(capsys: pytest.CaptureFixture[str]) -> None:

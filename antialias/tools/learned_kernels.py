@@ -342,24 +342,12 @@ def constant_measures(
     """
     model = copy.deepcopy(model).to(torch.float64).eval()
     period = int(getattr(model, "period", config.period))
-    size, margin = config.constant_size, config.constant_margin
+    size = config.constant_size
     in_channels = _in_channels(model)
     seen: dict[int, dict[str, Any]] = {}
-
-    def hook(index: int) -> Callable:
-        def record(_module: nn.Module, inputs: tuple, output: object) -> None:
-            if index not in seen and isinstance(output, torch.Tensor) and output.ndim == 4:
-                seen[index] = {
-                    "input_size": list(inputs[0].shape[-2:]),
-                    "output_size": list(output.shape[-2:]),
-                    "order": len(seen),
-                }
-
-        return record
-
     modules = dict(model.named_modules())  # the copy's modules carry the originals' names
     handles = [
-        modules[layer.output_name].register_forward_hook(hook(i))
+        modules[layer.output_name].register_forward_hook(_shape_recorder(seen, i))
         for i, layer in enumerate(layers)
         if layer.output_name in modules
     ]
@@ -371,47 +359,35 @@ def constant_measures(
                 y = model(x)
             if not isinstance(y, torch.Tensor) or y.ndim != 4:
                 raise ValueError(f"expected the model to return (N, C, H, W), got {type(y)}")
-            d = _display_map(y[0].numpy())
-            inner = d[margin : d.shape[0] - margin, margin : d.shape[1] - margin]
-            ny, nx = (inner.shape[0] // period) * period, (inner.shape[1] // period) * period
-            if ny == 0 or nx == 0:
-                raise ValueError(
-                    f"expected constant_size > 2 constant_margin + period ({period}), got "
-                    f"{size} and margin {margin}"
-                )
-            inner = inner[:ny, :nx]
-            phase = inner.reshape(ny // period, period, nx // period, period).mean(axis=(0, 2))
-            tiled = np.tile(phase, (ny // period, nx // period))
-            mean = float(inner.mean())
-            spectrum = np.fft.fft2(phase) / phase.size
-            half = period // 2
-            nyquist = (
-                max(abs(spectrum[half, 0]), abs(spectrum[0, half]), abs(spectrum[half, half]))
-                if period % 2 == 0
-                else 0.0
-            )
-            flips = float(np.mean(np.sign(inner) != np.sign(mean))) if mean != 0 else None
-            entries.append(
-                {
-                    "level": float(level),
-                    "mean": mean,
-                    "interior_std": float(inner.std()),
-                    "pattern_rms": float(np.sqrt(np.mean((phase - phase.mean()) ** 2))),
-                    "pattern_peak_to_peak": float(np.ptp(phase)),
-                    "checkerboard_amplitude": float(nyquist),
-                    "periodicity_error": float(np.abs(inner - tiled).max()),
-                    "sign_flip_fraction": flips,
-                }
-            )
-            arrays[f"{j}"] = inner[: config.constant_crop, : config.constant_crop].astype(
-                np.float32
-            )
+            entry, inner, phase = _pattern(_display_map(y[0].numpy()), config, period)
+            entries.append({"level": float(level), **entry})
+            crop = config.constant_crop
+            arrays[f"{j}"] = inner[:crop, :crop].astype(np.float32)
             arrays[f"{j}__phase"] = phase
     finally:
         for handle in handles:
             handle.remove()
+    return entries, arrays, _strides(seen, len(layers), size)
+
+
+def _shape_recorder(seen: dict[int, dict[str, Any]], index: int) -> Callable:
+    """A forward hook that records a layer's first input/output sizes and call order."""
+
+    def record(_module: nn.Module, inputs: tuple, output: object) -> None:
+        if index not in seen and isinstance(output, torch.Tensor) and output.ndim == 4:
+            seen[index] = {
+                "input_size": list(inputs[0].shape[-2:]),
+                "output_size": list(output.shape[-2:]),
+                "order": len(seen),
+            }
+
+    return record
+
+
+def _strides(seen: dict[int, dict[str, Any]], n_layers: int, size: int) -> list[dict[str, Any]]:
+    """Per layer: the recorded sizes and the output stride (input size / output size)."""
     strides = []
-    for i in range(len(layers)):
+    for i in range(n_layers):
         info = seen.get(i)
         if info is None:
             strides.append({"input_size": None, "output_size": None, "output_stride": None})
@@ -419,7 +395,51 @@ def constant_measures(
         out = info["output_size"]
         info["output_stride"] = size / out[0] if out[0] else None
         strides.append(info)
-    return entries, arrays, strides
+    return strides
+
+
+def _pattern(
+    display: np.ndarray, config: LearnedKernelsConfig, period: int
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Scalars of a constant input's display map on the interior, which should be periodic.
+
+    Returns:
+        ``(scalars, interior, phase means)``; the interior is cropped to whole periods.
+
+    Shape:
+        - display: ``(H, W)``; interior: ``(ny, nx)``, multiples of ``period``;
+          phase means: ``(period, period)``.
+    """
+    size, margin = config.constant_size, config.constant_margin
+    inner = display[margin : display.shape[0] - margin, margin : display.shape[1] - margin]
+    ny, nx = (inner.shape[0] // period) * period, (inner.shape[1] // period) * period
+    if ny == 0 or nx == 0:
+        raise ValueError(
+            f"expected constant_size > 2 constant_margin + period ({period}), got "
+            f"{size} and margin {margin}"
+        )
+    inner = inner[:ny, :nx]
+    phase = inner.reshape(ny // period, period, nx // period, period).mean(axis=(0, 2))
+    tiled = np.tile(phase, (ny // period, nx // period))
+    mean = float(inner.mean())
+    spectrum = np.fft.fft2(phase) / phase.size
+    half = period // 2
+    nyquist = (
+        max(abs(spectrum[half, 0]), abs(spectrum[0, half]), abs(spectrum[half, half]))
+        if period % 2 == 0
+        else 0.0
+    )
+    flips = float(np.mean(np.sign(inner) != np.sign(mean))) if mean != 0 else None
+    scalars = {
+        "mean": mean,
+        "interior_std": float(inner.std()),
+        "pattern_rms": float(np.sqrt(np.mean((phase - phase.mean()) ** 2))),
+        "pattern_peak_to_peak": float(np.ptp(phase)),
+        "checkerboard_amplitude": float(nyquist),
+        "periodicity_error": float(np.abs(inner - tiled).max()),
+        "sign_flip_fraction": flips,
+    }
+    return scalars, inner, phase
 
 
 def _in_channels(model: nn.Module) -> int:
