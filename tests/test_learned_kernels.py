@@ -308,3 +308,21 @@ def test_main_errors_exit_2(checkpoints: Path, tmp_path: Path, capsys, args, mes
     if "checkpoints" in message:
         assert L.TRAIN_COMMAND in err
     assert not out.exists()
+
+
+def test_installed_module_runs_outside_a_clone(tmp_path: Path) -> None:
+    # the default folders are the current directory's, not the repository's
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "antialias.tools.learned_kernels", "--quick"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith(f"{L.PROG}: error: no checkpoints checkpoints/nuclei/")
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -54,6 +54,7 @@ import dataclasses
 import json
 import math
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -815,3 +816,7 @@ def main(
 
     errors = (MissingCheckpointsError, CheckpointError, ValueError, TypeError)
     return _cli.run(prog, body, user_errors=errors)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -41,6 +41,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -554,3 +555,7 @@ def main(
         return 0
 
     return _cli.run(prog, body, user_errors=(ValueError, TypeError))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
