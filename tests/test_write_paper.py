@@ -233,3 +233,15 @@ def test_docstring_examples(module) -> None:
 
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0, result
+
+
+def test_main_refuses_an_incomplete_result_set(tmp_path: Path, capsys) -> None:
+    from antialias.files import write_result_set
+
+    write_result_set(tmp_path, "study", _study(), {".npz": b"first"})
+    (tmp_path / "study.npz").write_bytes(b"second")  # a sibling from another run
+    target = tmp_path / "paper.md"
+    assert wp.main(["--results", str(tmp_path), "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "incomplete result set" in err
+    assert not target.exists()

@@ -10,11 +10,11 @@ What does not live here: wording (:mod:`analysis.paper.wording`) and the section
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from antialias import variants
+from antialias.files import read_result_set
 
 __all__ = [
     "DESIGN",
@@ -131,12 +131,17 @@ class StudyResults:
 
 
 def read_json(path: Path, command: str, required: bool = True) -> dict[str, Any] | None:
-    """A results file, ``None`` if it is optional and missing; errors name ``command``."""
+    """A results file, ``None`` if it is optional and missing; errors name ``command``.
+
+    Read as a result set (:func:`antialias.files.read_result_set`): a JSON whose siblings were
+    replaced by an interrupted run is refused rather than written up.
+    """
     if not path.is_file():
         if required:
             raise PaperError(f"missing results file {path}; run `{command}` first")
         return None
     try:
-        return json.loads(path.read_text())
+        doc, _ = read_result_set(path)
     except (OSError, ValueError) as err:
         raise PaperError(f"cannot read {path} ({err}); rerun `{command}`") from err
+    return doc
