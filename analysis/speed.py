@@ -94,6 +94,7 @@ class SpeedConfig:
 
 
 def _check(cfg: SpeedConfig) -> None:
+    """Raise ``ValueError`` for a config the timing cannot run."""
     bad = [a for a in cfg.archs if a not in ARCHS]
     if bad or not cfg.archs:
         raise ValueError(f"expected archs among {list(ARCHS)}, got {list(cfg.archs)}")
@@ -128,6 +129,7 @@ def forward_macs(model: torch.nn.Module, size: int) -> float:
 
 
 def _timed(fn: Callable[[], Any]) -> float:
+    """Seconds of one call of ``fn``."""
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -270,6 +272,7 @@ def result_set(
 
 
 def _ints(text: str, name: str) -> tuple[int, ...]:
+    """Comma-separated integers (``--threads 2,1``)."""
     try:
         return tuple(int(t) for t in text.split(",") if t.strip())
     except ValueError:
@@ -277,6 +280,7 @@ def _ints(text: str, name: str) -> tuple[int, ...]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The command's arguments."""
     p = _cli.ArgumentParser(
         prog=PROG, description="Forward / forward+backward time of every U-Net variant."
     )

@@ -261,6 +261,7 @@ def example_text(c: StudyResults) -> list[str]:
 
 
 def _finite(values: Any) -> list[float]:
+    """The values that are numbers (not None, not NaN)."""
     return [x for x in values if x is not None and not math.isnan(x)]
 
 

@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _split(text: str) -> tuple[str, ...]:
+    """Comma-separated names, blanks dropped."""
     return tuple(t.strip() for t in text.split(",") if t.strip())
 
 

@@ -58,6 +58,7 @@ def _sc_run(
 
 
 def _common(cfg: StudyConfig) -> dict[str, Any]:
+    """Settings every shift piece shares."""
     return {
         "n_boot": cfg.n_boot,
         "seed": cfg.seed,
@@ -67,6 +68,7 @@ def _common(cfg: StudyConfig) -> dict[str, Any]:
 
 
 def _by_task(ckpts: list[Ckpt], task: str, seeds: tuple[int, ...] | None = None) -> list[Ckpt]:
+    """The checkpoints of one task (and, if given, of those seeds)."""
     return [c for c in ckpts if c.task == task and (seeds is None or c.seed in seeds)]
 
 

@@ -33,6 +33,8 @@ from antialias.models import VARIANTS
 
 
 def _scalar(stats: dict[str, np.ndarray], index: Any = ()) -> dict[str, Any]:
+    """One statistic (at ``index``) as JSON numbers: per seed, mean, std, interval."""
+
     def f(v: Any) -> float:
         return float(np.asarray(v)[index])
 
@@ -88,6 +90,7 @@ def _stack(arrays: dict[str, np.ndarray], recs: list[dict[str, Any]], field_: st
 
 
 def _on_period(shift: np.ndarray, period: int) -> bool:
+    """Whether a shift is a multiple of the period in every axis."""
     return all(float(d) % period == 0 for d in shift)
 
 
@@ -261,6 +264,7 @@ def summarise(out_dir: str | Path, n_boot: int = 1000, seed: int = 0) -> tuple[d
 
 
 def _accuracy_summary(pdoc, parr, doc, arrays, n_boot: int, seed: int) -> None:
+    """Per task: each variant's accuracy over seeds and images, and paired differences."""
     recs = pdoc["results"]
     for task in TASKS:
         trecs = [r for r in recs if r["task"] == task]

@@ -57,6 +57,7 @@ class TutorialConfig:
 
 
 def _shapes() -> dict:
+    """Output sizes of the common U-Net settings, and an impossible request."""
     rows = []
     for n, k in itertools.product((16, 17), (2, 3, 4, 5)):
         try:
@@ -95,6 +96,7 @@ SWEEP = {
 
 
 def _sweep(seed: int) -> dict:
+    """The three views against ``F.conv_transpose2d`` over :data:`SWEEP`, and autograd."""
     gen = torch.Generator().manual_seed(seed)
     errors = {"zero insertion": 0.0, "matrix": 0.0, "polyphase": 0.0}
     count = 0
@@ -174,6 +176,7 @@ def _init_layers(c: int) -> dict[str, nn.Module]:
 
 
 def _init_study(cfg: TutorialConfig) -> dict:
+    """The flat-input checkerboard of each up-sampler at initialisation, per seed."""
     spreads: dict[str, list[float]] = {}
     flat = torch.ones(1, cfg.channels, 16, 16, dtype=torch.float64)
     for trial in range(cfg.trials):
@@ -278,6 +281,7 @@ def _unet_stage() -> dict:
 
 
 def _families() -> dict:
+    """How many kernels each up-sampler family can express (ranks, free directions)."""
     near = T.nearest_weight(2, 1)
     bil = T.init_bilinear_(torch.empty(1, 1, 4, 4, dtype=torch.float64))
     rows = []
@@ -351,6 +355,7 @@ def _response_1d(kernel_2d: Tensor, freqs: Tensor) -> Tensor:
 
 
 def _spectra(example: dict) -> dict:
+    """1-D responses of the example's kernels (for the spectrum figure)."""
     freqs = torch.linspace(0, 0.5, 201, dtype=torch.float64)
     near = T.nearest_weight(2, 1)[0, 0]
     bil = T.init_bilinear_(torch.empty(1, 1, 4, 4, dtype=torch.float64))[0, 0]
@@ -429,6 +434,7 @@ def _fit_study(cfg: TutorialConfig) -> dict:
 
 
 def _overlap() -> dict:
+    """How many kernel taps reach each output pixel, kernel 3 vs 4 at stride 2."""
     p3, op3 = T.transpose_padding_for(6, 12, 3, 2)
     p4, op4 = T.transpose_padding_for(6, 12, 4, 2)
     return {
@@ -468,6 +474,7 @@ def run(config: TutorialConfig) -> dict:
 
 
 def _arrays(result: dict) -> dict[str, np.ndarray]:
+    """The arrays of ``tutorial.npz`` (what the figure scripts draw)."""
     walk: E.ExplainResult = result["walk"]
     zi, poly = walk.zero_insertion, walk.polyphase
     arrays = {
@@ -506,6 +513,7 @@ def _arrays(result: dict) -> dict[str, np.ndarray]:
 
 
 def _jsonable(result: dict) -> dict:
+    """The JSON part of a result (tensors as lists, the walkthrough as its numbers)."""
     out = {k: v for k, v in result.items() if k not in ("walk", "walk_report", "spectra")}
     out["example"] = {
         k: (v.tolist() if isinstance(v, Tensor) else v) for k, v in result["example"].items()

@@ -21,24 +21,29 @@ from antialias.tools import explain_transposed as E
 
 
 def _e(v: float) -> str:
+    """A small error in the page's format (``4.4e-15``)."""
     return f"{v:.1e}"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """A Markdown table as lines."""
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return out
 
 
 def _code(lines: Sequence[str]) -> list[str]:
+    """A fenced code block as lines."""
     return ["```", *lines, "```"]
 
 
 def _grid(t: Tensor | list) -> list[str]:
+    """A 2-D tensor as a right-aligned grid of numbers (as the walkthrough prints it)."""
     return E.grid(torch.as_tensor(t, dtype=torch.float64), indent="")
 
 
 def _fig(name: str, alt: str) -> str:
+    """A Markdown image of ``figures/<name>.png``."""
     return f"![{alt}](../figures/{name}.png)"
 
 

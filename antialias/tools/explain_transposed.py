@@ -111,6 +111,7 @@ class ExplainResult:
 
 
 def _integers(shape: tuple[int, ...], low: int, high: int, gen: torch.Generator) -> Tensor:
+    """Small random integers as float64 (exact in every product and sum)."""
     return torch.randint(low, high + 1, shape, generator=gen).to(torch.float64)
 
 
@@ -264,6 +265,7 @@ def run(config: ExplainConfig) -> ExplainResult:
 
 
 def _num(v: float) -> str:
+    """An integer as an integer, anything else with 4 significant digits."""
     return str(int(v)) if float(v).is_integer() else f"{v:.4g}"
 
 
@@ -311,6 +313,7 @@ def wrap(line: str, indent: int) -> list[str]:
 
 def _idx(t: tuple[int, ...], channels: int, drop: int) -> str:
     # with one channel the channel indices are noise
+    """An index tuple as text, without channel indices for one channel."""
     return ",".join(str(v) for v in (t[drop:] if channels == 1 else t))
 
 
@@ -329,6 +332,7 @@ def term_line(result: ExplainResult, key: tuple[int, int, int]) -> list[str]:
 
 
 def _section(title: str) -> list[str]:
+    """A numbered section heading with its underline."""
     return ["", title, "-" * min(len(title), WIDTH)]
 
 
@@ -373,6 +377,7 @@ def format_report(result: ExplainResult) -> str:
 
 
 def _header(result: ExplainResult) -> list[str]:
+    """The first lines: the layer's settings and the weight's shape."""
     cfg = result.config
     n, k, s, c = cfg.size, cfg.kernel, cfg.stride, cfg.channels
     return [
@@ -383,6 +388,7 @@ def _header(result: ExplainResult) -> list[str]:
 
 
 def _output_size(result: ExplainResult) -> list[str]:
+    """Section 1: the output-size formula evaluated, and how to exactly double."""
     cfg = result.config
     n, k, s, p, op, d = (
         cfg.size,
@@ -406,6 +412,7 @@ def _output_size(result: ExplainResult) -> list[str]:
 
 
 def _zero_insertion(result: ExplainResult) -> list[str]:
+    """Section 2: input, zero-stuffed and padded input, kernel and its flip."""
     s, c = result.config.stride, result.config.channels
     zi = result.zero_insertion
     out = _section("2. Zero insertion: an ordinary stride-1 conv over a zero-stuffed input")
@@ -437,6 +444,7 @@ def _zero_insertion(result: ExplainResult) -> list[str]:
 
 
 def _sums_of_products(result: ExplainResult) -> list[str]:
+    """Section 3: every output as a sum of products, against nn.ConvTranspose2d."""
     s, p, d, c = (
         result.config.stride,
         result.config.padding,
@@ -461,6 +469,7 @@ def _sums_of_products(result: ExplainResult) -> list[str]:
 
 
 def _matrix_view(result: ExplainResult) -> list[str]:
+    """Section 4: the conv's matrix M drawn by taps, and M^T x checked."""
     n, s, c = result.config.size, result.config.stride, result.config.channels
     m = result.matrix.matrix
     out = _section("4. Matrix view: the transposed conv is the transpose of a conv's matrix")
@@ -478,6 +487,7 @@ def _matrix_view(result: ExplainResult) -> list[str]:
 
 
 def _polyphase_view(result: ExplainResult) -> list[str]:
+    """Section 5: the stride^2 phase kernels and their outputs, checked."""
     s, p, c = result.config.stride, result.config.padding, result.config.channels
     poly = result.polyphase
     out = _section(f"5. Polyphase view: {s}x{s} = {s * s} ordinary convs, then pixel shuffle")
@@ -504,6 +514,7 @@ def _polyphase_view(result: ExplainResult) -> list[str]:
 
 
 def _fixed_upsamplers(result: ExplainResult) -> list[str]:
+    """Section 6: nearest and bilinear as fixed transposed-conv kernels."""
     s, fx = result.config.stride, result.fixed
     out = _section(f"6. Fixed up-samplers are transposed convs with fixed kernels (x{s})")
     kb = fx["bilinear_weight"].shape[-1]
@@ -528,6 +539,7 @@ def _fixed_upsamplers(result: ExplainResult) -> list[str]:
 
 
 def _resize_conv(result: ExplainResult) -> list[str]:
+    """Section 7: resize-conv as a transposed conv with zeros at the DC images."""
     k, s, fx = result.config.kernel, result.config.stride, result.fixed
     out = _section(
         "7. Resize-conv (nearest, then conv) is a transposed conv with zeros at DC images"

@@ -316,6 +316,7 @@ def layer_measures(
 
 
 def _dc_index(freqs: np.ndarray) -> tuple[int, int]:
+    """The index of frequency (0, 0) in the centred 2-D grid."""
     i = int(np.argmin(np.abs(freqs)))
     return i, i
 
@@ -444,6 +445,7 @@ def _pattern(
 
 
 def _in_channels(model: nn.Module) -> int:
+    """The model's input channels (from its config, else its first conv)."""
     config = getattr(model, "config", None)
     if isinstance(config, Mapping) and isinstance(config.get("in_channels"), int):
         return int(config["in_channels"])
@@ -601,6 +603,7 @@ def run(
 
 
 def _run(config: LearnedKernelsConfig, models: Mapping[str, Any]) -> LearnedKernelsResult:
+    """:func:`run` after the checks, on one thread."""
     result = LearnedKernelsResult(config=config)
     freqs = np.fft.fftshift(np.fft.fftfreq(config.n_freqs_2d))
     result.arrays["freqs_2d"] = freqs
@@ -641,6 +644,7 @@ def _run(config: LearnedKernelsConfig, models: Mapping[str, Any]) -> LearnedKern
 
 
 def _jsonable(model: nn.Module) -> bool:
+    """Whether the model's ``config`` can go into the JSON as it is."""
     try:
         json.dumps(getattr(model, "config", None))
         return True
@@ -700,6 +704,7 @@ def save(
 
 
 def _fmt(value: object, spec: str = ".3g") -> str:
+    """A table cell (``-`` for a missing value)."""
     if value is None:
         return "-"
     return format(value, spec)

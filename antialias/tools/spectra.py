@@ -189,6 +189,7 @@ def _upsampler_entry(
     f2: np.ndarray,
     module: nn.Module,
 ) -> tuple[dict[str, object], np.ndarray, np.ndarray]:
+    """The scalars of one up-sampler (taps measured, and from the catalogue)."""
     up = config.up
     kernel = np.outer(taps, taps)
     # big enough that the response (len(taps) output pixels) leaves an interior to measure
@@ -215,6 +216,7 @@ def _upsampler_entry(
 
 
 def _upsamplers(config: SpectraConfig, result: SpectraResult, f1: np.ndarray, f2: np.ndarray):
+    """Part 1: the fixed up-samplers' responses and measures."""
     up = config.up
     edge = (
         config.stopband_edge
@@ -285,6 +287,7 @@ def _upsamplers(config: SpectraConfig, result: SpectraResult, f1: np.ndarray, f2
 
 
 def _downsamplers(config: SpectraConfig, result: SpectraResult, f1: np.ndarray):
+    """Part 2: the down-samplers' aliasing, analytic and from sinusoid probes."""
     from antialias.layers import BlurPool2d, MaxBlurPool2d
 
     down = config.down
@@ -369,6 +372,7 @@ def _learned_upsamplers(config: SpectraConfig) -> dict[str, tuple[nn.Module, np.
 
 
 def _transposed(config: SpectraConfig, result: SpectraResult, f2: np.ndarray):
+    """Part 3: the learned up-samplers at initialisation."""
     up, c = config.up, config.channels
     out: dict[str, dict[str, object]] = {}
     for name, (module, weight) in _learned_upsamplers(config).items():
@@ -427,6 +431,7 @@ def run(config: SpectraConfig | None = None) -> SpectraResult:
 
 
 def _run(config: SpectraConfig) -> SpectraResult:
+    """:func:`run` after the checks, on one thread."""
     result = SpectraResult(config=config)
     f1 = np.linspace(0.0, 0.5, config.n_freqs_1d)
     f2 = np.fft.fftshift(np.fft.fftfreq(config.n_freqs_2d))
@@ -474,6 +479,7 @@ def save(result: SpectraResult, out: str | Path) -> tuple[Path, Path]:
 
 
 def _fmt(value: object, spec: str = ".4f") -> str:
+    """A table cell (``-`` for missing, yes/no for booleans)."""
     if value is None:
         return "-"
     if isinstance(value, bool):
