@@ -23,6 +23,8 @@ from analysis import write_paper as wp
 from antialias import metrics as M
 from antialias.files import read_result_set
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory):
@@ -353,3 +355,34 @@ def test_paper_missing_results(tmp_path: Path, capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "python -m analysis.study" in err[0]
     assert not (tmp_path / "p.md").exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# structure: no cycle between speed and study, no private names across rooms
+
+_ROOMS = ("analysis/study", "analysis/paper", "analysis/tutorial", "antialias/tools")
+_SCRIPTS = ("speed", "write_paper", "transposed_tutorial", "learned_kernels", "spectra")
+
+
+def test_speed_does_not_import_the_study() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, analysis.speed; sys.exit('analysis.study' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_no_private_names_imported_across_modules() -> None:
+    import ast
+
+    files = [p for room in _ROOMS for p in (REPO / room).glob("*.py")]
+    files += [REPO / "analysis" / f"{name}.py" for name in _SCRIPTS]
+    bad = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                bad += [
+                    f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name[0] == "_"
+                ]
+    assert not bad, bad
