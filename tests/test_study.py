@@ -381,8 +381,10 @@ def test_no_private_names_imported_across_modules() -> None:
     bad = []
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                bad += [
-                    f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name[0] == "_"
-                ]
-    assert not bad, bad
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            # the shared foundation's modules are private by name, public by design
+            shared = ("_cli", "_checks") if node.module == "antialias" else ()
+            names = [a.name for a in node.names if a.name[0] == "_" and a.name not in shared]
+            bad += [f"{path.name}: {node.module}.{name}" for name in names]
+    assert len(files) > 20 and not bad, bad
