@@ -7,7 +7,9 @@ Each module has ``run(config) -> result`` (no files, no printing) and ``main(arg
   learned up-samplers of trained models (``antialias kernels``);
 - :mod:`antialias.tools.spectra`: spectra of the built-in re-samplers (``antialias spectra``);
 - :mod:`antialias.tools.explain_transposed`: one transposed convolution walked through with
-  small integers (``antialias explain-transposed``).
+  small integers (``antialias explain-transposed``);
+- :mod:`antialias.tools.upsamplers`: finding the learned up-samplers of any model (used by the
+  kernels analysis and the report).
 
 Default folders (``checkpoints/``, ``results/...``) are relative to the current directory; the
 scripts in a clone's ``analysis/`` pass the clone's folders instead.
