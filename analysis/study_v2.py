@@ -25,7 +25,7 @@ The plan (:func:`plan`; compute spent where the verdicts need it):
 - ``headline_w8``, ``headline_w16``, ``headline_w32``: {tconv2, bilinear_1x1 (MONAI
   nontrainable), bilinear (resize-conv 3x3), bilinear_only (Pytorch-UNet bilinear)} on
   ``nuclei_sim`` at depth 4: the headline comparison at three widths (the width sweep on one
-  task), 5 seeds at width 8, 3 at widths 16 and 32 (the measured cost: see ``--plan``).
+  task), 5 seeds at widths 8 and 16, 3 at width 32 (the measured cost: see ``--plan``).
 - ``headline_denoise``: the same four designs x 5 seeds on ``denoise_photos``, width 8.
 - ``designs``: every other design of :data:`antialias.variants.DESIGNS` x 3 seeds on
   ``nuclei_sim``, width 8, depth 4.
@@ -61,10 +61,10 @@ HEADLINE = ("tconv2", "bilinear_1x1", "bilinear", "bilinear_only")
 DEPTH = 4
 WIDTHS = (8, 16, 32)
 HEADLINE_SEEDS = (0, 1, 2, 3, 4)
-HEADLINE_SEEDS_BY_WIDTH = {8: HEADLINE_SEEDS, 16: (0, 1, 2), 32: (0, 1, 2)}
-"""5 seeds at width 8 (the headline, as on ``denoise_photos``), 3 at widths 16 and 32 (the
-width sweep): measured, a width-32 step costs about 15x a width-8 one, and 5 seeds at every
-width came to 16.8 h on 2 cores (``--plan`` prints the estimate of this plan)."""
+HEADLINE_SEEDS_BY_WIDTH = {8: HEADLINE_SEEDS, 16: HEADLINE_SEEDS, 32: (0, 1, 2)}
+"""5 seeds at widths 8 and 16, 3 at width 32: a width-32 step costs about 9x a width-8 one
+(measured in interleaved rounds, ``timing.json``); 5 seeds there too would leave no room in
+the 8 h budget for a longer, converging budget (``--plan`` prints the estimate)."""
 OTHER_SEEDS = (0, 1, 2)
 OTHER_WIDTH = 8
 TWIN_THRESHOLD = 0.10
@@ -228,8 +228,12 @@ def _macs_of(design: str, width: int, depth: int) -> int:
     return count_macs(net, (s.batch_size, 1, s.crop, s.crop))["total"]
 
 
-def step_seconds(design: str, width: int, steps: int = 6, warmup: int = 2) -> float:
-    """Median seconds of one training step (batch, crop and threads of :func:`_settings`)."""
+def step_seconds(
+    cells: list[tuple[str, int]], rounds: int = 4, warmup: int = 2
+) -> dict[str, float]:
+    """Median seconds of one training step of each ``(design, width)`` (batch, crop and threads
+    of :func:`_settings`), measured in interleaved rounds (one step of every cell per round),
+    so that load from other jobs falls on all cells alike."""
     from antialias.models import build_variant
     from antialias.train import loss_fn
 
@@ -238,22 +242,23 @@ def step_seconds(design: str, width: int, steps: int = 6, warmup: int = 2) -> fl
     torch.set_num_threads(s.threads)
     try:
         torch.manual_seed(0)
-        net = build_variant(design, 1, 2, depth=DEPTH, width=width)
-        opt = torch.optim.Adam(net.parameters(), lr=s.lr)
         x = torch.rand(s.batch_size, 1, s.crop, s.crop)
         y = (torch.rand(s.batch_size, s.crop, s.crop) > 0.5).long()
-        times = []
-        for i in range(warmup + steps):
-            t0 = time.perf_counter()
-            loss = loss_fn(net(x), y, "segmentation")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if i >= warmup:
-                times.append(time.perf_counter() - t0)
+        nets = {c: build_variant(c[0], 1, 2, depth=DEPTH, width=c[1]) for c in cells}
+        opts = {c: torch.optim.Adam(net.parameters(), lr=s.lr) for c, net in nets.items()}
+        times: dict[tuple[str, int], list[float]] = {c: [] for c in cells}
+        for i in range(warmup + rounds):
+            for c in cells:
+                t0 = time.perf_counter()
+                loss = loss_fn(nets[c](x), y, "segmentation")
+                opts[c].zero_grad(set_to_none=True)
+                loss.backward()
+                opts[c].step()
+                if i >= warmup:
+                    times[c].append(time.perf_counter() - t0)
     finally:
         torch.set_num_threads(threads)
-    return sorted(times)[len(times) // 2]
+    return {f"{d}_w{w}": sorted(t)[len(t) // 2] for (d, w), t in times.items()}
 
 
 def _run_seconds(run: Run, timing: dict[str, Any]) -> float:
@@ -524,7 +529,7 @@ def time_first_run() -> dict[str, Any]:
     """Train the plan's first run (headline tconv2, width 8, seed 0) and record its seconds."""
     first = plan()[0]
     doc = read_json(first.path) if first.path.exists() else run_one(first)
-    steps = {f"{d}_w{w}": step_seconds(d, w) for w in WIDTHS for d in HEADLINE}
+    steps = step_seconds([(d, w) for w in WIDTHS for d in HEADLINE])
     timing = {
         "run": asdict(first),
         "seconds": doc["wall_seconds"],
@@ -532,7 +537,9 @@ def time_first_run() -> dict[str, Any]:
         "macs": _macs(first),
         "step_seconds": steps,
         "threads": _settings().threads,
-        "note": "measured with nice 19 while other jobs shared the 2 cores (an upper bound)",
+        "step_rounds": 4,
+        "note": "measured with nice 19 while other jobs shared the 2 cores (an upper bound); "
+        "step times in interleaved rounds",
     }
     write_result_set(OUT, "timing", {**timing, "provenance": doc["provenance"]})
     return timing
