@@ -297,24 +297,48 @@ def estimate(runs: list[Run], timing: dict[str, Any] | None) -> dict[str, Any]:
 # --- one run ----------------------------------------------------------------------------------
 
 
+# The interim route into antialias.train's loop: its public train() accepts only the shipped
+# TASKS and VARIANTS. Once it takes antialias.data.ALL_TASKS and antialias.variants.DESIGNS
+# (head from antialias.data.TASK_KINDS), this becomes one call of train.train(...,
+# model_overrides={"depth": ..., "width": ...}).
+_RUN_PARAMS = (
+    "task",
+    "variant",
+    "seed",
+    "out",
+    "settings",
+    "model",
+    "has_state",
+    "progress",
+    "stop_after_epochs",
+)
+
+
 def _train(run: Run, work: Path) -> dict[str, Any]:
     """Train through ``antialias.train``'s loop (its private ``_run`` until a public entry takes
     study-v2 tasks and designs); resumes an interrupted run from its last finished epoch."""
+    import inspect
+
     from antialias import train as T
-    from antialias.data import load_split
+    from antialias.data import TASK_KINDS
     from antialias.models import build_variant
 
+    if tuple(inspect.signature(T._run).parameters) != _RUN_PARAMS:
+        raise UsageError(
+            "antialias.train changed its training loop; study_v2 needs train.train() to accept "
+            "study-v2 tasks (antialias.data.ALL_TASKS) and designs (antialias.variants.DESIGNS)"
+        )
     settings = _settings()
-    kind = load_split(run.task, "val").kind
     has_state = T._prepare_out(work, resume=True, overwrite=False)
     threads = torch.get_num_threads()
     torch.set_num_threads(settings.threads)
     torch.manual_seed(run.seed)
     try:
-        if kind == "regression":
-            model = build_variant(run.design, 1, 1, depth=run.depth, width=run.width, residual=True)
+        size = {"depth": run.depth, "width": run.width}
+        if TASK_KINDS[run.task] == "regression":
+            model = build_variant(run.design, 1, 1, residual=True, **size)
         else:
-            model = build_variant(run.design, 1, 2, depth=run.depth, width=run.width)
+            model = build_variant(run.design, 1, 2, **size)
         return T._run(run.task, run.design, run.seed, work, settings, model, has_state, False, None)
     finally:
         torch.set_num_threads(threads)

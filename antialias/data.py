@@ -78,6 +78,15 @@ STUDY_TASKS: dict[str, str] = {
 }
 """The study-v2 tasks (module docstring); :data:`ALL_TASKS` = :data:`TASKS` + these."""
 ALL_TASKS: dict[str, str] = {**TASKS, **STUDY_TASKS}
+TASK_KINDS: dict[str, str] = {
+    "nuclei": "segmentation",
+    "textures": "segmentation",
+    "denoise": "regression",
+    "nuclei_sim": "segmentation",
+    "denoise_photos": "regression",
+}
+"""``segmentation`` (2 logits) or ``regression`` (1 residual map) of every task, without loading
+it (a trainer picks the head from here)."""
 UNITS: dict[str, str] = {
     "nuclei": "source region or slice block (test: one DSB2018 quadrant + 5 neighbouring "
     "slices of one volume, about 2 independent units)",

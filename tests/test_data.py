@@ -211,7 +211,8 @@ def test_study_tasks_load_with_their_unit_of_independence(task: str) -> None:
         assert s.unit == data.UNITS[task] and s.images.shape[-2:] == (256, 256)
         assert len(set(s.sources)) == len(s.sources)
     assert set(data.TASKS) == {"nuclei", "textures", "denoise"}, "the shipped set is unchanged"
-    assert set(data.UNITS) == set(data.ALL_TASKS)
+    assert set(data.UNITS) == set(data.ALL_TASKS) == set(data.TASK_KINDS)
+    assert all(data.TASK_KINDS[task] == s.kind for s in splits.values())
 
 
 def test_nuclei_sim_has_20_plus_independent_test_images_from_disjoint_seeds() -> None:

@@ -157,3 +157,12 @@ def test_shipped_checkpoints_fit_in_100_mb() -> None:
 def test_step_seconds_measures_every_cell() -> None:
     steps = study_v2.step_seconds([("tconv2", 2), ("bilinear_only", 2)], rounds=2, warmup=1)
     assert set(steps) == {"tconv2_w2", "bilinear_only_w2"} and all(v > 0 for v in steps.values())
+
+
+def test_a_changed_training_loop_is_one_clear_error(tmp_path, monkeypatch) -> None:
+    from antialias import train
+
+    monkeypatch.setattr(train, "_run", lambda task, variant, seed, out, settings, model, splits: 0)
+    run = study_v2.Run("designs", "nuclei_sim", "tconv2", 2, 2, 0)
+    with pytest.raises(study_v2.UsageError, match="needs train.train\\(\\) to accept"):
+        study_v2._train(run, tmp_path / "work")
