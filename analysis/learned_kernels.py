@@ -75,7 +75,7 @@ from antialias import spectral as S  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINTS = REPO / "checkpoints"
 DEFAULT_OUT = REPO / "results" / "learned_kernels"
-TRAIN_COMMAND = "python -m antialias.train_all"
+TRAIN_COMMAND = "python -m analysis.train_all"
 
 
 @dataclass(frozen=True)

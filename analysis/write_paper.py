@@ -296,7 +296,7 @@ def _setup(c: _Ctx) -> list[str]:
         threads = sorted({str(x["training"].get("threads")) for x in recs if x.get("training")})
         out += [
             "",
-            "**Training** (`python -m antialias.train_all`, from the checkpoints' metadata): "
+            "**Training** (`python -m analysis.train_all`, from the checkpoints' metadata): "
             + "; ".join(lines)
             + f"; {'/'.join(threads)} CPU thread(s) per run; the checkpoint kept is the best "
             "epoch on the validation split. Architecture: depth "
@@ -1076,7 +1076,7 @@ def _provenance(c: _Ctx) -> list[str]:
         "python -m analysis.study          # results/study/* from the shipped checkpoints",
         "python figures/make_all.py        # every figure from the committed results",
         "python -m analysis.write_paper    # this page",
-        "python -m antialias.train_all     # retrain every checkpoint (slow)",
+        "python -m analysis.train_all     # retrain every checkpoint (slow)",
         "```",
         "",
         f"Pieces computed at git commit(s) {commits} ({times}); summary written at "
