@@ -47,13 +47,34 @@ MAX_DEPTH = 32
 """Largest U-Net depth a checkpoint config may claim (the channel count ``width * 2**depth``
 of anything deeper cannot be allocated; checked before the config is built)."""
 
-# safetensors dtype names by kind (what a tensor *is*, compared with what the model expects)
-_KINDS = {
-    **dict.fromkeys(("F16", "BF16", "F32", "F64", "F8_E4M3", "F8_E5M2"), "float"),
-    **dict.fromkeys(("I8", "I16", "I32", "I64", "U8", "U16", "U32", "U64"), "int"),
+# safetensors' dtype names -> torch's (messages name torch's); kinds compare what a tensor *is*
+_DTYPE_NAMES = {
+    "F16": "float16",
+    "BF16": "bfloat16",
+    "F32": "float32",
+    "F64": "float64",
+    "F8_E4M3": "float8_e4m3fn",
+    "F8_E5M2": "float8_e5m2",
+    "I8": "int8",
+    "I16": "int16",
+    "I32": "int32",
+    "I64": "int64",
+    "U8": "uint8",
+    "U16": "uint16",
+    "U32": "uint32",
+    "U64": "uint64",
     "BOOL": "bool",
-    **dict.fromkeys(("C64", "C128"), "complex"),
+    "C64": "complex64",
+    "C128": "complex128",
 }
+
+
+def _kind_of_name(name: str) -> str:
+    if name.startswith(("float", "bfloat")):
+        return "float"
+    if name.startswith("complex"):
+        return "complex"
+    return "bool" if name == "bool" else "int"
 
 
 class CheckpointError(ValueError):
@@ -394,7 +415,10 @@ def load_checkpoint(
     expected = _expected_entries(meta["config"], str(path))
     if path.suffix == ".safetensors":
         _, header = _safetensors_header(path)
-        found = {k: (shape, _KINDS.get(dt, dt), dt) for k, (shape, dt) in header.items()}
+        found = {}
+        for key, (shape, dtype) in header.items():
+            name = _DTYPE_NAMES.get(dtype, dtype)
+            found[key] = (shape, _kind_of_name(name), name)
         _check_entries(expected, found, str(path))
     state = load_state_dict_safely(path)
     _check_entries(expected, _entries(state), str(path))

@@ -532,7 +532,7 @@ def _epoch(
         loss = loss_fn(model(x), y, kind)
         if not torch.isfinite(loss):
             raise RunError(
-                f"training diverged: {name} loss {float(loss)} at epoch {epoch} step {i + 1} "
+                f"training diverged: {name} loss {loss.item()} at epoch {epoch} step {i + 1} "
                 f"(lr {opt.param_groups[0]['lr']:.3g}); lower --lr"
             )
         opt.zero_grad(set_to_none=True)
@@ -607,7 +607,7 @@ def _finish(
 PROG = "python -m antialias.train"
 
 
-def _optional_int(text: str) -> int | None:
+def int_or_none(text: str) -> int | None:
     if text.lower() == "none":
         return None
     return int(text)
@@ -633,7 +633,7 @@ def build_parser() -> ArgumentParser:
         if f.name == "epochs":
             flags.append("--max-epochs")  # the same number: the budget when --patience is set
         default = getattr(defaults, f.name)
-        kind = _optional_int if f.name == "patience" else type(default)
+        kind = int_or_none if f.name == "patience" else type(default)
         p.add_argument(
             *flags,
             dest=f.name,
