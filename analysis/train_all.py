@@ -167,19 +167,24 @@ def run_one(
     text_log = run_dir.with_name(run_dir.name + ".train.log")  # beside, not inside, the run
     text_log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    with open(text_log, "a", encoding="utf-8") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=_env(settings))
-        _RUNNING.add(proc)
-        try:
-            proc.wait()
-        finally:
-            _RUNNING.discard(proc)
+    returncode = _spawn(cmd, text_log, settings)
     seconds = time.perf_counter() - start
-    if proc.returncode != 0:
+    if returncode != 0:
         return {**row, "status": "failed", "log": str(text_log), "seconds": seconds}
     with _PUBLISH:
         publish(run_dir, text_log, dest)
     return {**row, "status": "trained", "seconds": seconds}
+
+
+def _spawn(cmd: list[str], text_log: Path, settings: TrainSettings) -> int:
+    """Run one training command, its output appended to ``text_log``; its exit code."""
+    with open(text_log, "a", encoding="utf-8") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=_env(settings))
+        _RUNNING.add(proc)
+        try:
+            return proc.wait()
+        finally:
+            _RUNNING.discard(proc)
 
 
 def _resume_flag(run_dir: Path, settings: TrainSettings) -> str:
