@@ -43,6 +43,7 @@ __all__ = [
     "RunError",
     "check_info",
     "check_writable",
+    "clean_stale",
     "clear",
     "load_state",
     "prepare_out",
@@ -295,3 +296,11 @@ def clear(out: Path) -> None:
     """Delete the files of a run (and of the older format) from ``out``, nothing else."""
     for name in RUN_FILES + _LEGACY_FILES:
         (out / name).unlink(missing_ok=True)
+    clean_stale(out)
+
+
+def clean_stale(out: Path) -> None:
+    """Remove temporary files a killed writer left in ``out`` (``.<run file>.*.tmp``)."""
+    for name in RUN_FILES:
+        for stale in out.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)

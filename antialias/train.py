@@ -71,6 +71,7 @@ from antialias.rundir import (
     RunError,
     check_info,
     check_writable,
+    clean_stale,
     clear,
     load_state,
     prepare_out,
@@ -464,6 +465,7 @@ def _run(
     if mode == "restart":
         clear(out)
     out.mkdir(parents=True, exist_ok=True)
+    clean_stale(out)  # a writer killed mid-write (SIGKILL) leaves its temporary file
 
     def commit(record: Mapping[str, Any]) -> None:
         # after this rename the epoch counts; before it, the epoch never happened

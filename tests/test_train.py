@@ -398,6 +398,7 @@ def test_a_crash_at_any_rename_resumes_to_the_uninterrupted_run(
         with pytest.raises(KeyboardInterrupt):
             train("denoise", "tconv2", 0, run, settings, progress=False)
         monkeypatch.setattr(os, "replace", real_replace)
+        (run / ".state.safetensors.killed.tmp").write_bytes(b"as if SIGKILLed mid-write")
         meta = train("denoise", "tconv2", 0, run, settings, progress=False, resume=True)
         m, curve, log, w = _fingerprint(run)
         where = f"crash before rename {k} ({calls[k]})"
