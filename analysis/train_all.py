@@ -522,24 +522,34 @@ def _execute(
     cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     trained = sum(r["status"] == "trained" for r in results)
     failed = [r for r in results if r["status"] == "failed"]
-    timing = _record_time(
-        out,
-        {
-            "started_unix": round(started, 1),
-            "wall_seconds": round(wall, 1),
-            "cpu_seconds_of_runs": round(cpu, 1),
-            "interrupted": interrupted,
-            "trained": trained,
-            "skipped": sum(r["status"] == "skipped" for r in results),
-            "failed": len(failed),
-            "jobs": args.jobs,
-            "threads_per_job": args.threads,
-            "cpu_count": os.cpu_count(),
-            "load_average_at_start": load_before,
-            "machine": platform.platform(),
-            "settings": {task: asdict(settings[task]) for task in dict.fromkeys(args.tasks)},
-        },
-    )
+    record = {
+        "started_unix": round(started, 1),
+        "wall_seconds": round(wall, 1),
+        "cpu_seconds_of_runs": round(cpu, 1),
+        "interrupted": interrupted,
+        "trained": trained,
+        "skipped": sum(r["status"] == "skipped" for r in results),
+        "failed": len(failed),
+        "jobs": args.jobs,
+        "threads_per_job": args.threads,
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": load_before,
+        "machine": platform.platform(),
+        "settings": {task: asdict(settings[task]) for task in dict.fromkeys(args.tasks)},
+    }
+    timing = _record_time(out, record)
+    return _verdict(out, trained, failed, wall, timing, interrupted)
+
+
+def _verdict(
+    out: Path,
+    trained: int,
+    failed: list[dict[str, Any]],
+    wall: float,
+    timing: dict[str, Any],
+    interrupted: bool,
+) -> int:
+    """Rewrite the summary, print what happened; the exit code (1: failed, low or stopped)."""
     rows = write_summary(out)
     print(
         f"done: {trained} trained, {len(failed)} failed in {wall:.0f} s; "
@@ -548,9 +558,10 @@ def _execute(
     )
     for r in failed:
         print(f"FAILED {r['task']}/{r['variant']}/s{r['seed']}: see {r['log']}", flush=True)
-    for line in floor_failures(rows):
+    below = floor_failures(rows)
+    for line in below:
         print(f"BELOW FLOOR {line}", flush=True)
-    return 1 if failed or floor_failures(rows) or interrupted else 0
+    return 1 if failed or below or interrupted else 0
 
 
 if __name__ == "__main__":
