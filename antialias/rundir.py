@@ -120,21 +120,40 @@ def _one(err: object) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _epoch_record_ok(record: object, epoch: int) -> bool:
+    """One history entry as :func:`antialias.train` writes it (what the curves read)."""
+    return (
+        isinstance(record, dict)
+        and record.get("epoch") == epoch
+        and all(_number(record.get(k)) for k in ("train_loss", "val_score", "lr", "seconds"))
+        and isinstance(record.get("val"), dict)
+        and all(_number(v) for v in record["val"].values())
+        and isinstance(record.get("best"), bool)
+    )
+
+
 def check_info(info: Mapping[str, Any], epochs: int, path: Path) -> None:
-    """Refuse a resume record whose counters contradict each other (a corrupt or edited file)."""
+    """Refuse a resume record whose fields are missing, mistyped or contradict each other."""
     epoch, best_epoch, history = info.get("epoch"), info.get("best_epoch"), info.get("history")
     ok = (
         isinstance(epoch, int)
         and 0 <= epoch <= epochs
         and isinstance(best_epoch, int)
         and 0 <= best_epoch <= epoch
+        and (best_epoch > 0 or epoch == 0)
         and isinstance(history, list)
         and len(history) == epoch
-        and all(isinstance(r, dict) and r.get("epoch") == i + 1 for i, r in enumerate(history))
+        and all(_epoch_record_ok(r, i + 1) for i, r in enumerate(history))
+        and (_number(info.get("best_score")) or (epoch == 0 and info.get("best_score") is None))
         and isinstance(info.get("wait"), int)
-        and isinstance(info.get("seconds"), (int, float))
+        and 0 <= info["wait"] <= epoch
+        and _number(info.get("seconds"))
         and isinstance(info.get("complete"), bool)
-        and (best_epoch > 0 or epoch == 0)
+        and (not info["complete"] or isinstance(info.get("final_meta"), dict))
     )
     if not ok:
         raise RunError(

@@ -55,7 +55,12 @@ from torch.nn import functional as F
 
 from antialias._checks import check_float, check_int
 from antialias._cli import ArgumentParser, run
-from antialias.checkpoint import read_metadata, save_checkpoint
+from antialias.checkpoint import (
+    CheckpointError,
+    check_finite_weights,
+    read_metadata,
+    save_checkpoint,
+)
 from antialias.data import (
     TASKS,
     DataMissingError,
@@ -161,7 +166,7 @@ class TrainSettings:
             raise ValueError(f"expected lr to be a finite real number > 0, got {self.lr!r}")
         check_int("warmup_steps", self.warmup_steps, 0, 10**9)
         check_float("weight_decay", self.weight_decay, 0.0)
-        check_int("threads", self.threads, 1, 1024)
+        check_int("threads", self.threads, 1, 256)
         check_int("eval_size", self.eval_size, 0, 65_536)
         check_int("eval_images", self.eval_images, 0, 10**9)
         if self.patience is not None:
@@ -542,6 +547,10 @@ def _epoch(
         opt.step()
         losses.append(loss.item())
         bar.set_postfix(loss=f"{losses[-1]:.4f}")
+    try:  # an infinite gradient in the last step leaves NaN weights behind a finite loss
+        check_finite_weights(model.state_dict(), f"{name} after epoch {epoch}")
+    except CheckpointError as err:
+        raise RunError(f"training diverged: {err}; lower --lr") from err
     val_metrics = evaluate(model, val)
     score = score_of(val_metrics, kind)
     if not math.isfinite(score):

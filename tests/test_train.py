@@ -323,6 +323,11 @@ _CORRUPTIONS = {
     "wrong_shape": lambda p: _rewrite_state(
         p, lambda t, r: t.update({"best.head.bias": torch.zeros(7)})
     ),
+    "history_missing_keys": lambda p: _rewrite_state(
+        p, lambda t, r: r["history"][0].pop("val_score")
+    ),
+    "best_score_text": lambda p: _rewrite_state(p, lambda t, r: r.update(best_score="high")),
+    "wait_too_long": lambda p: _rewrite_state(p, lambda t, r: r.update(wait=9)),
     "old_format": lambda p: (p.unlink(), p.with_name("state.json").write_text("{}")),
 }
 
@@ -495,6 +500,25 @@ def test_fixed_epochs_record_budget_and_old_checkpoints_read_as_fixed(tmp_path: 
         training = json.loads(shipped[0].read_text())["training"]
         assert "patience" not in training
         assert settings_from(training) == replace(settings_for("nuclei"), threads=1)
+
+
+def test_nan_weights_behind_a_finite_loss_stop_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_step = torch.optim.Adam.step
+
+    def poisoned(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        out = real_step(self, *args, **kwargs)
+        with torch.no_grad():
+            self.param_groups[0]["params"][0].fill_(float("inf"))
+        return out
+
+    monkeypatch.setattr(torch.optim.Adam, "step", poisoned)
+    argv = ["--task", "nuclei", "--variant", "aps", "--out", str(tmp_path / "r")]
+    rc, err = _cli([*argv, "--epochs", "1", "--steps-per-epoch", "1"], capsys)
+    assert rc == 2 and err.count("\n") == 1 and "training diverged" in err, err
+    assert "expected finite weights" in err, err
+    assert not (tmp_path / "r" / "model.safetensors").exists(), "no model from a diverged run"
 
 
 def test_divergence_stops_with_one_line(
