@@ -224,3 +224,18 @@ def test_bad_arguments_and_damaged_files_are_one_line_exit_2_before_any_run(
         assert stdout == "", (name, stdout)
         assert _digest_tree(tmp_path) == before, f"{name}: something was written"
         assert not (tmp_path / "o").exists() and not (tmp_path / "w").exists(), name
+
+
+def test_publishing_seed_1_leaves_seed_10s_file_in_flight_alone(
+    tmp_path: Path, _run_dir: Path
+) -> None:
+    # another invocation publishing tconv2_s10 at the same moment has its temporary file here
+    dest = checkpoint_path(tmp_path, "textures", "tconv2", 1)
+    dest.parent.mkdir(parents=True)
+    in_flight = dest.parent / ".tconv2_s10.json.abc123.tmp"
+    in_flight.write_text("being written")
+    stale = dest.parent / ".tconv2_s1.json.dead00.tmp"  # a killed writer of this very set
+    stale.write_text("left by a killed writer")
+    TA.publish(_run_dir, tmp_path / "none.log", dest)
+    assert in_flight.exists(), "publishing one set deleted another set's file in flight"
+    assert not stale.exists(), "the set's own stale temporary file stays forever"
