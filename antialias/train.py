@@ -360,13 +360,15 @@ def _check_sizes(settings: TrainSettings, model: UNet, splits: Mapping[str, Task
 
 
 def _identity(task: str, variant: str, seed: int, settings: TrainSettings, config: dict) -> dict:
-    return {
+    """What a resumed run must share with the one that started (as JSON reads it back)."""
+    identity = {
         "task": task,
         "variant": variant,
         "seed": seed,
         "training": asdict(settings),
         "config": config,
     }
+    return json.loads(json.dumps(identity))  # tuples in a config come back as lists
 
 
 def train(
