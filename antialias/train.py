@@ -626,6 +626,15 @@ def int_or_none(text: str) -> int | None:
     return int(text)
 
 
+_HELP = {
+    "epochs": "epochs to train; with --patience the maximum budget; ",
+    "patience": "stop this many epochs after the last improvement of the validation score "
+    "('none': train all --epochs); ",
+    "min_delta": "smallest rise of the validation score (Dice, or PSNR in dB) that counts as "
+    "an improvement; ",
+}
+
+
 def build_parser() -> ArgumentParser:
     """The command line of ``python -m antialias.train``."""
     defaults = TrainSettings()
@@ -652,7 +661,7 @@ def build_parser() -> ArgumentParser:
             dest=f.name,
             type=kind,
             default=None,
-            help=f"default {default} (denoise "
+            help=_HELP.get(f.name, "") + f"default {default} (denoise "
             f"{getattr(TASK_SETTINGS['denoise'], f.name)}, --quick {getattr(QUICK, f.name)})",
         )
     return p
