@@ -52,6 +52,8 @@ def test_estimate_scales_the_measured_run_by_macs() -> None:
     expected = sum(100.0 * steps[f"{r.design}_w8"] / 0.1 for r in runs)
     assert est["total_core_seconds"] == pytest.approx(expected)
     assert est["wall_hours_on_2_cores"] == pytest.approx(expected / 2 / 3600)
+    half = study_v2.estimate(runs, {**timing, "epochs_done": study_v2._settings().epochs // 2})
+    assert half["wall_hours_upper_bound"] == pytest.approx(2 * half["wall_hours_on_2_cores"])
     assert study_v2.estimate(runs, None) == {"measured": None}
     # a design without a measured step: tconv2's step at that width times the MAC ratio
     other = study_v2.Run("designs", "nuclei_sim", "pixelshuffle", 16, 4, 0)
