@@ -40,13 +40,22 @@ Implementations (``impl=``):
   next one reads), identity axes skipped. Each pass is polyphase: output phase ``r`` (of
   ``up / gcd(up, down)``) is a strided sum of input slices, one per tap of its sub-filter,
   written into its own strided view of the output, so no zero-stuffed tensor is stored and
-  no inserted zero multiplied; samples the padding provides are gathered for the few border
-  outputs only (no full-tensor ``F.pad`` copy). Why slices and not a depthwise ``conv3d``
-  with a ``(L, 1, 1)`` kernel: on CPU torch's NCDHW depthwise 3-D convs are several times
-  slower than these memory-bound passes (``benchmarks/bench_volumes.py``). Backward: the
-  adjoint, by the same passes (slices scattered back, gathered border samples folded onto
-  their sources with ``index_add_``), in a custom ``autograd.Function`` whose own backward is
-  the forward (any order of derivatives). Taps that require grad: ``"reference"``.
+  no inserted zero multiplied; the few border outputs that read padding are computed from the
+  input samples the padding repeats (one narrow op per sample: no full-tensor ``F.pad``
+  copy, no index ops, which torch runs far slower on inner axes). Why slices and not a
+  depthwise ``conv3d`` with a ``(L, 1, 1)`` kernel: on CPU torch's NCDHW depthwise 3-D convs
+  are several times slower than these memory-bound passes (``benchmarks/bench_volumes.py``).
+- ... except for D and H of a contiguous float32 volume on CPU: viewed as ``(N*C, W, D, H)``
+  it *is* a channels_last 2-D batch with ``W`` channels, so both passes (both down-sampling
+  or both up-sampling; or one of them alone) run as one depthwise ``conv2d`` /
+  ``conv_transpose2d`` with the ``outer(taps_D, taps_H)`` kernel on oneDNN's channels_last
+  kernels: one read of the input, one write of the output, no copy (its channels_last output
+  is the NCDHW result). The conv pads with zeros; the few border rows/columns that read other
+  padding are recomputed by the passes on thin slabs. 3-D blur-pool by 2 then costs about one
+  ``avg_pool3d`` (see the benchmark).
+- Backward: the adjoint, by the slice passes (slices scattered back, border outputs added
+  onto the samples they read), in a custom ``autograd.Function`` whose own backward is the
+  forward (any order of derivatives). Taps that require grad: ``"reference"``.
 - ``"reference"``: :func:`upfirdn_reference`.
 
 Bounds: any tensor the chosen path would allocate above :data:`MAX_BYTES`, factors above
@@ -283,11 +292,11 @@ class _Term:
 
 @dataclass(frozen=True)
 class _Edge:
-    """Outputs ``q in [q0, q1)`` of a phase that read padding: per term, (where, source)."""
+    """Output ``q`` of a phase that reads padding: the input samples it reads, each with the
+    terms that read it (their taps are summed: one op per distinct sample)."""
 
-    q0: int
-    q1: int
-    gathers: tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]  # (term, where, source)
+    q: int
+    reads: tuple[tuple[int, tuple[int, ...]], ...]  # (source index, term indices)
 
 
 @dataclass(frozen=True)
@@ -317,8 +326,8 @@ def _phases(ax: _Axis, mode: str) -> tuple[int, int, tuple[_Phase, ...]]:
 
     Output ``j = r + P q`` (``P = up / gcd(up, down)``) reads the taps ``k`` with
     ``j*down + L - 1 - p0 - k`` a multiple of ``up``, at input ``s q + offset``
-    (``s = down / gcd``). The core (every term inside the input) is a few strided slices; the
-    edges gather their samples by ``pad_mode``.
+    (``s = down / gcd``). The core (every term inside the input) is a few strided slices; each
+    edge output reads its samples by ``pad_mode``.
     """
     g = math.gcd(ax.up, ax.down)
     period, stride = ax.up // g, ax.down // g
@@ -340,16 +349,13 @@ def _phases(ax: _Axis, mode: str) -> tuple[int, int, tuple[_Phase, ...]]:
         q0 = min(q0, count)
         q1 = max(q1, q0)
         edges = []
-        for e0, e1 in ((0, q0), (q1, count)):
-            if e1 <= e0:
-                continue
-            gathers = []
+        for q in (*range(q0), *range(q1, count)):
+            reads: dict[int, list[int]] = {}
             for i, t in enumerate(terms):
-                src = [_source(q * stride + t.offset, ax.n, mode) for q in range(e0, e1)]
-                where = tuple(q for q, s in enumerate(src) if s >= 0)
-                if where:
-                    gathers.append((i, where, tuple(src[q] for q in where)))
-            edges.append(_Edge(e0, e1, tuple(gathers)))
+                src = _source(q * stride + t.offset, ax.n, mode)
+                if src >= 0:
+                    reads.setdefault(src, []).append(i)
+            edges.append(_Edge(q, tuple((src, tuple(i)) for src, i in sorted(reads.items()))))
         phases.append(_Phase(r, count, terms, (q0, q1), tuple(edges)))
     return period, stride, tuple(phases)
 
@@ -390,12 +396,16 @@ def _pass_forward(x: torch.Tensor, p: _Pass) -> torch.Tensor:
             srcs = [_strided(x, dim, q0 * p.stride + t.offset, q1 - q0, p.stride) for t in ph.terms]
             _core(view.narrow(dim, q0, q1 - q0), srcs, [p.taps[t.tap] for t in ph.terms])
         for e in ph.edges:
-            band = view.narrow(dim, e.q0, e.q1 - e.q0)
-            band.zero_()
-            for i, where, src in e.gathers:
-                rows = x.index_select(dim, torch.tensor(src, device=x.device))
-                index = torch.tensor(where, device=x.device)
-                band.index_add_(dim, index, rows, alpha=p.taps[ph.terms[i].tap])
+            # One op per distinct input sample (narrow views: index ops are far slower).
+            out = view.narrow(dim, e.q, 1)
+            if not e.reads:
+                out.zero_()
+            for n, (src, terms) in enumerate(e.reads):
+                f = sum(p.taps[ph.terms[i].tap] for i in terms)
+                if n == 0:
+                    torch.mul(x.narrow(dim, src, 1), f, out=out)
+                else:
+                    out.add_(x.narrow(dim, src, 1), alpha=f)
     return y
 
 
@@ -414,19 +424,142 @@ def _pass_adjoint(g: torch.Tensor, p: _Pass) -> torch.Tensor:
                 dst = _strided(gx, dim, q0 * p.stride + t.offset, q1 - q0, p.stride)
                 dst.add_(core, alpha=p.taps[t.tap])
         for e in ph.edges:
-            band = view.narrow(dim, e.q0, e.q1 - e.q0)
-            for i, where, src in e.gathers:
-                rows = band.index_select(dim, torch.tensor(where, device=g.device))
-                index = torch.tensor(src, device=g.device)
-                gx.index_add_(dim, index, rows, alpha=p.taps[ph.terms[i].tap])
+            band = view.narrow(dim, e.q, 1)
+            for src, terms in e.reads:
+                f = sum(p.taps[ph.terms[i].tap] for i in terms)
+                gx.narrow(dim, src, 1).add_(band, alpha=f)
     return gx
+
+
+# --------------------------------------------------------------------------- D and H in one conv
+
+
+def _pair_geometry(p: _Pass) -> tuple[int, int] | None:
+    """(padding, output_padding) of the conv (transposed conv for up > 1) computing pass ``p``
+    with zero padding, or None where one conv cannot express it."""
+    ax = p.axis
+    if ax.up == 1:
+        got = (ax.n + 2 * ax.p0 - ax.taps) // ax.down + 1
+        ok = ax.p0 >= 0 and ax.n + 2 * ax.p0 >= ax.taps and got >= ax.out
+        return (ax.p0, 0) if ok else None
+    if ax.down != 1:
+        return None
+    crop = ax.taps - 1 - ax.p0
+    full = (ax.n - 1) * ax.up - 2 * crop + ax.taps
+    extra = min(ax.up - 1, max(0, ax.length - full))
+    return (crop, extra) if crop >= 0 and full + extra >= ax.out else None
+
+
+def _pairable(x: torch.Tensor, a: _Pass, b: _Pass | None) -> bool:
+    """Whether passes ``a``, ``b`` (axes D and H of a volume; ``b`` None: ``a`` alone) can run
+    as one channels_last conv."""
+    dims = {a.dim} if b is None else {a.dim, b.dim}
+    if x.ndim != 5 or not (dims == {2, 3} or (b is None and a.dim in (2, 3))):
+        return False
+    if x.dtype != torch.float32 or x.device.type != "cpu" or not x.is_contiguous():
+        return False
+    if not torch.backends.mkldnn.is_available() or torch.compiler.is_compiling():
+        return False
+    if b is not None and (a.axis.up > 1) != (b.axis.up > 1):
+        return False  # one conv either correlates or scatters
+    return all(_pair_geometry(p) is not None for p in (a, b) if p is not None)
+
+
+def _identity(n: int, dim: int) -> _Pass:
+    """The identity pass along ``dim`` (the partner of a lone D or H pass in one conv)."""
+    ax = _Axis(n, 1, 1, 1, 0, 0)
+    return _Pass(dim, ax, 1, 1, (1.0,), _phases(ax, "zeros")[2])
+
+
+def _edge_list(p: _Pass) -> list[tuple[int, list[tuple[int, float]]]]:
+    """Outputs of pass ``p`` that read padding: (position, [(input sample, weight)])."""
+    result = []
+    for ph in p.phases:
+        for e in ph.edges:
+            reads = [(src, sum(p.taps[ph.terms[i].tap] for i in terms)) for src, terms in e.reads]
+            result.append((ph.start + p.period * e.q, reads))
+    return result
+
+
+def _weighted(parts: list[tuple[torch.Tensor, float]], like: torch.Tensor) -> torch.Tensor:
+    if not parts:
+        return torch.zeros_like(like)
+    out = parts[0][0] * parts[0][1]
+    for t, f in parts[1:]:
+        out.add_(t, alpha=f)
+    return out
+
+
+def _pair_forward(x: torch.Tensor, a: _Pass, b: _Pass | None) -> torch.Tensor:
+    """Passes along D and H of a contiguous float32 volume as one depthwise 2-D conv.
+
+    A contiguous ``(N, C, D, H, W)`` tensor viewed as ``(N*C, W, D, H)`` *is* a channels_last
+    tensor with ``W`` channels, so the two passes are one depthwise ``conv2d`` (or
+    ``conv_transpose2d`` for up-sampling) with the ``outer(taps_D, taps_H)`` kernel: oneDNN's
+    channels_last kernels, one read of the input and one write of the output, no copy in or
+    out (its channels_last output *is* the NCDHW result). The conv pads with zeros; for other
+    pad modes the few output rows/columns that read padding are then recomputed by the
+    passes themselves on thin slabs.
+    """
+    n, c, d, h, w = x.shape
+    if b is None:
+        b = _identity(h if a.dim == 2 else d, 3 if a.dim == 2 else 2)
+    pd, ph = (a, b) if a.dim == 2 else (b, a)
+    view = x.view(n * c, d, h, w).permute(0, 3, 1, 2)
+    td = torch.tensor(pd.taps, dtype=x.dtype)
+    th = torch.tensor(ph.taps, dtype=x.dtype)
+    kernel = torch.outer(td, th).to(x.device)
+    (pad_d, extra_d), (pad_h, extra_h) = _pair_geometry(pd), _pair_geometry(ph)  # type: ignore[misc]
+    if pd.axis.up == 1 and ph.axis.up == 1:
+        weight = kernel.flip(0, 1).expand(w, 1, *kernel.shape).contiguous()
+        stride = (pd.axis.down, ph.axis.down)
+        y = F.conv2d(view, weight, stride=stride, padding=(pad_d, pad_h), groups=w)
+    else:
+        weight = kernel.expand(w, 1, *kernel.shape).contiguous()
+        y = F.conv_transpose2d(
+            view,
+            weight,
+            stride=(pd.axis.up, ph.axis.up),
+            padding=(pad_d, pad_h),
+            output_padding=(extra_d, extra_h),
+            groups=w,
+        )
+    od, oh = pd.axis.out, ph.axis.out
+    y = y[:, :, :od, :oh].permute(0, 2, 3, 1).reshape(n, c, od, oh, w)
+    if _reads_padding(pd):
+        for j, reads in _edge_list(pd):  # D-rows that read padding, every H
+            slab = _weighted([(x.narrow(2, src, 1), f) for src, f in reads], x.narrow(2, 0, 1))
+            y.narrow(2, j, 1).copy_(_pass_forward(slab, ph))
+    if _reads_padding(ph):
+        rows: dict[int, torch.Tensor] = {}
+        for j, reads in _edge_list(ph):  # H-columns that read padding, every D
+            for src, _ in reads:
+                if src not in rows:
+                    rows[src] = _pass_forward(x.narrow(3, src, 1), pd)
+            like = y.narrow(3, j, 1)
+            y.narrow(3, j, 1).copy_(_weighted([(rows[src], f) for src, f in reads], like))
+    return y
+
+
+def _reads_padding(p: _Pass) -> bool:
+    """Whether some output of ``p`` reads a sample the pad mode provides (not a zero)."""
+    return any(e.reads for ph in p.phases for e in ph.edges)
 
 
 def _run(x: torch.Tensor, passes: tuple[_Pass, ...], gain: float) -> torch.Tensor:
     if not passes:
         return x * gain
-    for p in passes:
-        x = _pass_forward(x, p)
+    i = 0
+    while i < len(passes):
+        if i + 1 < len(passes) and _pairable(x, passes[i], passes[i + 1]):
+            x = _pair_forward(x, passes[i], passes[i + 1])
+            i += 2
+        elif _pairable(x, passes[i], None):
+            x = _pair_forward(x, passes[i], None)
+            i += 1
+        else:
+            x = _pass_forward(x, passes[i])
+            i += 1
     return x
 
 
@@ -474,9 +607,13 @@ def _plan(
     # Shrinking axes first, growing ones last; among growing ones the contiguous last axis
     # first (its phases are strided writes: cheapest on the smallest tensor), among shrinking
     # ones last (its strided reads, likewise).
+    ratios = [ax.up / ax.down for ax in axes]
+    if len(axes) == 3 and (ratios[0] > 1) == (ratios[1] > 1):
+        # D and H next to each other: they may run as one conv (_pair_forward)
+        ratios[0] = ratios[1] = (max if ratios[0] > 1 else min)(ratios[:2])
+
     def key(d: int) -> tuple[float, int]:
-        ratio = axes[d].up / axes[d].down
-        return ratio, (-d if ratio > 1 else d)
+        return ratios[d], (-d if ratios[d] > 1 else d)
 
     order = sorted(range(len(axes)), key=key)
     passes = []

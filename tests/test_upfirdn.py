@@ -421,3 +421,41 @@ def test_wrapper_errors() -> None:
         upsample_nd(x, 3, up=0)
     with pytest.raises(ValueError, match=r"expected x of shape \(N, C, \*spatial\) with 2"):
         downsample_nd(x, 3, spatial_dims=2)
+
+
+# --------------------------------------------------------------------------- float32 volumes
+
+
+PAIR_CASES = [  # (up, down, taps, padding): D and/or H as one channels_last conv (white-box)
+    (1, 2, 3, None),
+    (2, 1, [1.0, 3.0, 3.0, 1.0], None),
+    ((2, 3, 1), 1, 4, None),
+    (1, (2, 3, 2), [[1.0, 2.0, 1.5], [1.0, 2.0, 3.0], [1.0, 1.0]], None),
+    (1, (2, 4, 3), 3, None),
+    (1, 1, 5, [(2, 2), (3, 1), None]),
+    ((1, 2, 2), 1, [[1.0], [1.0, 3.0, 3.0, 1.0], [1.0, 3.0, 3.0, 1.0]], None),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", PAIR_CASES)
+def test_float32_volumes_one_conv_for_d_and_h(mode: str, case: tuple) -> None:
+    import antialias.upfirdn as module
+
+    up, down, taps, padding = case
+    x = torch.randn(2, 3, 7, 8, 5, generator=torch.Generator().manual_seed(7))
+    expected = upfirdn_reference(x.double(), taps, up, down, padding, mode)
+    y = upfirdn(x, taps, up, down, padding, mode)
+    assert y.dtype == torch.float32 and y.is_contiguous()
+    assert is_exact(y, expected, torch.float32), max_relative_error(y, expected)
+    # the case does take the one-conv path (else this test would test the slices again)
+    _, t, axes, m, gain = module._prepare(x, taps, up, down, padding, mode, 1.0, False, None)
+    passes = module._plan(x, t, axes, m, gain)
+    pairs = [module._pairable(x, a, b) for a, b in zip(passes, passes[1:])]
+    assert any(pairs) or any(module._pairable(x, a, None) for a in passes), passes
+    # backward (the adjoint passes) against autograd through the float64 reference
+    xg, x64 = x.clone().requires_grad_(), x.double().requires_grad_()
+    g = torch.randn(expected.shape, generator=torch.Generator().manual_seed(8))
+    upfirdn(xg, taps, up, down, padding, mode).backward(g)
+    upfirdn_reference(x64, taps, up, down, padding, mode).backward(g.double())
+    assert is_exact(xg.grad, x64.grad, torch.float32), max_relative_error(xg.grad, x64.grad)
