@@ -775,8 +775,10 @@ def upfirdn(
     x, t, axes, mode, gain = _prepare(
         x, taps, up, down, padding, pad_mode, gain, flip_filter, spatial_dims
     )
-    if impl == "reference" or any(v.requires_grad for v in t):
-        return _reference_checked(x, t, axes, mode, gain)
+    if impl == "reference":
+        return _reference_checked(x, t, axes, mode, gain, "use impl='auto'")
+    if any(v.requires_grad for v in t):
+        return _reference_checked(x, t, axes, mode, gain, "taps that require grad take it")
     if impl == "auto" and len(axes) == 2 and axes[0].up == axes[1].up:
         if axes[0].down == axes[1].down:
             return _upfirdn2d(x, t, axes, mode, gain)
@@ -802,7 +804,12 @@ def _upfirdn2d(
 
 
 def _reference_checked(
-    x: torch.Tensor, t: Sequence[torch.Tensor], axes: Sequence[_Axis], mode: str, gain: float
+    x: torch.Tensor,
+    t: Sequence[torch.Tensor],
+    axes: Sequence[_Axis],
+    mode: str,
+    gain: float,
+    hint: str,
 ) -> torch.Tensor:
     stuffed = [(ax.n + ax.pad_before() + ax.pad_after()) * ax.up for ax in axes]
     _check_bytes("the reference's zero-stuffed input", (*x.shape[:2], *stuffed), x.dtype)
@@ -810,7 +817,7 @@ def _reference_checked(
     if macs > _MAX_REFERENCE_MACS:
         raise ValueError(
             f"expected a reference conv of at most {_MAX_REFERENCE_MACS:.0e} multiply-adds, "
-            f"got {macs:.2e}; use impl='auto'"
+            f"got {macs:.2e}; {hint}"
         )
     return _reference(x, t, axes, mode, gain)
 

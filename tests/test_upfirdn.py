@@ -182,12 +182,13 @@ def test_3d_matches_naive_loop(mode: str, flip: bool) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_2d_matches_naive_loop_with_gain(mode: str) -> None:
+@pytest.mark.parametrize("flip", [False, True])
+def test_2d_matches_naive_loop_with_gain(mode: str, flip: bool) -> None:
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 1, 5, 4))
-    taps = [rng.standard_normal(3), rng.standard_normal(3)]
+    taps = [rng.standard_normal(3), rng.standard_normal(4)]
     pads = [(2, 2), (0, 1)]
-    expected = 1.5 * naive_upfirdn(x, taps, (2, 2), (1, 1), pads, mode)
+    expected = 1.5 * naive_upfirdn(x, taps, (2, 2), (1, 1), pads, mode, flip)
     for impl in IMPLS:
         y = upfirdn(
             torch.from_numpy(x),
@@ -197,6 +198,7 @@ def test_2d_matches_naive_loop_with_gain(mode: str) -> None:
             pads,
             mode,
             gain=1.5,
+            flip_filter=flip,
             impl=impl,
         )
         assert_exact(y, torch.from_numpy(expected))
@@ -409,8 +411,11 @@ def test_huge_allocations_are_refused_before_allocating() -> None:
     small = torch.zeros(1, 1, 64, 64, 64)
     with pytest.raises(ValueError, match=r"expected the reference's zero-stuffed input"):
         upfirdn(small, 1, up=(1, 256, 256), down=(1, 128, 128), padding=0, impl="reference")
-    with pytest.raises(ValueError, match="multiply-adds"):
+    with pytest.raises(ValueError, match="multiply-adds, got .*; use impl='auto'"):
         upfirdn(torch.zeros(4, 8, 64, 64, 64), 100, impl="reference")
+    learned = torch.ones(100, requires_grad=True)
+    with pytest.raises(ValueError, match="taps that require grad take it"):
+        upfirdn(torch.zeros(4, 8, 64, 64, 64), learned)
 
 
 def test_wrapper_errors() -> None:
