@@ -445,6 +445,7 @@ PAIR_CASES = [  # (up, down, taps, padding): D and/or H as one channels_last con
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("case", PAIR_CASES)
 def test_float32_volumes_one_conv_for_d_and_h(mode: str, case: tuple) -> None:
+    import antialias._passes as engine
     import antialias.upfirdn as module
 
     up, down, taps, padding = case
@@ -455,9 +456,9 @@ def test_float32_volumes_one_conv_for_d_and_h(mode: str, case: tuple) -> None:
     assert is_exact(y, expected, torch.float32), max_relative_error(y, expected)
     # the case does take the one-conv path (else this test would test the slices again)
     _, t, axes, m, gain = module._prepare(x, taps, up, down, padding, mode, 1.0, False, None)
-    passes = module._plan(x, t, axes, m, gain)
-    pairs = [module._pairable(x, a, b) for a, b in zip(passes, passes[1:])]
-    assert any(pairs) or any(module._pairable(x, a, None) for a in passes), passes
+    passes = engine.plan_passes(x, t, axes, m, gain)
+    pairs = [engine.pairable(x, a, b) for a, b in zip(passes, passes[1:])]
+    assert any(pairs) or any(engine.pairable(x, a, None) for a in passes), passes
     # backward (the adjoint passes) against autograd through the float64 reference
     xg, x64 = x.clone().requires_grad_(), x.double().requires_grad_()
     g = torch.randn(expected.shape, generator=torch.Generator().manual_seed(8))
