@@ -126,6 +126,7 @@ class Pass:
     stride: int  # s
     taps: tuple[float, ...]
     phases: tuple[_Phase, ...]
+    mode: str
 
 
 @functools.lru_cache(maxsize=256)
@@ -260,11 +261,16 @@ def _pair_geometry(p: Pass) -> tuple[int, int] | None:
 
 def pairable(x: torch.Tensor, a: Pass, b: Pass | None) -> bool:
     """Whether passes ``a``, ``b`` (axes D and H of a volume; ``b`` None: ``a`` alone) can run
-    as one channels_last conv."""
+    as one channels_last conv on ``x``."""
+    return x.is_contiguous() and _pairable_kind(x, a, b)
+
+
+def _pairable_kind(x: torch.Tensor, a: Pass, b: Pass | None) -> bool:
+    """:func:`pairable` but for the layout (the adjoint makes its gradient contiguous)."""
     dims = {a.dim} if b is None else {a.dim, b.dim}
     if x.ndim != 5 or not (dims == {2, 3} or (b is None and a.dim in (2, 3))):
         return False
-    if x.dtype != torch.float32 or x.device.type != "cpu" or not x.is_contiguous():
+    if x.dtype != torch.float32 or x.device.type != "cpu":
         return False
     if not torch.backends.mkldnn.is_available() or torch.compiler.is_compiling():
         return False
@@ -276,7 +282,7 @@ def pairable(x: torch.Tensor, a: Pass, b: Pass | None) -> bool:
 def _identity(n: int, dim: int) -> Pass:
     """The identity pass along ``dim`` (the partner of a lone D or H pass in one conv)."""
     ax = Axis(n, 1, 1, 1, 0, 0)
-    return Pass(dim, ax, 1, 1, (1.0,), _phases(ax, "zeros")[2])
+    return Pass(dim, ax, 1, 1, (1.0,), _phases(ax, "zeros")[2], "zeros")
 
 
 def _edge_list(p: Pass) -> list[tuple[int, list[tuple[int, float]]]]:
@@ -298,6 +304,37 @@ def _weighted(parts: list[tuple[torch.Tensor, float]], like: torch.Tensor) -> to
     return out
 
 
+@dataclass(frozen=True)
+class _PairConv:
+    """The one depthwise conv of :func:`_pair_forward`: passes, weight and geometry."""
+
+    pd: Pass  # along D (dim 2)
+    ph: Pass  # along H (dim 3)
+    weight: torch.Tensor  # (W, 1, L_D, L_H)
+    transposed: bool
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    extra: tuple[int, int]  # output_padding of the transposed conv
+
+
+def _pair_conv(t: torch.Tensor, a: Pass, b: Pass | None) -> _PairConv:
+    d, h, w = t.shape[2], t.shape[3], t.shape[4]
+    if b is None:  # the identity keeps its axis' size: input and output sizes agree there
+        b = _identity(h if a.dim == 2 else d, 3 if a.dim == 2 else 2)
+    pd, ph = (a, b) if a.dim == 2 else (b, a)
+    kernel = torch.outer(
+        torch.tensor(pd.taps, dtype=t.dtype), torch.tensor(ph.taps, dtype=t.dtype)
+    ).to(t.device)
+    (pad_d, extra_d), (pad_h, extra_h) = _pair_geometry(pd), _pair_geometry(ph)  # type: ignore[misc]
+    transposed = pd.axis.up > 1 or ph.axis.up > 1
+    if transposed:  # conv_transpose2d scatters: the convolution of the definition as is
+        weight, stride = kernel, (pd.axis.up, ph.axis.up)
+    else:  # conv2d correlates: flip
+        weight, stride = kernel.flip(0, 1), (pd.axis.down, ph.axis.down)
+    weight = weight.expand(w, 1, *kernel.shape).contiguous()
+    return _PairConv(pd, ph, weight, transposed, stride, (pad_d, pad_h), (extra_d, extra_h))
+
+
 def _pair_forward(x: torch.Tensor, a: Pass, b: Pass | None) -> torch.Tensor:
     """Passes along D and H of a contiguous float32 volume as one depthwise 2-D conv.
 
@@ -310,28 +347,13 @@ def _pair_forward(x: torch.Tensor, a: Pass, b: Pass | None) -> torch.Tensor:
     passes themselves on thin slabs.
     """
     n, c, d, h, w = x.shape
-    if b is None:
-        b = _identity(h if a.dim == 2 else d, 3 if a.dim == 2 else 2)
-    pd, ph = (a, b) if a.dim == 2 else (b, a)
+    pc = _pair_conv(x, a, b)
+    pd, ph = pc.pd, pc.ph
     view = x.view(n * c, d, h, w).permute(0, 3, 1, 2)
-    td = torch.tensor(pd.taps, dtype=x.dtype)
-    th = torch.tensor(ph.taps, dtype=x.dtype)
-    kernel = torch.outer(td, th).to(x.device)
-    (pad_d, extra_d), (pad_h, extra_h) = _pair_geometry(pd), _pair_geometry(ph)  # type: ignore[misc]
-    if pd.axis.up == 1 and ph.axis.up == 1:
-        weight = kernel.flip(0, 1).expand(w, 1, *kernel.shape).contiguous()
-        stride = (pd.axis.down, ph.axis.down)
-        y = F.conv2d(view, weight, stride=stride, padding=(pad_d, pad_h), groups=w)
+    if pc.transposed:
+        y = F.conv_transpose2d(view, pc.weight, None, pc.stride, pc.padding, pc.extra, groups=w)
     else:
-        weight = kernel.expand(w, 1, *kernel.shape).contiguous()
-        y = F.conv_transpose2d(
-            view,
-            weight,
-            stride=(pd.axis.up, ph.axis.up),
-            padding=(pad_d, pad_h),
-            output_padding=(extra_d, extra_h),
-            groups=w,
-        )
+        y = F.conv2d(view, pc.weight, None, pc.stride, pc.padding, groups=w)
     od, oh = pd.axis.out, ph.axis.out
     y = y[:, :, :od, :oh].permute(0, 2, 3, 1).reshape(n, c, od, oh, w)
     if _reads_padding(pd):
@@ -349,33 +371,110 @@ def _pair_forward(x: torch.Tensor, a: Pass, b: Pass | None) -> torch.Tensor:
     return y
 
 
+def _pair_adjoint(g: torch.Tensor, a: Pass, b: Pass | None) -> torch.Tensor:
+    """The adjoint of :func:`_pair_forward` (``g`` contiguous), again as one conv.
+
+    The forward is the zero-padded conv ``A0`` except at the border outputs ``E`` that read
+    other padding, which the true passes ``A`` give: ``(I - P_E) A0 + P_E A``. Its adjoint is
+    ``A0^T`` (the transposed conv, or conv, with the same weight) of ``g`` with ``E`` zeroed,
+    plus the thin passes' adjoints of ``g`` on ``E`` (each border output counted once).
+    """
+    n, c, od, oh, w = g.shape
+    pc = _pair_conv(g, a, b)
+    pd, ph = pc.pd, pc.ph
+    d, h = pd.axis.n, ph.axis.n
+    rows = _edge_list(pd) if _reads_padding(pd) else []
+    cols = _edge_list(ph) if _reads_padding(ph) else []
+    masked = g
+    if rows or cols:
+        masked = g.clone()
+        for j, _ in rows:
+            masked.narrow(2, j, 1).zero_()
+        for j, _ in cols:
+            masked.narrow(3, j, 1).zero_()
+    view = masked.view(n * c, od, oh, w).permute(0, 3, 1, 2)
+    (ld, lh) = pc.weight.shape[2:]
+    (sd, sh), (pad_d, pad_h) = pc.stride, pc.padding
+    if pc.transposed:
+        # the forward's transposed conv had (T_D, T_H) outputs before the crop to (od, oh)
+        full = [
+            (n_ - 1) * s - 2 * p + k + e
+            for n_, s, p, k, e in zip((d, h), pc.stride, pc.padding, (ld, lh), pc.extra)
+        ]
+        if full[0] > od or full[1] > oh:
+            view = F.pad(view, (0, full[1] - oh, 0, full[0] - od))
+        gx = F.conv2d(view, pc.weight, None, pc.stride, pc.padding, groups=w)
+    else:
+        full = [
+            (n_ + 2 * p - k) // s + 1
+            for n_, s, p, k in zip((d, h), pc.stride, pc.padding, (ld, lh))
+        ]
+        if full[0] > od or full[1] > oh:
+            view = F.pad(view, (0, full[1] - oh, 0, full[0] - od))
+        extra = (
+            d - ((full[0] - 1) * sd - 2 * pad_d + ld),
+            h - ((full[1] - 1) * sh - 2 * pad_h + lh),
+        )
+        gx = F.conv_transpose2d(view, pc.weight, None, pc.stride, pc.padding, extra, groups=w)
+    gx = gx.permute(0, 2, 3, 1).reshape(n, c, d, h, w)
+    for j, reads in rows:  # D-rows: the H pass' adjoint, then onto the samples they read
+        t = _pass_adjoint(g.narrow(2, j, 1), ph)
+        for src, f in reads:
+            gx.narrow(2, src, 1).add_(t, alpha=f)
+    for j, reads in cols:  # H-columns (without the D-rows, counted above): the D pass' adjoint
+        col = g.narrow(3, j, 1)
+        if rows:
+            col = col.clone()
+            for jd, _ in rows:
+                col.narrow(2, jd, 1).zero_()
+        t = _pass_adjoint(col, pd)
+        for src, f in reads:
+            gx.narrow(3, src, 1).add_(t, alpha=f)
+    return gx
+
+
 def _reads_padding(p: Pass) -> bool:
-    """Whether some output of ``p`` reads a sample the pad mode provides (not a zero)."""
-    return any(e.reads for ph in p.phases for e in ph.edges)
+    """Whether some output of ``p`` reads a sample the pad mode provides (the conv's zero
+    padding is exact otherwise)."""
+    return p.mode != "zeros" and any(ph.edges for ph in p.phases)
+
+
+def _groups(
+    t: torch.Tensor, passes: tuple[Pass, ...], layout_free: bool
+) -> list[tuple[Pass, Pass | None, bool]]:
+    """The passes as run: ``(a, b, conv)``; ``conv``: one channels_last conv (b None: a alone).
+
+    Every step's output is contiguous, so only the first step depends on ``t``'s layout
+    (``layout_free``: the adjoint, which makes its gradient contiguous).
+    """
+    groups: list[tuple[Pass, Pass | None, bool]] = []
+    i = 0
+    while i < len(passes):
+        layout_ok = layout_free or i > 0 or t.is_contiguous()
+        a = passes[i]
+        b = passes[i + 1] if i + 1 < len(passes) else None
+        if layout_ok and b is not None and _pairable_kind(t, a, b):
+            groups.append((a, b, True))
+            i += 2
+            continue
+        groups.append((a, None, layout_ok and _pairable_kind(t, a, None)))
+        i += 1
+    return groups
 
 
 def _run(x: torch.Tensor, passes: tuple[Pass, ...], gain: float) -> torch.Tensor:
     if not passes:
         return x * gain
-    i = 0
-    while i < len(passes):
-        if i + 1 < len(passes) and pairable(x, passes[i], passes[i + 1]):
-            x = _pair_forward(x, passes[i], passes[i + 1])
-            i += 2
-        elif pairable(x, passes[i], None):
-            x = _pair_forward(x, passes[i], None)
-            i += 1
-        else:
-            x = _pass_forward(x, passes[i])
-            i += 1
+    for a, b, conv in _groups(x, passes, False):
+        x = _pair_forward(x, a, b) if conv else _pass_forward(x, a)
     return x
 
 
 def _run_adjoint(g: torch.Tensor, passes: tuple[Pass, ...], gain: float) -> torch.Tensor:
     if not passes:
         return g * gain
-    for p in reversed(passes):
-        g = _pass_adjoint(g, p)
+    for a, b, conv in reversed(_groups(g, passes, True)):
+        g = _pair_adjoint(g.contiguous(), a, b) if conv else _pass_adjoint(g, a)
     return g
 
 
@@ -436,7 +535,7 @@ def plan_passes(
         if not passes and gain != 1.0:
             values = [v * gain for v in values]
         period, stride, phases = _phases(ax, mode)
-        passes.append(Pass(2 + d, ax, period, stride, tuple(values), phases))
+        passes.append(Pass(2 + d, ax, period, stride, tuple(values), phases, mode))
     return tuple(passes)
 
 
