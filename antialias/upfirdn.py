@@ -53,9 +53,12 @@ Implementations (``impl=``):
   is the NCDHW result). The conv pads with zeros; the few border rows/columns that read other
   padding are recomputed by the passes on thin slabs. 3-D blur-pool by 2 then costs about one
   ``avg_pool3d`` (see the benchmark).
-- Backward: the adjoint, by the slice passes (slices scattered back, border outputs added
-  onto the samples they read), in a custom ``autograd.Function`` whose own backward is the
-  forward (any order of derivatives). Taps that require grad: ``"reference"``.
+- Backward: the adjoint, in a custom ``autograd.Function`` whose own backward is the forward
+  (any order of derivatives): per slice pass, slices scattered back and border outputs added
+  onto the samples they read; per one-conv step, the transposed conv (or conv) with the same
+  weight of the gradient with the border outputs zeroed, plus the thin passes' adjoints of
+  those. Taps that require grad: ``"reference"`` (autograd through it).
+- The execution engine lives in :mod:`antialias._passes`.
 - ``"reference"``: :func:`upfirdn_reference`.
 
 Bounds: any tensor the chosen path would allocate above :data:`MAX_BYTES`, factors above
