@@ -12,14 +12,20 @@ import torch
 from torch import Tensor
 
 from antialias._checks import check_int
-from antialias.filters import as_taps
 from antialias.upfirdn import MAX_FACTOR
 
+# One definition of the taps, the pad split and its names for the 2-D and the N-D layers.
+from ._parts import pad_split as pad_split_of
+from ._parts import resolve_taps
+from .blurpool import PAD_SPLITS
+
 __all__ = [
+    "PAD_SPLITS",
     "check_input_nd",
     "filtered_axes",
     "fit_periodic_nd",
     "optional_channels",
+    "pad_split_of",
     "per_axis_factors",
     "resolve_taps_nd",
     "taps_repr",
@@ -64,12 +70,9 @@ def optional_channels(value: object) -> int | None:
 def resolve_taps_nd(
     taps: object, gain: float, device: torch.device | str | None, dtype: torch.dtype | None
 ) -> Tensor:
-    """1-D taps from a binomial length or explicit values, scaled to sum to ``gain``."""
-    t = as_taps(taps, dtype=torch.float64)
-    total = float(t.sum())
-    if total == 0.0:
-        raise ValueError(f"expected taps with a non-zero sum (DC gain), got {t.tolist()}")
-    return (t * (gain / total)).to(device=device, dtype=dtype or torch.get_default_dtype())
+    """1-D taps from a binomial length or explicit values, scaled to sum to ``gain``: the 2-D
+    layers' :func:`~antialias.layers._parts.resolve_taps` (one definition)."""
+    return resolve_taps(taps, gain, device=device, dtype=dtype)
 
 
 def filtered_axes(factors: tuple[int, ...]) -> list[bool]:

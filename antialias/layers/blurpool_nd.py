@@ -32,12 +32,14 @@ from antialias._checks import check_choice, check_int, check_pad_mode
 from antialias.upfirdn import upfirdn
 
 from ._nd_common import (
+    PAD_SPLITS,
     Factor,
     TapsLike,
     check_input_nd,
     filtered_axes,
     fit_periodic_nd,
     optional_channels,
+    pad_split_of,
     per_axis_factors,
     resolve_taps_nd,
     taps_repr,
@@ -56,21 +58,12 @@ __all__ = [
     "max_blur_pool_nd",
 ]
 
-PAD_SPLITS: tuple[str, ...] = ("adobe", "symmetric")
-
 
 # --------------------------------------------------------------------------- parts
 
 
-def _split(k: int, down: int, split: str) -> tuple[int, int]:
-    if split == "adobe":
-        return (k - 1) // 2, k // 2
-    p = ((down - 1) + (k - 1)) // 2
-    return p, p
-
-
 def _pool_size(n: int, k: int, down: int, split: str) -> int:
-    before, after = _split(k, down, split)
+    before, after = pad_split_of(k, down, split)
     return (n + before + after - k) // down + 1
 
 
@@ -83,7 +76,7 @@ def _blur_pool(
     k = taps.numel()
     for down, on in zip(downs, filtered_axes(downs)):
         per_axis.append(taps if on else [1.0])
-        padding.append(_split(k, down, split) if on else (0, 0))
+        padding.append(pad_split_of(k, down, split) if on else (0, 0))
     return upfirdn(x, per_axis, 1, downs, padding, pad_mode, flip_filter=True)
 
 
