@@ -290,6 +290,7 @@ def test_filter_buffers_are_non_persistent_and_follow_to() -> None:
         (lambda: BlurPool3d(taps=[1.0, -1.0]), None, ValueError, "non-zero sum"),
         (lambda: MaxBlurPool3d(max_padding=2), None, ValueError, "max_padding <="),
         (lambda: PixelShuffleUpsample3d(2, 2, kernel_size=2), None, ValueError, "odd kernel"),
+        (lambda: ConvBlurPool3d(2, 2, padding="same"), None, ValueError, "numeric conv padding"),
         (lambda: PixelShuffle3d(2), torch.zeros(1, 7, 2, 2, 2), ValueError, "divisible by up"),
     ],
 )

@@ -389,8 +389,16 @@ def _conv_blur_forward(layer: nn.Module, x: Tensor) -> Tensor:
 
 
 def _conv_blur_args(
-    kernel_size, padding, pad_mode: str, pad_split: str, conv_pad_mode, dims: int
-) -> tuple:
+    kernel_size: int | tuple[int, ...],
+    padding: int | tuple[int, ...] | None,
+    pad_mode: str,
+    pad_split: str,
+    conv_pad_mode: str | None,
+    dims: int,
+) -> tuple[int | tuple[int, ...], str]:
+    """Checked conv arguments: (padding, the conv's padding_mode)."""
+    if isinstance(padding, str):  # "same"/"valid": the output size would not be the strided one's
+        raise ValueError(f"expected numeric conv padding, got {padding!r}")
     check_pad_mode(pad_mode)
     check_choice("pad_split", pad_split, PAD_SPLITS)
     if isinstance(kernel_size, int):
