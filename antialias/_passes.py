@@ -356,6 +356,8 @@ def _pair_forward(x: torch.Tensor, a: Pass, b: Pass | None) -> torch.Tensor:
         y = F.conv2d(view, pc.weight, None, pc.stride, pc.padding, groups=w)
     od, oh = pd.axis.out, ph.axis.out
     y = y[:, :, :od, :oh].permute(0, 2, 3, 1).reshape(n, c, od, oh, w)
+    if not y.is_contiguous():  # the conv reached past the outputs: cropped, so copied once
+        y = y.contiguous()
     if _reads_padding(pd):
         for j, reads in _edge_list(pd):  # D-rows that read padding, every H
             slab = _weighted([(x.narrow(2, src, 1), f) for src, f in reads], x.narrow(2, 0, 1))
