@@ -204,8 +204,19 @@ def _pass_forward(x: torch.Tensor, p: Pass) -> torch.Tensor:
         if q1 > q0:
             srcs = [_strided(x, dim, q0 * p.stride + t.offset, q1 - q0, p.stride) for t in ph.terms]
             _core(view.narrow(dim, q0, q1 - q0), srcs, [p.taps[t.tap] for t in ph.terms])
+    if any(ph.edges for ph in p.phases):
+        for xc, yc in _slab_chunks((x, y), dim):
+            _edges_forward(xc, yc, p)
+    return y
+
+
+def _edges_forward(x: torch.Tensor, y: torch.Tensor, p: Pass) -> None:
+    """The outputs of ``p`` that read padding: one op per distinct input sample (narrow
+    views: index ops are far slower)."""
+    dim = p.dim
+    for ph in p.phases:
+        view = _strided(y, dim, ph.start, ph.count, p.period)
         for e in ph.edges:
-            # One op per distinct input sample (narrow views: index ops are far slower).
             out = view.narrow(dim, e.q, 1)
             if not e.reads:
                 out.zero_()
@@ -215,7 +226,6 @@ def _pass_forward(x: torch.Tensor, p: Pass) -> torch.Tensor:
                     torch.mul(x.narrow(dim, src, 1), f, out=out)
                 else:
                     out.add_(x.narrow(dim, src, 1), alpha=f)
-    return y
 
 
 def _pass_adjoint(g: torch.Tensor, p: Pass) -> torch.Tensor:
@@ -232,12 +242,45 @@ def _pass_adjoint(g: torch.Tensor, p: Pass) -> torch.Tensor:
             for t in ph.terms:
                 dst = _strided(gx, dim, q0 * p.stride + t.offset, q1 - q0, p.stride)
                 dst.add_(core, alpha=p.taps[t.tap])
+    if any(ph.edges for ph in p.phases):
+        for gc, gxc in _slab_chunks((g, gx), dim):
+            _edges_adjoint(gc, gxc, p)
+    return gx
+
+
+def _edges_adjoint(g: torch.Tensor, gx: torch.Tensor, p: Pass) -> None:
+    dim = p.dim
+    for ph in p.phases:
+        view = _strided(g, dim, ph.start, ph.count, p.period)
         for e in ph.edges:
             band = view.narrow(dim, e.q, 1)
             for src, terms in e.reads:
                 f = sum(p.taps[ph.terms[i].tap] for i in terms)
                 gx.narrow(dim, src, 1).add_(band, alpha=f)
-    return gx
+
+
+# torch runs an elementwise op on fewer elements than this in the calling thread
+# (at::internal::GRAIN_SIZE); larger ones wake the thread pool. The border ops are many and
+# small: on a busy machine each wake waited for a descheduled thread (3-D blur-pool, reflect,
+# 2 threads, load 5: 20 ms per border op after the conv, 23 us in a warm loop; 164 -> 30 ms
+# for the whole layer once the border ops ran in chunks under this size).
+_GRAIN = 32768
+
+
+def _slab_chunks(ts: Sequence[torch.Tensor], dim: int) -> list[tuple[torch.Tensor, ...]]:
+    """``ts`` (same N and C, any layout) cut along N and C so that one index along ``dim`` of
+    each chunk (a border slab) has fewer elements than torch's grain size."""
+    n, c = ts[0].shape[:2]
+    slab = max(t[0, 0].numel() // t.shape[dim] for t in ts) if ts[0].numel() else 1
+    if n * c * slab < _GRAIN:
+        return [tuple(ts)]
+    step = max(1, (_GRAIN - 1) // slab)
+    chunks = []
+    for i in range(n):
+        for j in range(0, c, step):
+            k = min(step, c - j)
+            chunks.append(tuple(t.narrow(0, i, 1).narrow(1, j, k) for t in ts))
+    return chunks
 
 
 # --------------------------------------------------------------------------- D and H in one conv
@@ -358,6 +401,26 @@ def _pair_forward(x: torch.Tensor, a: Pass, b: Pass | None) -> torch.Tensor:
     y = y[:, :, :od, :oh].permute(0, 2, 3, 1).reshape(n, c, od, oh, w)
     if not y.is_contiguous():  # the conv reached past the outputs: cropped, so copied once
         y = y.contiguous()
+    if _reads_padding(pd) or _reads_padding(ph):
+        for xc, yc in _channel_chunks(x, y):
+            _fix_borders(xc, yc, pd, ph)
+    return y
+
+
+def _channel_chunks(*ts: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
+    """Contiguous ``(N, C, D, H, W)`` tensors as chunks of their ``N*C`` channels, each chunk's
+    largest border slab (one D-row or H-column) under torch's grain size."""
+    n, c, d, h, w = ts[0].shape
+    slab = max(t.shape[3] * t.shape[4] for t in ts) + max(t.shape[2] * t.shape[4] for t in ts)
+    step = max(1, (_GRAIN - 1) // slab)
+    flat = [t.view(1, n * c, *t.shape[2:]) for t in ts]
+    return [
+        tuple(f.narrow(1, i, min(step, n * c - i)) for f in flat) for i in range(0, n * c, step)
+    ]
+
+
+def _fix_borders(x: torch.Tensor, y: torch.Tensor, pd: Pass, ph: Pass) -> None:
+    """Recompute the outputs ``y`` of the pair (D, H) that read padding, from ``x``."""
     if _reads_padding(pd):
         for j, reads in _edge_list(pd):  # D-rows that read padding, every H
             slab = _weighted([(x.narrow(2, src, 1), f) for src, f in reads], x.narrow(2, 0, 1))
@@ -370,7 +433,30 @@ def _pair_forward(x: torch.Tensor, a: Pass, b: Pass | None) -> torch.Tensor:
                     rows[src] = _pass_forward(x.narrow(3, src, 1), pd)
             like = y.narrow(3, j, 1)
             y.narrow(3, j, 1).copy_(_weighted([(rows[src], f) for src, f in reads], like))
-    return y
+
+
+def _fold_borders(
+    g: torch.Tensor,
+    gx: torch.Tensor,
+    pd: Pass,
+    ph: Pass,
+    rows: list[tuple[int, list[tuple[int, float]]]],
+    cols: list[tuple[int, list[tuple[int, float]]]],
+) -> None:
+    """The adjoint of :func:`_fix_borders`: ``g`` at the border outputs, folded into ``gx``."""
+    for j, reads in rows:  # D-rows: the H pass' adjoint, then onto the samples they read
+        t = _pass_adjoint(g.narrow(2, j, 1), ph)
+        for src, f in reads:
+            gx.narrow(2, src, 1).add_(t, alpha=f)
+    for j, reads in cols:  # H-columns (without the D-rows, counted above): the D pass' adjoint
+        col = g.narrow(3, j, 1)
+        if rows:
+            col = col.clone()
+            for jd, _ in rows:
+                col.narrow(2, jd, 1).zero_()
+        t = _pass_adjoint(col, pd)
+        for src, f in reads:
+            gx.narrow(3, src, 1).add_(t, alpha=f)
 
 
 def _pair_adjoint(g: torch.Tensor, a: Pass, b: Pass | None) -> torch.Tensor:
@@ -390,10 +476,11 @@ def _pair_adjoint(g: torch.Tensor, a: Pass, b: Pass | None) -> torch.Tensor:
     masked = g
     if rows or cols:
         masked = g.clone()
-        for j, _ in rows:
-            masked.narrow(2, j, 1).zero_()
-        for j, _ in cols:
-            masked.narrow(3, j, 1).zero_()
+        for (mc,) in _channel_chunks(masked):
+            for j, _ in rows:
+                mc.narrow(2, j, 1).zero_()
+            for j, _ in cols:
+                mc.narrow(3, j, 1).zero_()
     view = masked.view(n * c, od, oh, w).permute(0, 3, 1, 2)
     (ld, lh) = pc.weight.shape[2:]
     (sd, sh), (pad_d, pad_h) = pc.stride, pc.padding
@@ -419,19 +506,11 @@ def _pair_adjoint(g: torch.Tensor, a: Pass, b: Pass | None) -> torch.Tensor:
         )
         gx = F.conv_transpose2d(view, pc.weight, None, pc.stride, pc.padding, extra, groups=w)
     gx = gx.permute(0, 2, 3, 1).reshape(n, c, d, h, w)
-    for j, reads in rows:  # D-rows: the H pass' adjoint, then onto the samples they read
-        t = _pass_adjoint(g.narrow(2, j, 1), ph)
-        for src, f in reads:
-            gx.narrow(2, src, 1).add_(t, alpha=f)
-    for j, reads in cols:  # H-columns (without the D-rows, counted above): the D pass' adjoint
-        col = g.narrow(3, j, 1)
-        if rows:
-            col = col.clone()
-            for jd, _ in rows:
-                col.narrow(2, jd, 1).zero_()
-        t = _pass_adjoint(col, pd)
-        for src, f in reads:
-            gx.narrow(3, src, 1).add_(t, alpha=f)
+    if not gx.is_contiguous():
+        gx = gx.contiguous()
+    if rows or cols:
+        for gc, gxc in _channel_chunks(g, gx):
+            _fold_borders(gc, gxc, pd, ph, rows, cols)
     return gx
 
 

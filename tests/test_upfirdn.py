@@ -465,3 +465,23 @@ def test_float32_volumes_one_conv_for_d_and_h(mode: str, case: tuple) -> None:
     upfirdn(xg, taps, up, down, padding, mode).backward(g)
     upfirdn_reference(x64, taps, up, down, padding, mode).backward(g.double())
     assert is_exact(xg.grad, x64.grad, torch.float32), max_relative_error(xg.grad, x64.grad)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "circular"])
+@pytest.mark.parametrize("impl_case", ["conv", "slices"])
+def test_border_slabs_larger_than_torch_grain(mode: str, impl_case: str) -> None:
+    # Border ops run in chunks of channels below torch's grain size: sizes where they do.
+    g = torch.Generator().manual_seed(9)
+    x = torch.randn(1, 48, 4, 28, 26, generator=g)  # D-slab: 48 * 28 * 26 > 32768
+    if impl_case == "slices":
+        x = x.transpose(-1, -2).contiguous().transpose(-1, -2)  # not contiguous: no conv
+    for up, down in ((1, 2), ((1, 2, 2), 1)):
+        expected = upfirdn_reference(x.double(), 3, up, down, pad_mode=mode)
+        xg = x.clone().requires_grad_()
+        y = upfirdn(xg, 3, up, down, pad_mode=mode)
+        assert is_exact(y, expected, torch.float32), max_relative_error(y, expected)
+        grad = torch.randn(y.shape, generator=g)
+        y.backward(grad)
+        x64 = x.double().requires_grad_()
+        upfirdn_reference(x64, 3, up, down, pad_mode=mode).backward(grad.double())
+        assert is_exact(xg.grad, x64.grad, torch.float32), max_relative_error(xg.grad, x64.grad)
