@@ -13,6 +13,14 @@ Forward (no grad) and forward + backward (a dense random upstream gradient, as i
 Implementations are timed interleaved (one call of each per round), so load from other
 processes falls on all of them alike; the load average before and after is printed.
 
+Measured (``benchmarks/results/bench_volumes.txt``, 2 threads, and ``..._1thread.txt``; the
+shared 2-core machine at load 6-8 throughout, so the 2-thread numbers carry thread-wake
+waits that a quiet machine does not have): every target met on 1 thread (blur-pool reflect
+0.33x the depthwise conv3d, 0.98x avg_pool3d forward, 0.98x forward + backward; blur-up
+0.41-0.43x trilinear forward, 0.35-0.37x forward + backward); on 2 loaded threads all but
+blur-pool forward against avg_pool3d (2.08x reflect, 2.36x zeros; forward + backward 1.45x
+and 1.56x), blur-up 0.83-0.91x trilinear forward, 1.02-1.04x forward + backward.
+
 Usage::
 
     python benchmarks/bench_volumes.py [--repeats 7] [--txt benchmarks/results/bench_volumes.txt]
