@@ -229,6 +229,14 @@ def score_transposed_convs(model: nn.Module) -> list[TransposedScore]:
     interpolation or pixel shuffle has no learned kernel here to read, and "0 layers" must not
     pass silently.
 
+    A MONAI volume U-Net (``tests/test_spectral_nd.py`` runs this)::
+
+        from monai.networks.nets import UNet
+        unet = UNet(spatial_dims=3, in_channels=1, out_channels=2, channels=(8, 16, 32),
+                    strides=(2, 2))
+        for s in score_transposed_convs(unet):  # model.1.submodule.2.conv, model.2.conv
+            print(s.name, s.kernel_size, s.stride, f"{s.checkerboard_index:.3f}")
+
     Example:
         >>> net = nn.Sequential(nn.ConvTranspose3d(2, 2, 2, stride=2), nn.ReLU())
         >>> [(s.name, s.spatial_dims, s.stride) for s in score_transposed_convs(net)]
