@@ -485,3 +485,15 @@ def test_border_slabs_larger_than_torch_grain(mode: str, impl_case: str) -> None
         x64 = x.double().requires_grad_()
         upfirdn_reference(x64, 3, up, down, pad_mode=mode).backward(grad.double())
         assert is_exact(xg.grad, x64.grad, torch.float32), max_relative_error(xg.grad, x64.grad)
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float16, 4e-3), (torch.bfloat16, 3e-2)])
+def test_half_precision_and_empty_batch(dtype: torch.dtype, tol: float) -> None:
+    x = torch.randn(1, 2, 6, 7, 8, generator=torch.Generator().manual_seed(10))
+    for mode in ("zeros", "reflect", "circular"):
+        y = upfirdn(x.to(dtype), 3, (1, 2, 2), (2, 1, 1), pad_mode=mode)
+        expected = upfirdn_reference(x.double(), 3, (1, 2, 2), (2, 1, 1), pad_mode=mode)
+        assert y.dtype == dtype
+        assert max_relative_error(y, expected) < tol
+    empty = torch.zeros(0, 3, 4, 5, 6, dtype=dtype)
+    assert upfirdn(empty, 3, 2, 1, pad_mode="reflect").shape == (0, 3, 8, 10, 12)
