@@ -183,13 +183,19 @@ def _core(out: torch.Tensor, srcs: list[torch.Tensor], fs: list[float]) -> None:
     """``out = sum_i fs[i] * srcs[i]`` in the fewest passes over memory."""
     if not srcs:
         out.zero_()
-    elif len(srcs) == 2 and fs[0] + fs[1] == 1.0:
-        # Interpolation phases (linear taps: each phase sums to 1): one fused pass.
-        torch.lerp(srcs[0], srcs[1], fs[1], out=out)
-    else:
-        torch.mul(srcs[0], fs[0], out=out)
-        for src, f in zip(srcs[1:], fs[1:]):
-            out.add_(src, alpha=f)
+        return
+    partial = [sum(fs[: k + 1]) for k in range(len(fs))]
+    if len(srcs) >= 2 and abs(partial[-1] - 1.0) <= 1e-12 and all(partial[1:]):
+        # Weights summing to 1 (a low-pass, or one phase of an interpolator): a chain of
+        # lerps, L - 1 passes instead of a multiply and L - 1 adds. r_k = lerp(r_{k-1}, s_k,
+        # f_k / (f_0 + ... + f_k)) keeps r_k the normalised sum of the first k + 1 terms.
+        torch.lerp(srcs[0], srcs[1], fs[1] / partial[1], out=out)
+        for k in range(2, len(srcs)):
+            torch.lerp(out, srcs[k], fs[k] / partial[k], out=out)
+        return
+    torch.mul(srcs[0], fs[0], out=out)
+    for src, f in zip(srcs[1:], fs[1:]):
+        out.add_(src, alpha=f)
 
 
 def _pass_forward(x: torch.Tensor, p: Pass) -> torch.Tensor:

@@ -497,3 +497,19 @@ def test_half_precision_and_empty_batch(dtype: torch.dtype, tol: float) -> None:
         assert max_relative_error(y, expected) < tol
     empty = torch.zeros(0, 3, 4, 5, 6, dtype=dtype)
     assert upfirdn(empty, 3, 2, 1, pad_mode="reflect").shape == (0, 3, 8, 10, 12)
+
+
+@pytest.mark.parametrize(
+    "taps",
+    [[0.1, 0.2, 0.3, 0.4], [-0.125, 0.625, 0.625, -0.125], [0.5, -0.5, 1.0], [0.25, 0.5, 0.25]],
+)
+def test_taps_summing_to_one(taps: list[float]) -> None:
+    # Passes whose weights sum to 1 run as a chain of lerps (others as multiply-adds; the
+    # third set has a zero partial sum, so it cannot): same results either way.
+    x = torch.randn(2, 3, 9, 8, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(11))
+    for up, down in ((1, 2), (2, 1), (1, 1), (3, 2)):
+        for mode in MODES:
+            expected = upfirdn_reference(x, taps, up, down, pad_mode=mode)
+            assert_exact(upfirdn(x, taps, up, down, pad_mode=mode, impl="separable"), expected)
+            got = upfirdn(x.float(), taps, up, down, pad_mode=mode)
+            assert is_exact(got, expected, torch.float32), max_relative_error(got, expected)
