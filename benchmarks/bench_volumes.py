@@ -13,13 +13,16 @@ Forward (no grad) and forward + backward (a dense random upstream gradient, as i
 Implementations are timed interleaved (one call of each per round), so load from other
 processes falls on all of them alike; the load average before and after is printed.
 
-Measured (``benchmarks/results/bench_volumes.txt``, 2 threads, and ``..._1thread.txt``; the
-shared 2-core machine at load 6-8 throughout, so the 2-thread numbers carry thread-wake
-waits that a quiet machine does not have): every target met on 1 thread (blur-pool reflect
-0.33x the depthwise conv3d, 0.98x avg_pool3d forward, 0.98x forward + backward; blur-up
-0.41-0.43x trilinear forward, 0.35-0.37x forward + backward); on 2 loaded threads all but
-blur-pool forward against avg_pool3d (2.08x reflect, 2.36x zeros; forward + backward 1.45x
-and 1.56x), blur-up 0.83-0.91x trilinear forward, 1.02-1.04x forward + backward.
+Measured (``benchmarks/results/bench_volumes.txt``: 2 threads, load 1.9-2.0 on the shared
+2-core machine; ``..._1thread.txt``: 1 thread, load 7.9, one commit earlier, before passes
+with weights summing to 1 became lerp chains): every target met. 2 threads: blur-pool
+reflect 0.53x the depthwise conv3d and 1.79x avg_pool3d forward (zeros 0.44x, 1.51x),
+forward + backward 0.77x and 1.86x (zeros 0.68x, 1.64x); blur-up 0.86x trilinear forward,
+0.42-0.43x forward + backward (that run's forward + backward medians came out below its
+forward ones for trilinear as well: the machine got faster between the two; ratios are per
+round). 1 thread: blur-pool reflect 0.33x / 0.98x forward, 0.41x / 0.98x forward + backward;
+blur-up 0.41-0.43x forward, 0.35-0.37x forward + backward. On a busier machine (load 6-8)
+blur-pool forward came out at 2.08x avg_pool3d (reflect) and 2.36x (zeros).
 
 Usage::
 
