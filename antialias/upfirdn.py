@@ -51,8 +51,8 @@ Implementations (``impl=``):
   ``conv_transpose2d`` with the ``outer(taps_D, taps_H)`` kernel on oneDNN's channels_last
   kernels: one read of the input, one write of the output, no copy (its channels_last output
   is the NCDHW result). The conv pads with zeros; the few border rows/columns that read other
-  padding are recomputed by the passes on thin slabs. 3-D blur-pool by 2 then costs about one
-  ``avg_pool3d`` (see the benchmark).
+  padding are recomputed by the passes on thin slabs. 3-D blur-pool by 2 then costs 1.5-1.8
+  ``avg_pool3d`` on 2 threads, about one on 1 thread (``benchmarks/bench_volumes.py``).
 - Backward: the adjoint, in a custom ``autograd.Function`` whose own backward is the forward
   (any order of derivatives): per slice pass, slices scattered back and border outputs added
   onto the samples they read; per one-conv step, the transposed conv (or conv) with the same
