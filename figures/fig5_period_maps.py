@@ -25,12 +25,13 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from figures._main import figure_main  # noqa: E402
 from figures._study_common import (  # noqa: E402
     TASK_LABEL,
     VARIANT_LABEL,
     Study,
     consistency_axis,
-    figure_main,
+    load_study,
 )
 
 NAME = "fig5_period_maps"
@@ -123,7 +124,14 @@ def draw(study: Study) -> plt.Figure:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; returns 0, or 2 with one line on stderr for missing/malformed results."""
-    return figure_main(argv, name=NAME, description=__doc__.splitlines()[0], draw=draw)
+    return figure_main(
+        argv,
+        name=NAME,
+        description=__doc__.splitlines()[0],
+        folder="study",
+        load=load_study,
+        draw=draw,
+    )
 
 
 if __name__ == "__main__":
