@@ -3,6 +3,11 @@
 Colours are Paul Tol's "muted" qualitative palette (colour-blind safe) plus black; variants of
 one family share a hue family and differ in marker, and antialiased variants are dashed, so a
 figure stays readable in grey-scale too.
+
+Saving is byte-reproducible: the same results (and the same matplotlib) give the same PNG and
+PDF bytes. Matplotlib stamps a PDF with its creation date (or ``SOURCE_DATE_EPOCH`` when set,
+which would still differ between users); :data:`SAVE_METADATA` removes the date and fixes every
+other stamp, whatever the environment, and ``svg.hashsalt`` fixes the ids of an SVG.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -76,13 +82,30 @@ def variant_style(name: str) -> dict[str, object]:
     }
 
 
+#: Metadata for ``savefig`` per format: fixed stamps, no date (byte-reproducible files).
+SAVE_METADATA: dict[str, dict[str, Any]] = {
+    "png": {"Software": "antialias figures (matplotlib)"},
+    "pdf": {
+        "Creator": "antialias figures (matplotlib)",
+        "Producer": "matplotlib",
+        "CreationDate": None,
+        "ModDate": None,
+    },
+    "svg": {"Creator": "antialias figures (matplotlib)", "Date": None},
+}
+
+
 def apply_style() -> None:
-    """Activate the shared matplotlib style."""
+    """Activate the shared matplotlib style (and fixed SVG ids, for byte-reproducible files)."""
     plt.style.use(str(STYLE_FILE))
+    matplotlib.rcParams["svg.hashsalt"] = "antialias"
 
 
 def save_figure(fig: plt.Figure, name: str, directory: str | Path = FIGURES_DIR) -> list[Path]:
     """Write ``<name>.png`` and ``<name>.pdf`` atomically (temporary file, then rename).
+
+    The files carry no date (:data:`SAVE_METADATA`): redrawing the same results gives the same
+    bytes, so an unchanged figure never shows up as a change in git.
 
     Returns:
         The written paths.
@@ -95,7 +118,7 @@ def save_figure(fig: plt.Figure, name: str, directory: str | Path = FIGURES_DIR)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=f".{ext}")
         os.close(fd)
         try:
-            fig.savefig(tmp, format=ext)
+            fig.savefig(tmp, format=ext, metadata=SAVE_METADATA[ext])
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):
