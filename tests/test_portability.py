@@ -52,4 +52,3 @@ def test_equivariance_tests_pass_on_other_blas_code_paths(cbwr: str) -> None:
     assert proc.returncode == 0, f"MKL_CBWR={cbwr}: exit {proc.returncode}\n{tail}"
     # every selected test ran (a renamed test would otherwise drop out unnoticed)
     assert " passed" in tail and "deselected" not in tail and "no tests ran" not in tail, tail
-
