@@ -12,8 +12,7 @@ other stamp, whatever the environment, and ``svg.hashsalt`` fixes the ids of an 
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from antialias import variants  # noqa: E402
+from antialias.files import atomic_write_bytes  # noqa: E402
 
 FIGURES_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = FIGURES_DIR.parent / "results"
@@ -102,8 +102,9 @@ def apply_style() -> None:
 
 
 def save_figure(fig: plt.Figure, name: str, directory: str | Path = FIGURES_DIR) -> list[Path]:
-    """Write ``<name>.png`` and ``<name>.pdf`` atomically (temporary file, then rename).
+    """Write ``<name>.png`` and ``<name>.pdf``, each atomically (:mod:`antialias.files`).
 
+    Rendered in memory first, so a failing draw leaves no file; permissions follow the umask.
     The files carry no date (:data:`SAVE_METADATA`): redrawing the same results gives the same
     bytes, so an unchanged figure never shows up as a change in git.
 
@@ -114,15 +115,8 @@ def save_figure(fig: plt.Figure, name: str, directory: str | Path = FIGURES_DIR)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for ext in ("png", "pdf"):
-        target = directory / f"{name}.{ext}"
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=f".{ext}")
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format=ext, metadata=SAVE_METADATA[ext])
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        written.append(target)
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, metadata=SAVE_METADATA[ext])
+        written.append(atomic_write_bytes(directory / f"{name}.{ext}", buf.getvalue()))
     plt.close(fig)
     return written

@@ -109,3 +109,19 @@ def test_every_figure_script_uses_figure_main(name: str, tmp_path: Path, capsys)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "missing results file" in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_saved_figures_follow_the_umask(tmp_path: Path) -> None:
+    import os
+
+    from figures.style import save_figure
+
+    old = os.umask(0o022)
+    try:
+        fig, _ = plt.subplots(figsize=(1, 1))
+        written = save_figure(fig, "f", tmp_path)
+    finally:
+        os.umask(old)
+    assert [p.name for p in written] == ["f.png", "f.pdf"]
+    assert all((p.stat().st_mode & 0o777) == 0o644 for p in written)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.pdf", "f.png"]  # no temporaries
