@@ -461,7 +461,8 @@ def _percentiles(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarr
     b = values.shape[0]
     lo = int(np.floor((1.0 - level) / 2.0 * b))
     hi = min(int(np.ceil((1.0 + level) / 2.0 * b)) - 1, b - 1)
-    return values[lo], values[hi]
+    # copies: a view would keep the whole (n_boot, ...) array of a slice alive
+    return values[lo].copy(), values[hi].copy()
 
 
 def bootstrap_ci(
