@@ -77,3 +77,19 @@ def test_object_arrays_are_refused(tmp_path: Path) -> None:
     np.save(tmp_path / "s.npy", np.array([["a", "b"]]))
     with pytest.raises(ValueError, match="numeric image"):
         read_image(tmp_path / "s.npy", "dtype")
+
+
+def test_a_rank_reads_only_its_own_folder_images(tmp_path: Path, monkeypatch) -> None:
+    from antialias.consistency import inputs
+    from antialias.consistency.config import Config
+
+    files = []
+    for i in range(5):
+        np.save(tmp_path / f"im{i}.npy", np.full((8, 8), float(i), dtype=np.float32))
+        files.append(tmp_path / f"im{i}.npy")
+    read = []
+    real = inputs.read_image
+    monkeypatch.setattr(inputs, "read_image", lambda p, n: read.append(p.name) or real(p, n))
+    images = inputs._read_own(files, Config(), "folder", world=2, rank=1)
+    assert read == ["im1.npy", "im3.npy"]
+    assert [None if x is None else float(x.max()) for x in images] == [None, 1.0, None, 3.0, None]

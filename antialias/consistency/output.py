@@ -168,5 +168,4 @@ def describe_plan(the_plan: Any) -> str:
             f"{passes} forward passes{levels}"
         )
     lines.append(f"total: {total} forward passes, bootstrap {cfg.n_boot} resamples")
-    lines += [f"note: {n}" for n in the_plan.notes]
     return "\n".join(lines) + "\n"
