@@ -177,6 +177,9 @@ def test_a_bad_task_in_the_checkpoint_is_not_blamed_on_data(world, capsys) -> No
     net = UNet(1, 2, depth=2, width=4, down="maxpool", up="nearest")
     save_checkpoint(world / "odd.safetensors", net, {"task": "bogus", "variant": "x", "seed": 0})
     _refused(world, ["odd.safetensors"], capsys, "odd.safetensors names the task 'bogus'")
+    big = {"task": {"nested": list(range(500))}, "variant": "x", "seed": 0}
+    save_checkpoint(world / "big.safetensors", net, big)
+    _refused(world, ["big.safetensors"], capsys, "has a task of type dict, not a task name")
     err_free = "--data to be one of"
     code = cli.main(["odd.safetensors", "--no-progress", "--out", "o"])
     assert code == 2 and err_free not in capsys.readouterr().err

@@ -175,8 +175,10 @@ class _Progress:
         self.job = -1
 
     def __call__(self, name: str, done: int, total: int) -> None:
-        if done == 1:
+        if done == 1:  # the next job with images on this rank (others send no calls)
             self.job += 1
+            while not self.jobs[self.job].mine:
+                self.job += 1
             self.bar.set_description(name)
         self.bar.update(self.jobs[self.job].passes_per_image)
 

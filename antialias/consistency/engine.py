@@ -251,6 +251,8 @@ def _job(ci: int, model: Model, cfg: Config, cache, world: int, rank: int, notes
     if not spec:
         fail(f"model {model.name} has no task in its metadata: pass --data")
     origin = "" if cfg.data else f"the metadata of {model.source}"
+    if origin and not isinstance(spec, str):  # name the problem, not the whole value
+        fail(f"{origin} has a task of type {type(spec).__name__}, not a task name: pass --data")
     data = load_data(str(spec), cfg, cache, world, rank, task=origin)
     if not data.shapes:
         fail(f"expected at least one image in {data.name}")

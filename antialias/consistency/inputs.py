@@ -348,7 +348,8 @@ def load_data(
         path = Path(spec)
         if not path.exists():
             if task:
-                fail(f"{task} names the task {spec!r}, not one of {sorted(TASKS)}: pass --data")
+                shown = spec if len(spec) <= 60 else spec[:57] + "..."
+                fail(f"{task} names the task {shown!r}, not one of {sorted(TASKS)}: pass --data")
             fail(f"expected --data to be one of {sorted(TASKS)} or a folder, got {spec!r}")
         files = _folder_files(path)[: cfg.max_images]
         error = None

@@ -24,6 +24,7 @@ from antialias.consistency.config import fail
 __all__ = ["dist_info", "gather_sums", "start", "stop", "wanted"]
 
 _REDUCE_GROUP: object | None = None
+_STARTED = False  # whether start() created the group (stop() leaves others' groups alone)
 #: The gathering all-reduce waits this long for the slowest rank (a day: no run here is longer).
 REDUCE_TIMEOUT_S = 24 * 3600
 
@@ -46,7 +47,7 @@ def start(device: str, timeout_s: float) -> str:
 
     Raises a one-line error when the peers do not all join within ``timeout_s`` seconds.
     """
-    global _REDUCE_GROUP
+    global _REDUCE_GROUP, _STARTED
     dist = torch.distributed
     cuda = device.startswith("cuda")
     if cuda:
@@ -57,6 +58,7 @@ def start(device: str, timeout_s: float) -> str:
         dist.init_process_group(
             "nccl" if cuda else "gloo", timeout=datetime.timedelta(seconds=timeout_s)
         )
+        _STARTED = True
         _REDUCE_GROUP = dist.new_group(timeout=datetime.timedelta(seconds=REDUCE_TIMEOUT_S))
     except (RuntimeError, ValueError, OSError) as err:  # DistStoreError is a RuntimeError
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -69,11 +71,11 @@ def start(device: str, timeout_s: float) -> str:
 
 
 def stop() -> None:
-    """Leave the process group (if this process joined one)."""
-    global _REDUCE_GROUP
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
+    """Leave the process group if :func:`start` created it."""
+    global _REDUCE_GROUP, _STARTED
+    if _STARTED and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
-    _REDUCE_GROUP = None
+    _REDUCE_GROUP, _STARTED = None, False
 
 
 def gather_sums(sums: dict[str, np.ndarray], device: str) -> None:
