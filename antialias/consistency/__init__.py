@@ -112,6 +112,15 @@ fills the per-image sums of its own images and an all-reduce of the (otherwise z
 gathers them; every image is computed in the same batches as in a single process, so the
 result is identical. Rank 0 writes; a rank reads only its own folder images.
 
+Command extras: ``--dry-run`` prints the plan (models, images, shifts, batch size, forward
+passes) after loading and checking everything, and computes nothing; the progress bar counts
+forward passes over every model, with the time left; ``--report`` also writes the HTML report
+(:func:`antialias.report.write_report`, where installed); ``--dist-timeout`` bounds the wait for
+``torchrun`` peers (300 s). The batch size is ``--batch-size`` at most, lowered when an estimate
+of one shifted copy's memory (the sum of the model's leaf outputs in the probe pass, an upper
+bound) times the batch exceeds a quarter of the machine's RAM (half a GPU's memory): a fixed
+share of the total, so the batches, and the result, are the same on every run and rank.
+
 Bad input (one line, exit 2, nothing written): non-finite images (named), weights or model
 outputs; option values whose implied sizes exceed :data:`~antialias.consistency.config.LIMITS`;
 a ``--levels`` that contradicts the model; an unwritable ``--out`` or a hidden ``--name``

@@ -10,7 +10,6 @@ need the models or the images (:mod:`antialias.consistency.engine`).
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -165,7 +164,9 @@ def check_config(config: Config | dict[str, Any]) -> Config:
     _int("levels", c.levels, 1, optional=True)
     check_int("seed", c.seed, minimum=0)
     if c.data_range is not None:
-        check_float("data_range", c.data_range, minimum=math.ulp(0.0))
+        value = check_float("data_range", c.data_range)
+        if value <= 0:
+            fail(f"expected data_range to be a positive finite number, got {c.data_range!r}")
     if not isinstance(c.device, str) or not (c.device == "cpu" or c.device.startswith("cuda")):
         fail(f"expected device cpu or cuda, got {c.device!r}")
     if c.device.startswith("cuda") and not torch.cuda.is_available():

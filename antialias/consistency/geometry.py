@@ -47,7 +47,7 @@ def parse_shifts(spec: str, cfg: Config, levels: int) -> list[tuple[float, float
         asked = f"{count} shifts" if count else "a longer list"
         fail(
             f"expected at most {LIMITS['shifts']} shifts per model, --shifts {spec[:40]!r} "
-            f"asks for {asked} (period {2**levels}): use random:N or a list"
+            f"asks for {asked} (period {2**levels}): ask for fewer (random:N, line, a list)"
         )
     if spec == "all":
         if frac:
