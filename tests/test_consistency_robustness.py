@@ -215,6 +215,19 @@ def test_stale_temporary_files_are_removed_and_the_set_is_whole(world, capsys) -
     assert set(siblings) == {".csv", ".npz"} and doc["schema"] == "antialias.shift_consistency/1"
 
 
+def test_result_files_follow_the_umask(world) -> None:
+    # before: tempfile.mkstemp made every result file 0600 whatever the umask
+    out = world / "out"
+    old = os.umask(0o022)
+    try:
+        argv = ["net.safetensors", "--data", "im", "--out", str(out), "--no-progress", "--quiet"]
+        assert cli.main([*argv, "--n-boot", "10"]) == 0
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()}
+    assert set(modes.values()) == {0o644}, modes
+
+
 def _env() -> dict[str, str]:
     return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
 
