@@ -212,8 +212,9 @@ def _probe(model: Model, data: Data, geo: Geometry, cfg: Config, rank_image: int
     if cfg.kind is not None and data.kind is not None and cfg.kind != data.kind:
         fail(f"expected --kind {data.kind} for data {data.name}, got {cfg.kind}")
     kind = data.kind or cfg.kind or ("regression" if k == 1 else "segmentation")
-    if data.targets is not None:
-        t = data.targets[0]
+    own = [t for t in data.targets or [] if t is not None]
+    if own:
+        t = own[0]
         if kind == "segmentation" and torch.is_floating_point(t):
             fail(f"expected integer targets for segmentation, {data.name} has {t.dtype}")
         if kind == "regression" and (t.ndim != 4 or t.shape[1] != k):

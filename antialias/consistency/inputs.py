@@ -60,7 +60,7 @@ class Data:
 
     name: str
     images: list[Tensor | None]  # each (1, C, H, W), float32 CPU
-    targets: list[Tensor] | None  # each (1, H, W) int64 or (1, C, H, W) float32
+    targets: list[Tensor | None] | None  # each (1, H, W) int64 or (1, C, H, W) float32
     kind: str | None
     data_range: float
     shapes: list[tuple[int, int, int]]
@@ -343,6 +343,9 @@ def load_data(
             images = [_center_crop(x, cfg.image_size, name) for x in images]
             targets = [_center_crop(t, cfg.image_size, name) for t in targets]
         shapes = [tuple(x.shape[1:]) for x in images]
+        if world > 1:  # the split comes in one file; keep only this rank's images
+            images = [x if i % world == rank else None for i, x in enumerate(images)]
+            targets = [t if i % world == rank else None for i, t in enumerate(targets)]
         data = Data(name, images, targets, split.kind, float(split.data_range), shapes)
     else:
         path = Path(spec)
