@@ -67,7 +67,7 @@ def world(tmp_path: Path, monkeypatch):
     (tmp_path / "im").mkdir()
     for i in range(2):
         np.save(tmp_path / "im" / f"im{i}.npy", rng.random((16, 16)).astype(np.float32))
-    (tmp_path / "user_models.py").write_text(FACTORIES)
+    (tmp_path / "robust_models.py").write_text(FACTORIES)
     ckpt = tmp_path / "net.safetensors"
     torch.manual_seed(0)
     save_checkpoint(
@@ -76,6 +76,7 @@ def world(tmp_path: Path, monkeypatch):
         {"task": "nuclei", "variant": "nearest", "seed": 0},
     )
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "robust_models", raising=False)  # this test's copy
     return tmp_path
 
 
@@ -114,13 +115,13 @@ def test_non_finite_weights_are_refused(world, capsys) -> None:
     state = UNet(1, 2, depth=2, width=4, down="maxpool", up="nearest").state_dict()
     state["head.weight"] = state["head.weight"].clone().fill_(float("nan"))
     save_file({k: v.contiguous() for k, v in state.items()}, str(world / "nan.safetensors"))
-    argv = ["--model", "user_models:net", "--weights", "nan.safetensors", "--data", "im"]
+    argv = ["--model", "robust_models:net", "--weights", "nan.safetensors", "--data", "im"]
     _refused(world, argv, capsys, "non-finite weights")
 
 
 def test_non_finite_outputs_are_refused(world, capsys) -> None:
     # before: agreement = IoU = Dice = 1.000 and exit 0 (argmax of NaN is 0 everywhere)
-    _refused(world, ["--model", "user_models:nan_out", "--data", "im"], capsys, "non-finite")
+    _refused(world, ["--model", "robust_models:nan_out", "--data", "im"], capsys, "non-finite")
 
 
 @pytest.mark.parametrize(
@@ -156,7 +157,7 @@ def test_sizes_and_options_are_checked_before_allocating(world, capsys, argv, ma
 
 
 def test_levels_of_a_model_without_num_downsamplings_are_bounded(world, capsys) -> None:
-    base = ["--model", "user_models:plain", "--data", "im"]
+    base = ["--model", "robust_models:plain", "--data", "im"]
     _refused(world, [*base, "--levels", "20"], capsys, "levels")  # before: 4**20 shifts
     _refused(world, [*base, "--levels", "12"], capsys, "at least the period 4096")
     _refused(world, [*base, "--levels", "0"], capsys, "levels")
