@@ -43,7 +43,7 @@ figures: venv
 	OMP_NUM_THREADS=2 $(PY) figures/make_all.py
 
 retrain: venv
-	OMP_NUM_THREADS=1 $(PY) -m antialias.train_all --jobs 2 --threads 1
+	OMP_NUM_THREADS=1 $(PY) -m analysis.train_all --jobs 2 --threads 1
 
 bench: venv
 	for f in benchmarks/bench_*.py; do OMP_NUM_THREADS=2 $(PY) $$f || exit 1; done
