@@ -49,6 +49,12 @@ class Plain(nn.Module):
 
 def plain():
     return Plain()
+
+def nan_init():
+    m = net()
+    with torch.no_grad():
+        m.head.bias.fill_(float("inf"))
+    return m
 """
 
 
@@ -116,7 +122,9 @@ def test_non_finite_weights_are_refused(world, capsys) -> None:
     state["head.weight"] = state["head.weight"].clone().fill_(float("nan"))
     save_file({k: v.contiguous() for k, v in state.items()}, str(world / "nan.safetensors"))
     argv = ["--model", "robust_models:net", "--weights", "nan.safetensors", "--data", "im"]
-    _refused(world, argv, capsys, "non-finite weights")
+    _refused(world, argv, capsys, "non-finite")  # the checkpoint reader refuses them first
+    # weights a factory makes itself (no file): refused by the analysis
+    _refused(world, ["--model", "robust_models:nan_init", "--data", "im"], capsys, "'head.bias'")
 
 
 def test_non_finite_outputs_are_refused(world, capsys) -> None:
