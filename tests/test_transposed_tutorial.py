@@ -49,6 +49,7 @@ def test_sections_in_order_and_numbers_read(small, tmp_path: Path) -> None:
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert headings == [
         "## The short answer",
+        "## 0. The layer a U-Net actually uses: `ConvTranspose2d(C, C/2, kernel_size=2, stride=2)`",
         "## 1. Shapes",
         "## 2. A worked example with small integers",
         "## 3. Three equivalent views",
