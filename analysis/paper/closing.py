@@ -24,7 +24,7 @@ def limitations(c: StudyResults) -> list[str]:
         {r["training"].get("steps_per_epoch") for r in recs if r.get("training")} - {None}
     )
     lines = [
-        "## 5. Limitations",
+        "## 6. Limitations",
         "",
         f"- Small models: {min(params) if params else '?'}-{max(params) if params else '?'} "
         f"parameters, depth {depth}, trained for "
@@ -120,7 +120,7 @@ def reproduce(c: StudyResults) -> list[str]:
         else f"{stamps[0]} to {stamps[-1]}"
     )
     return [
-        "## 6. Reproduce",
+        "## 7. Reproduce",
         "",
         "```sh",
         "python -m analysis.study          # results/study/* from the shipped checkpoints",

@@ -18,7 +18,7 @@ from analysis.paper.wording import cell, excludes_zero, num, pct, pdiff, speed_w
 
 def conclusion(c: StudyResults) -> list[str]:
     """Section 4: each claim of the answer in turn, with the numbers that decide it."""
-    out = ["## 4. Conclusion: the answer's claims, one by one", ""]
+    out = ["## 4. The answer's claims in detail", ""]
     nuc_acc = c.variants("nuclei", "accuracy")
     nuc_crop = c.variants("nuclei", "crop")
     spd = c.speed_recs()
