@@ -142,7 +142,7 @@ def conclusion(table: list[Row]) -> list[str]:
     """Section 5: one short paragraph per verdict (the table in sentences)."""
     out = ["## 5. Conclusion", ""]
     for r in table:
-        out.append(f"**{r.claim}.** Verdict: *{r.verdict}*. {r.number}. {r.caveat.rstrip('.')}.")
+        out.append(f"**{r.claim}.** Verdict: *{r.verdict}*. {_cap(r.number)}. {_cap(r.caveat)}.")
         out.append("")
     out.append(
         "Details of each claim, with every comparison behind it, are in section 4; the "
@@ -150,6 +150,12 @@ def conclusion(table: list[Row]) -> list[str]:
     )
     out.append("")
     return out
+
+
+def _cap(text: str) -> str:
+    """First letter upper-cased, a trailing full stop dropped (the caller adds one)."""
+    text = text.rstrip(".")
+    return text[:1].upper() + text[1:]
 
 
 def readme_with_verdicts(readme: str, table: list[Row], n_rows: int = 4) -> str:
@@ -177,19 +183,28 @@ def readme_with_verdicts(readme: str, table: list[Row], n_rows: int = 4) -> str:
     return parts[0] + "\n\n" + parts[1] + "\n\n" + text + "\n\n" + parts[2]
 
 
-_SENTENCE = re.compile(r"(?<=[.;])\s+(?=[A-Z*(\[`_'\"])")
+_CUTS = (  # where a long paragraph may be cut, best first: sentence ends, then clauses
+    re.compile(r"(?<=[.:])\s+(?=[A-Z*(\[`_'\"])"),
+    re.compile(r"(?<=;)\s+"),
+    re.compile(r"(?<=,)\s+"),
+)
 
 
-def _split(text: str, limit: int) -> list[str]:
-    """``text`` cut at sentence ends into pieces of at most ``limit`` words where possible."""
-    pieces = _SENTENCE.split(text)
+def _split(text: str, limit: int, level: int = 0) -> list[str]:
+    """``text`` cut at sentence ends (then at ``;``, then ``,``) into pieces of at most
+    ``limit`` words."""
+    if len(text.split()) <= limit or level >= len(_CUTS):
+        return [text]
     chunks: list[list[str]] = [[]]
-    for s in pieces:
+    for piece in _CUTS[level].split(text):
         words = sum(len(p.split()) for p in chunks[-1])
-        if chunks[-1] and words + len(s.split()) > limit:
+        if chunks[-1] and words + len(piece.split()) > limit:
             chunks.append([])
-        chunks[-1].append(s)
-    return [" ".join(c) for c in chunks if c]
+        chunks[-1].append(piece)
+    out: list[str] = []
+    for c in chunks:
+        out += _split(" ".join(c), limit, level + 1)
+    return out
 
 
 def split_long_paragraphs(lines: list[str], limit: int = 120) -> list[str]:
@@ -205,7 +220,7 @@ def split_long_paragraphs(lines: list[str], limit: int = 120) -> list[str]:
             continue
         m = re.match(r"^(\s*(?:[-*]|\d+\.)\s+)", line)
         marker = m.group(1) if m else ""
-        pieces = _split(line[len(marker) :], limit)
+        pieces = _split(line[len(marker) :], limit - len(marker.split()))
         indent = " " * len(marker)
         for i, p in enumerate(pieces):
             if i:

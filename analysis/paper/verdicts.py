@@ -61,6 +61,7 @@ class AnswerData:
     time_setting: str = ""
     tutorial: dict | None = None
     study: dict | None = None
+    spectra: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,33 @@ def load_answer_data(results: Path, study: dict, tutorial_json: Path | None) -> 
         data.time_setting = "shipped U-Net, 1 CPU thread, training step"
     if tutorial_json is not None and tutorial_json.is_file():
         data.tutorial, _ = read_result_set(tutorial_json)
+    spectra_json = results.parent / "spectra" / "spectra.json"
+    if spectra_json.is_file():
+        data.spectra, _ = read_result_set(spectra_json)
     return data
+
+
+def landing_lines(spectra: dict | None) -> list[str]:
+    """What figure 3(b)'s "max-pool's landing power = avg-pool's" holds for, from the
+    ``landing_power`` part of ``results/spectra/spectra.json``."""
+    probes = ((spectra or {}).get("landing_power") or {}).get("probes") or []
+    if not probes:
+        return []
+    dy = [r for r in probes if r["dyadic"]]
+    other = [r for r in probes if not r["dyadic"]]
+    dev = max((max(abs(r["ratio_min"] - 1), abs(r["ratio_max"] - 1)) for r in dy), default=0)
+    parts = [f"{r['fraction']}: {r['ratio_min']:.2f}-{r['ratio_max']:.2f}x" for r in other]
+    n = (spectra.get("config") or {}).get("n_probe_freqs")
+    grid = f"`(2j+1)/{4 * n}`" if n else "of the form `(2j+1)/2^m`"
+    return [
+        f"Figure 3(b) probes at dyadic frequencies {grid} only. There max-pool's power at "
+        "the landing frequency equals avg-pool's (largest relative difference over "
+        f"{', '.join(r['fraction'] for r in dy)}: {dev:.1e}); at other frequencies it does not, "
+        "and it depends on the probe's phase: max-pool / avg-pool landing power over "
+        f"{spectra['landing_power']['phases']} phases, " + "; ".join(parts) + " "
+        "(`landing_power` in `results/spectra/spectra.json`).",
+        "",
+    ]
 
 
 # ---------------------------------------------------------------------------- computed checks
