@@ -202,3 +202,18 @@ def test_landing_lines_state_where_the_equality_holds() -> None:
     text = verdicts.landing_lines(spectra)[0]
     assert "3/16: 0.0e+00" in text and "1/3: 0.00-4.00x" in text and "16 phases" in text
     assert verdicts.landing_lines(None) == []
+
+
+def test_subpixel_line_words_follow_the_numbers() -> None:
+    def e(mean, lo, hi):
+        return {"pooled_all": {"mean": mean, "lo": lo, "hi": hi}}
+
+    fr = {"blurpool_bilinear": e(0.99, 0.98, 0.995), "bilinear": e(0.995, 0.99, 0.999)}
+    study = {"tasks": {"t": {"fractional": {"variants": fr}}}}
+    text = verdicts.subpixel_line(study, "t", LABEL)
+    assert "did not reduce" in text and "changes more labels" in text
+    assert "intervals overlap" in text
+    fr["blurpool_bilinear"] = e(0.9995, 0.9993, 0.9998)  # fewer changes, separate interval
+    text = verdicts.subpixel_line(study, "t", LABEL)
+    assert "blur-pooling reduced" in text and "some intervals separate" in text
+    assert verdicts.subpixel_line({}, "t", LABEL) is None

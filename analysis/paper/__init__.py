@@ -6,7 +6,8 @@ StudyResults`:
 - :mod:`~analysis.paper.results`: the loaded files, named errors, variant order and labels;
 - :mod:`~analysis.paper.wording`: numbers, intervals, verdicts, "exact to rounding";
 - :mod:`~analysis.paper.intro` (sections 1-2), :mod:`~analysis.paper.findings` (3),
-  :mod:`~analysis.paper.conclusion` (4), :mod:`~analysis.paper.closing` (5-6).
+  :mod:`~analysis.paper.conclusion` (4), :mod:`~analysis.paper.answer` (the opening and 5),
+  :mod:`~analysis.paper.closing` (6-7); :mod:`~analysis.paper.verdicts` (the verdict table).
 
 :func:`render` assembles them (no I/O besides checking which figure files exist); the command
 line is ``python -m analysis.write_paper``.
@@ -62,7 +63,8 @@ def render(
     lines = TITLE + answer.answer_first(table, data) + intro.question(seed_text) + intro.setup(c)
     figs = figures_dir if figures_dir is not None else Path("/nonexistent")
     lines += findings.findings(c, figs, verdicts.landing_lines(data.spectra))
-    lines += conclusion.conclusion(c) + answer.conclusion(table)
+    sub = verdicts.subpixel_line(data.study, data.task, LABEL)
+    lines += conclusion.conclusion(c) + answer.conclusion(table, [sub] if sub else [])
     lines += closing.limitations(c) + closing.reproduce(c)
     lines = answer.split_long_paragraphs(lines)
     return "\n".join(lines).rstrip() + "\n"

@@ -389,3 +389,37 @@ def comparisons_for_prose(data: AnswerData) -> dict[str, Any]:
         "acc": _comparisons(data, ACCURACY, data.dice, "dice"),
         "time": _comparisons(data, TIME, data.time, "time"),
     }
+
+
+def subpixel_line(study: dict | None, task: str, label: dict[str, str]) -> str | None:
+    """Blur-pooled designs against their max-pool twins under sub-pixel shifts (the
+    ``fractional`` piece): label changes, with the direction of each difference computed."""
+    fr = (((study or {}).get("tasks", {}).get(task, {}) or {}).get("fractional") or {}).get(
+        "variants", {}
+    )
+    parts, words, overlap = [], [], []
+    for blurred, plain in (("blurpool_tconv4", "tconv4"), ("blurpool_bilinear", "bilinear")):
+        a, b = (fr.get(v, {}).get("pooled_all") for v in (blurred, plain))
+        if not a or not b:
+            continue
+        ca, cb = 1 - a["mean"], 1 - b["mean"]
+        word = "fewer" if ca < cb else "more"
+        words.append(word)
+        overlap.append(a["lo"] <= b["hi"] and b["lo"] <= a["hi"])
+        parts.append(
+            f"{label[blurred]} {_pct(ca)}% [{_pct(1 - a['hi'])}, {_pct(1 - a['lo'])}] changes "
+            f"{word} labels than {label[plain]} {_pct(cb)}% [{_pct(1 - b['hi'])}, "
+            f"{_pct(1 - b['lo'])}]"
+        )
+    if not parts:
+        return None
+    head = {
+        frozenset({"more"}): "blur-pooling did not reduce label changes",
+        frozenset({"fewer"}): "blur-pooling reduced label changes",
+    }.get(frozenset(words), "blur-pooling is not a uniform gain")
+    tail = (
+        "intervals overlap: not decided with these seeds"
+        if all(overlap)
+        else "some intervals separate"
+    )
+    return f"Under sub-pixel shifts ({task}, figure 6) {head}: " + "; ".join(parts) + f" ({tail})."
