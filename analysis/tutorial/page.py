@@ -647,7 +647,8 @@ def _answer(result: dict, f: SimpleNamespace) -> list[str]:
         f"{'fewer' if tconv_stage < resize_stage else 'more'} than with nearest + 3x3 conv and "
         f"{abs(nearest_stage - tconv_stage) / 1e9:.2f} G "
         f"{'fewer' if tconv_stage < nearest_stage else 'more'} than with plain nearest and a "
-        "wider next conv; wall-clock speed was not timed here.",
+        "wider next conv; wall-clock speed is not timed here (the verdict table of "
+        "[the paper](paper.md) has it).",
         "",
     ]
     return L
