@@ -152,7 +152,9 @@ def test_config_validation() -> None:
 
 def test_demo_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert demo.main(["--quick", "--out", str(tmp_path)]) == 0
-    assert f"results: {tmp_path / 'spectra.json'}" in capsys.readouterr().out
+    # --out is the main job's whole output folder; the spectra go to results/spectra in it
+    spectra_json = tmp_path.resolve() / "results" / "spectra" / "spectra.json"
+    assert spectra_json.is_file() and str(spectra_json) in capsys.readouterr().out
     assert demo.main(["--bogus"]) == 2
 
 

@@ -126,7 +126,7 @@ def reproduce(c: StudyResults) -> list[str]:
         "python -m analysis.study          # results/study/* from the shipped checkpoints",
         "python figures/make_all.py        # every figure from the committed results",
         "python -m analysis.write_paper    # this page",
-        "python -m antialias.train_all     # retrain every checkpoint (slow)",
+        "python -m analysis.train_all     # retrain every checkpoint (slow)",
         "```",
         "",
         f"Pieces computed at git commit(s) {commits} ({times}); summary written at "

@@ -165,7 +165,7 @@ def training(c: StudyResults) -> list[str]:
     threads = sorted({str(x["training"].get("threads")) for x in recs if x.get("training")})
     return [
         "",
-        "**Training** (`python -m antialias.train_all`, from the checkpoints' metadata): "
+        "**Training** (`python -m analysis.train_all`, from the checkpoints' metadata): "
         + "; ".join(lines)
         + f"; {'/'.join(threads)} CPU thread(s) per run; the checkpoint kept is the best "
         "epoch on the validation split. Architecture: depth "

@@ -165,7 +165,7 @@ def find_checkpoints(cfg: StudyConfig) -> tuple[list[Ckpt], list[str]]:
     if cfg.require_all and missing:
         raise StudyError(
             f"expected every shipped checkpoint, {len(missing)} missing (first: {missing[0]}); "
-            "train them (python -m antialias.train_all) or drop --require-all"
+            "train them (python -m analysis.train_all) or drop --require-all"
         )
     if not found:
         raise StudyError(

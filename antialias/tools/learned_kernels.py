@@ -98,7 +98,7 @@ __all__ = [
 DEFAULT_CHECKPOINTS = Path("checkpoints")
 DEFAULT_OUT = Path("results") / "learned_kernels"
 PROG = "antialias kernels"
-TRAIN_COMMAND = "python -m antialias.train_all"
+TRAIN_COMMAND = "python -m analysis.train_all"
 
 
 @dataclass(frozen=True)
