@@ -5,6 +5,9 @@ Run from the repository root (both work)::
     python -m analysis.write_paper [--results results/study] [--out docs/paper.md]
                                    [--seeds ../shared/seeds] [--tutorial TUTORIAL_JSON]
                                    [--readme README.md | --no-readme]
+
+The README's verdict rows are rewritten when ``--out`` is the default ``docs/paper.md`` or
+``--readme`` names a file.
     python analysis/write_paper.py
 
 Reads ``results/study/study.json`` (``python -m analysis.study``),
@@ -77,7 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="folder of the question")
     p.add_argument("--tutorial", type=Path, default=DEFAULT_TUTORIAL, help="tutorial.json")
     p.add_argument(
-        "--readme", type=Path, default=DEFAULT_README, help="README whose verdict rows to update"
+        "--readme",
+        type=Path,
+        default=None,
+        help="README whose verdict rows to update (default: README.md when --out is the "
+        "default docs/paper.md)",
     )
     p.add_argument("--no-readme", action="store_true", help="leave the README alone")
     try:
@@ -88,23 +95,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> int:
         study = read_json(args.results / "study.json", STUDY_COMMAND)
         speed = read_json(args.results / "speed.json", "python -m analysis.speed", False)
-        tutorial = args.tutorial
-        if not tutorial.is_file():
-            _cli.fail(f"missing {tutorial}; run `python analysis/transposed_tutorial.py` first")
+        # without the tutorial's results the maths rows say "not checked"
+        tutorial = args.tutorial if args.tutorial.is_file() else None
+        readme_path = args.readme
+        if readme_path is None and args.out.resolve() == DEFAULT_OUT.resolve():
+            readme_path = DEFAULT_README
         try:
             data = load_answer_data(args.results, study, tutorial)
             text = render(study, speed, seed_text(args.seeds), data=data)
             readme = None
-            if not args.no_readme:
-                old = args.readme.read_text(encoding="utf-8")
+            if readme_path is not None and not args.no_readme:
+                old = readme_path.read_text(encoding="utf-8")
                 readme = readme_with_verdicts(old, verdict_table(data))
         except KeyError as err:
             _cli.fail(f"results lack the key {err}; rerun `{STUDY_COMMAND}`")
         atomic_write_text(args.out, text)
         print(f"wrote {args.out}")
         if readme is not None:
-            atomic_write_text(args.readme, readme)
-            print(f"updated the verdict rows of {args.readme}")
+            atomic_write_text(readme_path, readme)
+            print(f"updated the verdict rows of {readme_path}")
         return 0
 
     return _cli.run(PROG, body, user_errors=(PaperError, OSError, TypeError))

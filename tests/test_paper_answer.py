@@ -168,7 +168,7 @@ def test_paper_opens_with_the_verdict_table_and_the_direct_answer(paper: str) ->
 
 
 def test_paper_reading_targets(paper: str) -> None:
-    concl = paper.split("## 5. Conclusion")[1].split("\n## ")[0]
+    concl = paper.split("## 4. Conclusion")[1].split("\n## ")[0]
     assert len(concl.split()) < 600
     long = [p for p in _paragraphs(paper) if len(p.split()) > 120]
     assert not long, [p[:80] for p in long]

@@ -6,8 +6,8 @@ StudyResults`:
 - :mod:`~analysis.paper.results`: the loaded files, named errors, variant order and labels;
 - :mod:`~analysis.paper.wording`: numbers, intervals, verdicts, "exact to rounding";
 - :mod:`~analysis.paper.intro` (sections 1-2), :mod:`~analysis.paper.findings` (3),
-  :mod:`~analysis.paper.conclusion` (4), :mod:`~analysis.paper.answer` (the opening and 5),
-  :mod:`~analysis.paper.closing` (6-7); :mod:`~analysis.paper.verdicts` (the verdict table).
+  :mod:`~analysis.paper.conclusion` (3.9), :mod:`~analysis.paper.answer` (the opening and 4),
+  :mod:`~analysis.paper.closing` (5-6); :mod:`~analysis.paper.verdicts` (the verdict table).
 
 :func:`render` assembles them (no I/O besides checking which figure files exist); the command
 line is ``python -m analysis.write_paper``.

@@ -139,15 +139,15 @@ def answer_first(table: list[Row], data: AnswerData) -> list[str]:
 
 
 def conclusion(table: list[Row], extra: list[str] | None = None) -> list[str]:
-    """Section 5: one short paragraph per verdict (the table in sentences), then ``extra``."""
-    out = ["## 5. Conclusion", ""]
+    """Section 4: one short paragraph per verdict (the table in sentences), then ``extra``."""
+    out = ["## 4. Conclusion", ""]
     for r in table:
         out.append(f"**{r.claim}.** Verdict: *{r.verdict}*. {_cap(r.number)}. {_cap(r.caveat)}.")
         out.append("")
     for line in extra or []:
         out += [line, ""]
     out.append(
-        "Details of each claim, with every comparison behind it, are in section 4; the "
+        "Details of each claim, with every comparison behind it, are in section 3.9; the "
         "limitations follow."
     )
     out.append("")

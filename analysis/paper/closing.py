@@ -24,7 +24,7 @@ def limitations(c: StudyResults) -> list[str]:
         {r["training"].get("steps_per_epoch") for r in recs if r.get("training")} - {None}
     )
     lines = [
-        "## 6. Limitations",
+        "## 5. Limitations",
         "",
         f"- Small models: {min(params) if params else '?'}-{max(params) if params else '?'} "
         f"parameters, depth {depth}, trained for "
@@ -120,7 +120,7 @@ def reproduce(c: StudyResults) -> list[str]:
         else f"{stamps[0]} to {stamps[-1]}"
     )
     return [
-        "## 7. Reproduce",
+        "## 6. Reproduce",
         "",
         "```sh",
         "python -m analysis.study          # results/study/* from the shipped checkpoints",

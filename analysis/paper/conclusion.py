@@ -1,4 +1,4 @@
-"""Section 4 of the paper: the answer's claims one by one, each decided by stated comparisons.
+"""Section 3.9 of the paper: the answer's claims one by one, each decided by stated comparisons.
 
 Qualitative words ("slower", "no clear difference", "more consistent") are chosen from the
 numbers: quartiles of per-round speed ratios that exclude 1, paired bootstrap intervals that
@@ -17,29 +17,32 @@ from analysis.paper.wording import cell, excludes_zero, num, pct, pdiff, speed_w
 
 
 def conclusion(c: StudyResults) -> list[str]:
-    """Section 4: each claim of the answer in turn, with the numbers that decide it."""
-    out = ["## 4. The answer's claims in detail", ""]
+    """Section 3.9: each claim of the answer in turn, with the numbers that decide it."""
+    out = ["### 3.9 The answer's claims, one by one, in detail", ""]
     nuc_acc = c.variants("nuclei", "accuracy")
     nuc_crop = c.variants("nuclei", "crop")
     spd = c.speed_recs()
     # 1
     out += [
-        '**4.1 "Transposed convolution is regular convolution with zeros inserted."** True, '
+        '**3.9.1 "Transposed convolution is regular convolution with zeros inserted."** True, '
         "as an identity (zeros between the inputs, the kernel flipped, channel axes swapped, "
         "padding `d(k-1) - p`); see [the tutorial](transposed_convolution.md), which checks it "
         "and the matrix and polyphase views numerically.",
         "",
     ]
     # 2 speed
-    out += ['**4.2 "It will only make your CNN slower."** ' + _speed_claim(c), ""]
+    out += ['**3.9.2 "It will only make your CNN slower."** ' + _speed_claim(c), ""]
     # 3 accuracy
-    out += ['**4.3 "It won\'t really increase your F1 score."** ' + _accuracy_claim(c), ""]
+    out += ['**3.9.3 "It won\'t really increase your F1 score."** ' + _accuracy_claim(c), ""]
     # 4 nearest
-    out += ['**4.4 "Nearest neighbour + conv loses nothing."** ' + _nearest_claim(c), ""]
+    out += ['**3.9.4 "Nearest neighbour + conv loses nothing."** ' + _nearest_claim(c), ""]
     # 5 blur
-    out += ["**4.5 Aliasing and blur.** " + _blur_claim(c, spd), ""]
+    out += ["**3.9.5 Aliasing and blur.** " + _blur_claim(c, spd), ""]
     # 6 advice
-    out += ["**4.6 What a U-Net author should choose.** " + _advice(c, nuc_acc, nuc_crop, spd), ""]
+    out += [
+        "**3.9.6 What a U-Net author should choose.** " + _advice(c, nuc_acc, nuc_crop, spd),
+        "",
+    ]
     return out
 
 
