@@ -217,3 +217,26 @@ def test_subpixel_line_words_follow_the_numbers() -> None:
     text = verdicts.subpixel_line(study, "t", LABEL)
     assert "blur-pooling reduced" in text and "some intervals separate" in text
     assert verdicts.subpixel_line({}, "t", LABEL) is None
+
+
+def test_speed_words_come_from_the_stats_with_the_margin() -> None:
+    rng = np.random.default_rng(1)
+    ref = 0.1 + 0.0005 * rng.standard_normal(11)
+    run = {"bilinear": ref, "fast": ref * 0.8, "same": ref * 1.01}
+    data = verdicts.AnswerData(time_runs={("shipped", 1, "train_step"): run})
+    words = verdicts.speed_words(data)[("shipped", 1, "train_step")]
+    cs = stats.adjust_family(
+        [stats.compare(v, run[v], "bilinear", ref, "time") for v in ("fast", "same")]
+    )
+    assert words == {c.name: verdicts.SPEED_WORDS[stats.verdict(c)] for c in cs}
+    assert words == {"fast": "faster", "same": "as fast, within the margin"}
+
+
+def test_write_paper_touches_the_readme_only_when_asked(tmp_path: Path) -> None:
+    readme = tmp_path / "R.md"
+    readme.write_text("# R\n\nintro.\n\nrest\n", encoding="utf-8")
+    args = ["--out", str(tmp_path / "p.md"), "--seeds", str(tmp_path)]
+    assert wp.main([*args, "--no-readme", "--readme", str(readme)]) == 0
+    assert answer.README_START not in readme.read_text(encoding="utf-8")
+    assert wp.main([*args, "--readme", str(readme)]) == 0
+    assert answer.README_START in readme.read_text(encoding="utf-8")

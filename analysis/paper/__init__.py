@@ -64,7 +64,8 @@ def render(
     figs = figures_dir if figures_dir is not None else Path("/nonexistent")
     lines += findings.findings(c, figs, verdicts.landing_lines(data.spectra))
     sub = verdicts.subpixel_line(data.study, data.task, LABEL)
-    lines += conclusion.conclusion(c) + answer.conclusion(table, [sub] if sub else [])
+    lines += conclusion.conclusion(c, verdicts.speed_words(data))
+    lines += answer.conclusion(table, [sub] if sub else [])
     lines += closing.limitations(c) + closing.reproduce(c)
     lines = answer.split_long_paragraphs(lines)
     return "\n".join(lines).rstrip() + "\n"

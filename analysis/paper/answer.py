@@ -186,7 +186,7 @@ def readme_with_verdicts(readme: str, table: list[Row], n_rows: int = 4) -> str:
 
 
 _CUTS = (  # where a long paragraph may be cut, best first: sentence ends, then clauses
-    re.compile(r"(?<=[.:])\s+(?=[A-Z*(\[`_'\"])"),
+    re.compile(r"(?<=[.)])\s+(?=[A-Z*(\[`_'\"])"),
     re.compile(r"(?<=;)\s+"),
     re.compile(r"(?<=,)\s+"),
 )

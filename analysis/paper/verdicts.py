@@ -62,6 +62,7 @@ class AnswerData:
     tutorial: dict | None = None
     study: dict | None = None
     spectra: dict | None = None
+    time_runs: dict[tuple[str, int, str], dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,11 +106,11 @@ def load_answer_data(results: Path, study: dict, tutorial_json: Path | None) -> 
     speed_npz = results / "speed.npz"
     if speed_npz.is_file():
         with np.load(speed_npz) as z:
-            data.time = {
-                k.split("__")[2]: z[k]
-                for k in z.files
-                if k.startswith("shipped__t1__") and k.endswith("__train_step_s")
-            }
+            for k in z.files:  # <arch>__t<threads>__<variant>__<what>_s
+                arch, t, variant, what = k.split("__")
+                key = (arch, int(t[1:]), what.removesuffix("_s"))
+                data.time_runs.setdefault(key, {})[variant] = z[k]
+        data.time = data.time_runs.get(("shipped", 1, "train_step"), {})
         data.time_setting = "shipped U-Net, 1 CPU thread, training step"
     if tutorial_json is not None and tutorial_json.is_file():
         data.tutorial, _ = read_result_set(tutorial_json)
@@ -423,3 +424,26 @@ def subpixel_line(study: dict | None, task: str, label: dict[str, str]) -> str |
         else "some intervals separate"
     )
     return f"Under sub-pixel shifts ({task}, figure 6) {head}: " + "; ".join(parts) + f" ({tail})."
+
+
+SPEED_WORDS = {
+    "better": "faster",
+    "worse": "slower",
+    "equivalent": "as fast, within the margin",
+    "inconclusive": "not decided",
+}
+
+
+def speed_words(data: AnswerData, reference: str = "bilinear") -> dict[tuple, dict[str, str]]:
+    """``(arch, threads, what) -> {variant: word}``: :func:`antialias.stats.verdict` of each
+    variant's per-round times against ``reference`` (paired by round, Holm within the run),
+    in words (:data:`SPEED_WORDS`)."""
+    out: dict[tuple, dict[str, str]] = {}
+    for key, run in data.time_runs.items():
+        if reference not in run:
+            continue
+        names = [v for v in run if v != reference]
+        cs = [stats.compare(v, run[v], reference, run[reference], "time") for v in names]
+        if cs:
+            out[key] = {c.name: SPEED_WORDS[stats.verdict(c)] for c in stats.adjust_family(cs)}
+    return out
