@@ -69,6 +69,10 @@ def answer_first(table: list[Row], data: AnswerData) -> list[str]:
         "check recorded in `results/`. *Inconclusive* means the data cannot decide, not that "
         "the designs are equal.",
         "",
+        "How the up-sampling half works, shape by shape (the original U-Net's "
+        "`ConvTranspose2d(C, C/2, 2, stride=2)`, its initialisation and a 2-channel example "
+        "small enough to check by hand): [the tutorial](transposed_convolution.md), §0.",
+        "",
         *table_lines(table),
         "",
         "### Why choose a fixed interpolation over a learned transposed convolution?",
