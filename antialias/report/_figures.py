@@ -82,7 +82,8 @@ def consistency_figure(doc: dict[str, Any]) -> Figure:
             y = _values(rec["shifts"], metric + suffix)[order]
             n_inf += int(np.isinf(y).sum())
             y = np.where(np.isfinite(y), y, np.nan)  # exact (inf) is stated, not drawn
-            style = "-o" if len(x) <= 40 else "o"
+            # One varying axis: a curve; shifts in 2-D at one distance differ: points only.
+            style = "-o" if xlabel.startswith("shift d") and len(x) <= 40 else "o"
             ax.plot(x[order], y, style, ms=3, lw=1, color=colors(i % colors.N))
             ax.set_title(title, fontsize=10)
     labels = [model_label(r) for r in recs]
@@ -127,7 +128,10 @@ def period_map_figure(doc: dict[str, Any]) -> Figure | None:
             for (i, j), v in np.ndenumerate(m):
                 if np.isfinite(v):
                     txt = f"{v:.3f}" if primary_metric(rec) == "agreement" else f"{v:.1f}"
-                    ax.text(j, i, txt, ha="center", va="center", fontsize=6, color="w")
+                    light = (v - vmin) > 0.6 * (vmax - vmin)  # viridis is yellow at the top
+                    ax.text(
+                        j, i, txt, ha="center", va="center", fontsize=6, color="k" if light else "w"
+                    )
     for ax in list(axes.flat)[len(recs) :]:
         ax.axis("off")
     fig.tight_layout()
