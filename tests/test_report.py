@@ -172,6 +172,26 @@ def test_kernels_come_from_the_checkpoint_and_match_a_naive_reference(results) -
     assert none == [] and "no learned up-sampler" in why
 
 
+def test_kernels_carried_by_the_result_are_drawn(results, tmp_path) -> None:
+    doc = read_json(results["seg"])
+    rec = doc["results"][1]  # bilinear: its checkpoint has no learned up-sampler
+    gain = [[1.0, 3.0], [1.0, 1.0]]
+    rec["kernels"] = [{"name": "up.0", "stride": 2, "phase_gain": gain, "checkerboard_index": 0.5}]
+    rec["source"] = "elsewhere.safetensors"
+    doc["results"] = [rec]
+    path = tmp_path / "k.json"
+    path.write_text(json.dumps(doc))
+    (layer,), where = kernels_of(rec, path)
+    assert where == "from the result file" and layer.checkerboard_index == 0.5
+    fig = F.kernels_figure([("m", [layer])])
+    shown = fig.axes[0].images[0].get_array()
+    np.testing.assert_allclose(shown, np.asarray(gain) / 1.5, rtol=1e-15)  # relative to mean
+    assert "CI 0.5" in fig.axes[0].get_title()
+    F.plt.close(fig)
+    text = write_report(path, tmp_path / "out").read_text(encoding="utf-8")
+    assert 'id="fig-kernels"' in text and "from the result file" in text
+
+
 def test_result_without_period_map_levels_or_kernels_says_so(results, tmp_path) -> None:
     page = write_report(results["reg"], tmp_path / "reg")
     text = page.read_text(encoding="utf-8")

@@ -104,6 +104,7 @@ def build_report(json_path: str | Path) -> tuple[dict[str, Any], dict[str, bytes
         UsageError: the result is missing, of another schema, or an incomplete set.
     """
     from antialias import __version__
+    from antialias.provenance import provenance
     from antialias.report import _figures as F
     from antialias.report._page import Figure, page
 
@@ -118,14 +119,16 @@ def build_report(json_path: str | Path) -> tuple[dict[str, Any], dict[str, bytes
             siblings[f"_{key}.png"], siblings[f"_{key}.pdf"] = png, pdf
             shown = Figure(key, heading, heading, png, f"{NAME}_{key}.pdf")
         sections.append((heading, shown, note))
-    text = page(doc, source=str(path), verdict=verdict(doc), sections=sections, version=__version__)
+    line = verdict(doc)
+    text = page(doc, source=str(path), verdict=line, sections=sections, version=__version__)
     siblings[".html"] = text.encode("utf-8")
     manifest = {
         "schema": REPORT_SCHEMA,
         "source": str(path),
         "source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "source_schema": SCHEMA,
-        "verdict": verdict(doc),
+        "verdict": line,
+        "provenance": provenance(),
         "figures": sorted(k[1:-4] for k in siblings if k.endswith(".png")),
     }
     return manifest, siblings
