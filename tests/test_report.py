@@ -78,6 +78,8 @@ def test_page_states_verdict_summary_config_and_provenance(seg_report: Path, res
         w = rec["worst"]["agreement"]
         assert f"{w['value']:.4f} at ({w['dy']}, {w['dx']})" in text
     assert doc["provenance"]["time_utc"] in text
+    assert "read for 1 of 2 models" in text
+    assert "bilinear_s0: its model has no learned up-sampler" in text
     assert "<td>per_layer</td><td><pre>true</pre>" in text
     assert f"<td>shifts</td><td><pre>{doc['config']['shifts']}</pre>" in text
 
@@ -189,7 +191,7 @@ def test_kernels_carried_by_the_result_are_drawn(results, tmp_path) -> None:
     assert "CI 0.5" in fig.axes[0].get_title()
     F.plt.close(fig)
     text = write_report(path, tmp_path / "out").read_text(encoding="utf-8")
-    assert 'id="fig-kernels"' in text and "from the result file" in text
+    assert 'id="fig-kernels"' in text and "read for 1 of 1 models" in text
 
 
 def test_result_without_period_map_levels_or_kernels_says_so(results, tmp_path) -> None:

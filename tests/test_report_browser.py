@@ -74,6 +74,7 @@ def _run(browser: str, profile: Path, url: str, *extra: str) -> str:
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        "--disable-dev-shm-usage",
         "--hide-scrollbars",
         "--force-device-scale-factor=1",
         f"--user-data-dir={profile}",

@@ -80,19 +80,24 @@ def _sections(doc: dict[str, Any], json_path: Path):
         if fig is not None
         else "Not recorded: the result was computed without --per-layer.",
     )
-    kernels, reasons = [], []
+    kernels, missing = [], {}
+    read = 0
     for rec in doc["results"]:
         layers, where = kernels_of(rec, json_path)
         kernels.append((model_label(rec), layers))
-        reasons.append(f"{model_label(rec)}: {where}")
+        if layers:
+            read += 1
+        else:  # one sentence per reason, naming its models
+            missing.setdefault(where, []).append(model_label(rec))
+    why = " ".join(f"{', '.join(names)}: {where}." for where, names in missing.items())
     fig = F.kernels_figure(kernels)
     if fig is None:
-        note = "The result has no learned kernels to show. " + "; ".join(sorted(set(reasons)))
+        note = "The result has no learned kernels to show. " + why
     else:
         note = (
             "Polyphase DC gains |G_r| of each learned up-sampler relative to their mean (flat "
             "= a constant input stays constant) and its checkerboard index CI = max|H(k/s)| / "
-            "|H(0)| (0 = no checkerboard). " + "; ".join(reasons[: F.MAX_PANELS]) + "."
+            f"|H(0)| (0 = no checkerboard), read for {read} of {n} models.{more} {why}"
         )
     yield "kernels", "Learned up-sampling kernels", fig, note
 

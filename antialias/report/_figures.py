@@ -137,7 +137,10 @@ def period_map_figure(doc: dict[str, Any]) -> Figure | None:
     fig.tight_layout()
     if image is not None:
         fig.colorbar(
-            image, ax=list(axes.flat), shrink=0.8, label=_metric_name(primary_metric(recs[0]))
+            image,
+            ax=list(axes.flat),
+            shrink=min(0.8, 1.6 / rows),
+            label=_metric_name(primary_metric(recs[0])),
         )
     return fig
 
@@ -201,5 +204,6 @@ def kernels_figure(kernels: list[tuple[str, list[LayerKernels]]]) -> Figure | No
             ax.axis("off")
     fig.tight_layout()
     if image is not None:
-        fig.colorbar(image, ax=list(axes.flat), shrink=0.8, label="|G_r| / mean")
+        rows = len(kernels)
+        fig.colorbar(image, ax=list(axes.flat), shrink=min(0.8, 1.6 / rows), label="|G_r| / mean")
     return fig
