@@ -89,7 +89,9 @@ def test_installed_commands_run_outside_the_clone(installed, tmp_path) -> None:
     python = str(venv / "bin" / "python")
     where = _sh([python, "-c", "import antialias; print(antialias.__file__)"], work, env).stdout
     assert Path(where.strip()).is_relative_to(venv), where  # not the clone's editable copy
-    assert _sh([exe, "--version"], work, env).stdout.startswith("antialias ")
+    version = _sh([exe, "--version"], work, env).stdout
+    assert version.startswith("antialias ")
+    assert _sh([python, "-m", "antialias", "--version"], work, env).stdout == version
     listing = _sh([exe, "--help"], work, env).stdout
     assert all(name in listing for name in COMMANDS)
 
