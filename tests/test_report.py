@@ -176,6 +176,7 @@ def test_kernels_come_from_the_checkpoint_and_match_a_naive_reference(results) -
 
 def test_kernels_carried_by_the_result_are_drawn(results, tmp_path) -> None:
     doc = read_json(results["seg"])
+    doc.pop("files_sha256", None)  # a new file: not the set the digests were written for
     rec = doc["results"][1]  # bilinear: its checkpoint has no learned up-sampler
     gain = [[1.0, 3.0], [1.0, 1.0]]
     rec["kernels"] = [{"name": "up.0", "stride": 2, "phase_gain": gain, "checkerboard_index": 0.5}]
@@ -208,6 +209,7 @@ def test_result_without_period_map_levels_or_kernels_says_so(results, tmp_path) 
 
 def test_result_set_with_digests_is_read_and_checked(results, tmp_path) -> None:
     doc = read_json(results["seg"])
+    doc.pop("files_sha256", None)
     write_result_set(tmp_path / "set", "seg", doc, {".csv": b"a,b\n1,2\n"})
     assert load_result(tmp_path / "set" / "seg.json")["results"] == doc["results"]
     page = write_report(tmp_path / "set" / "seg.json")  # default folder beside the JSON
@@ -226,12 +228,16 @@ def _one_line_exit_2(capsys, argv: list[str], needle: str) -> None:
 
 def test_other_schema_is_refused_and_nothing_written(results, tmp_path, capsys) -> None:
     doc = read_json(results["seg"])
+    doc.pop("files_sha256", None)
     doc["schema"] = "antialias.shift_consistency/2"
     bad = tmp_path / "v2.json"
     bad.write_text(json.dumps(doc))
     out = tmp_path / "out"
     _one_line_exit_2(capsys, [str(bad), "--out", str(out)], "'antialias.shift_consistency/2'")
     assert not out.exists() and not (tmp_path / "v2_report").exists()
+    doc["files_sha256"] = {".csv": "0" * 64}  # the schema is named first, not the set
+    bad.write_text(json.dumps(doc))
+    _one_line_exit_2(capsys, [str(bad), "--out", str(out)], "'antialias.shift_consistency/2'")
     other = tmp_path / "kernels.json"
     other.write_text(json.dumps({"analysis": "learned_kernels"}))
     _one_line_exit_2(capsys, [str(other), "--out", str(out)], "got None")
@@ -240,6 +246,7 @@ def test_other_schema_is_refused_and_nothing_written(results, tmp_path, capsys) 
 
 def test_incomplete_set_missing_file_and_bad_out_are_one_line(results, tmp_path, capsys):
     doc = read_json(results["seg"])
+    doc.pop("files_sha256", None)
     write_result_set(tmp_path / "set", "seg", doc, {".csv": b"a,b\n1,2\n"})
     (tmp_path / "set" / "seg.csv").write_bytes(b"a,b\n1,3\n")  # a newer sibling
     out = tmp_path / "out"

@@ -49,21 +49,22 @@ def load_result(json_path: str | Path) -> dict[str, Any]:
     if path.is_dir():
         raise UsageError(f"expected a result .json file, got the folder {str(path)!r}")
     try:
-        head = read_json(path)
-        if isinstance(head, dict) and "files_sha256" in head:
-            doc, _ = read_result_set(path)
-        else:
-            doc = head
-    except ValueError as err:  # missing, malformed or incomplete: the reader's one line
+        doc = read_json(path)
+    except ValueError as err:  # missing or malformed: the reader's one line
         raise UsageError(str(err)) from None
     if not isinstance(doc, dict):
         raise UsageError(f"expected a JSON object in {str(path)!r}, got {type(doc).__name__}")
     schema = doc.get("schema")
-    if schema != SCHEMA:
+    if schema != SCHEMA:  # checked first: a foreign file's siblings mean nothing here
         raise UsageError(
             f"expected a result of schema {SCHEMA!r} in {str(path)!r}, got {schema!r} "
             "(write it again with this version's antialias shift-consistency)"
         )
+    if "files_sha256" in doc:
+        try:
+            doc, _ = read_result_set(path)
+        except ValueError as err:  # an interrupted write: the set is refused
+            raise UsageError(str(err)) from None
     results = doc.get("results")
     if not isinstance(results, list) or not results:
         raise UsageError(f"expected at least one model record in {str(path)!r}, got none")
