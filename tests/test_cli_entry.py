@@ -106,8 +106,12 @@ def test_shift_consistency_then_report_through_the_entry_point(tmp_path, capsys)
     argv += ["--shifts", "0:0,0:1,1:1", "--n-boot", "10", "--border", "4"]
     argv += ["--out", str(tmp_path / "res"), "--name", "r", "--no-progress", "--quiet"]
     assert entry.main(argv) == 0
-    assert entry.main(["report", str(tmp_path / "res" / "r.json")]) == 0
-    assert (tmp_path / "res" / "r_report" / "report.html").is_file()
+    out = tmp_path / "a"
+    assert entry.main(["report", str(tmp_path / "res" / "r.json"), "--out", str(out)]) == 0
+    assert (out / "report.html").is_file()
+    assert entry.main([*argv, "--report"]) == 0  # the analysis calls write_report itself
+    page = tmp_path / "res" / "r_report" / "report.html"
+    assert 'id="fig-kernels"' in page.read_text(encoding="utf-8")
 
 
 def test_python_dash_m_antialias_runs(tmp_path) -> None:

@@ -120,5 +120,15 @@ def test_installed_commands_run_outside_the_clone(installed, tmp_path) -> None:
     assert done.stdout.strip() == f"wrote {Path('report') / 'report.html'}"
     text = page.read_text(encoding="utf-8")
     assert text.count('src="data:image/png;base64,') == 4  # kernels too: read from the ckpt
+    if _available("antialias.consistency.cli"):  # the issue's "done when", from the wheel
+        kwargs = '{"spatial_dims": 2, "in_channels": 1, "out_channels": 2, '
+        kwargs += '"features": [4, 4, 8, 8, 16, 4]}'
+        argv = [exe, "shift-consistency", "--model", "monai.networks.nets:BasicUNet"]
+        argv += ["--model-kwargs", kwargs, "--levels", "4", "--data", str(images)]
+        argv += ["--kind", "segmentation", "--shifts", "0:0,0:1,1:1", "--n-boot", "10"]
+        argv += ["--out", "monai", "--name", "m", "--report", "--no-progress", "--quiet"]
+        _sh(argv, work, env)
+        text = (work / "monai" / "m_report" / "report.html").read_text(encoding="utf-8")
+        assert "BasicUNet" in text and "The result has no learned kernels to show." in text
     bad = _sh([exe, "report", str(work / "nope.json")], work, env, ok=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
