@@ -21,8 +21,8 @@ stays the default):
    In ``_blocked_conv`` the ``is_compiling()`` test must come before ``w % bi`` (else the guard
    ``W % 16 == 0`` is recorded).
 3. ``aps_up2d`` without advanced-index assignment: ``y[:, :, :, None, :, None]`` times the
-   one-hot of each phase row/column, then ``flatten``; ``aps_down2d``'s reshape with ``-1``
-   (``unflatten``) instead of sizes read from ``x.shape``.
+   one-hot of each phase row/column, then ``flatten`` (``aps_down2d`` already traces and
+   exports on even sizes, declared as ``2 * Dim``).
 """
 
 from __future__ import annotations
