@@ -21,8 +21,10 @@ stays the default):
    In ``_blocked_conv`` the ``is_compiling()`` test must come before ``w % bi`` (else the guard
    ``W % 16 == 0`` is recorded).
 3. ``aps_up2d`` without advanced-index assignment: ``y[:, :, :, None, :, None]`` times the
-   one-hot of each phase row/column, then ``flatten`` (``aps_down2d`` already traces and
-   exports on even sizes, declared as ``2 * Dim``).
+   one-hot of each phase row/column (or ``torch.where`` on it, to keep non-finite values
+   where they were), then ``flatten``. Measured with a stand-in: ``unet_aps`` then traces and
+   equals eager at 48 x 40 (max abs error 0.0). ``aps_down2d`` already traces and exports on
+   even sizes, declared as ``2 * Dim``.
 """
 
 from __future__ import annotations
