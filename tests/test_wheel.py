@@ -11,7 +11,6 @@ environment, and it builds from a copy of the project's files, so the checkout g
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import site
@@ -36,10 +35,13 @@ def _sh(cmd: list[str], cwd: Path, env: dict[str, str], ok: bool = True):
 
 
 def _available(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
+    """Whether this checkout has ``module`` (so the wheel built from it has it too).
+
+    Read from the files, not the import system: in a worktree beside an editable install an
+    import can find another checkout's module.
+    """
+    path = ROOT / module.replace(".", "/")
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 @pytest.fixture(scope="module")
