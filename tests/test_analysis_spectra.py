@@ -1,4 +1,5 @@
-"""Tests of analysis/spectra.py (and the demo entry point): numbers vs closed forms, files, CLI."""
+"""Tests of antialias.tools.spectra, its clone script analysis/spectra.py and the demo entry
+point: numbers vs closed forms, files, CLI."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # analysis/ is a top-level folder, not an installed package
     sys.path.insert(0, str(REPO))
 
-from analysis import demo, spectra  # noqa: E402
+from analysis import demo  # noqa: E402
+from analysis import spectra as script  # noqa: E402
+from antialias.tools import spectra  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +114,7 @@ def test_learned_upsamplers(quick: spectra.SpectraResult) -> None:
 
 def test_main_writes_json_and_npz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "spectra"
-    assert spectra.main(["--quick", "--out", str(out)]) == 0
+    assert script.main(["--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "nearest" in printed and "maxblurpool7" in printed and str(out) in printed
     assert sorted(p.name for p in out.iterdir()) == ["spectra.json", "spectra.npz"]
@@ -128,18 +131,18 @@ def _no_nan(name: str) -> None:
 
 
 def test_main_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert spectra.main(["--bogus"]) == 2
+    assert script.main(["--bogus"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("spectra: error:") and err.count("\n") == 1
+    assert err.startswith(f"{script.PROG}: error:") and err.count("\n") == 1
     afile = tmp_path / "file"
     afile.write_text("x")
-    assert spectra.main(["--quick", "--out", str(afile)]) == 2
+    assert script.main(["--quick", "--out", str(afile)]) == 2
     assert "expected --out to be a folder" in capsys.readouterr().err
     assert afile.read_text() == "x"
 
 
 def test_config_validation() -> None:
-    with pytest.raises(ValueError, match="expected up >= 2"):
+    with pytest.raises(ValueError, match="expected up to be an integer >= 2"):
         spectra.run(spectra.SpectraConfig(up=1))
     with pytest.raises(ValueError, match="even n_probe_freqs"):
         spectra.run(spectra.SpectraConfig(n_probe_freqs=5))
@@ -149,7 +152,9 @@ def test_config_validation() -> None:
 
 def test_demo_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert demo.main(["--quick", "--out", str(tmp_path)]) == 0
-    assert f"results: {tmp_path / 'spectra.json'}" in capsys.readouterr().out
+    # --out is the main job's whole output folder; the spectra go to results/spectra in it
+    spectra_json = tmp_path.resolve() / "results" / "spectra" / "spectra.json"
+    assert spectra_json.is_file() and str(spectra_json) in capsys.readouterr().out
     assert demo.main(["--bogus"]) == 2
 
 
@@ -165,3 +170,16 @@ def test_runs_as_a_script(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "spectra.json").exists()
+
+
+def test_installed_command_defaults_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # outside a clone: results/spectra under the current directory, nothing from the repo
+    monkeypatch.chdir(tmp_path)
+    assert spectra.main(["--quick"]) == 0
+    assert "wrote results/spectra/spectra.json" in capsys.readouterr().out
+    doc = json.loads((tmp_path / "results" / "spectra" / "spectra.json").read_text())
+    assert doc["analysis"] == "spectra" and set(doc["files_sha256"]) == {".npz"}
+    assert spectra.main(["--bogus"]) == 2
+    assert capsys.readouterr().err.startswith(f"{spectra.PROG}: error:")

@@ -1,4 +1,5 @@
-"""Tests for analysis/explain_transposed_conv.py: numbers right, 100 columns, clean errors."""
+"""Tests for antialias.tools.explain_transposed (script analysis/explain_transposed_conv.py):
+numbers right, 100 columns, clean errors."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # analysis/ is a top-level folder, not an installed package
     sys.path.insert(0, str(ROOT))
 
-from analysis import explain_transposed_conv as E  # noqa: E402
+from antialias.tools import explain_transposed as E  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
