@@ -32,11 +32,16 @@ The plan (:func:`plan`; compute spent where the verdicts need it):
 - ``twins``: the width-matched twin of every design whose parameter count differs by more
   than 10% from its reference's (:data:`REFERENCE`) at width 8, 3 seeds.
 
-Training budget (:func:`_settings`): ``antialias.train``'s validation-plateau criterion
-(patience 10 epochs, at most 24 epochs of 50 steps), stated in the plan output and in every
-result file (``budget``). Its public ``train()`` takes only the shipped tasks and variants, so
-the runner calls its loop with the same checks (:func:`_train`) until it takes the study-v2
-ones.
+Training budget (:func:`_settings`): ``antialias.train``'s reduce-on-plateau schedule
+(``schedule="plateau"``): peak rate 3e-3 after warm-up, times 0.3 after 3 epochs without a
+new best, 3 reductions, then stop 4 epochs after the last new best (converged by the rule),
+at most 40 epochs of 50 steps (the budget). A new best must beat the old by a tenth of the
+equivalence margin (0.0005 Dice, 0.01 dB PSNR): smaller gains cannot change a verdict. Why
+not the cosine with a plateau check: the cosine decays over the whole budget, so a short
+patience stops a run at a high rate (pilot: patience 5 stopped at epoch 9, best 4, test Dice
+0.949 against 0.965 for 12 fixed epochs) and a long one runs every run to the budget (pilot:
+patience 10 ran all 24 epochs). Stated in the plan output and in every result file
+(``budget``, ``stop_reason``, ``converged``).
 
 What does not live here: the models, data, metrics, statistics (``antialias.*``).
 """
@@ -45,6 +50,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path
@@ -73,28 +79,37 @@ TWIN_THRESHOLD = 0.10
 BUDGET_HOURS = 8.0
 WORKERS = 2  # two single-thread runs side by side on the 2 cores
 BUDGET_NOTE = (
-    "validation plateau (antialias.train): stop {patience} epochs after the last new best, "
-    "at most {epochs} epochs x {steps_per_epoch} steps; best-on-val weights kept"
+    "reduce-on-plateau (antialias.train, schedule 'plateau'): rate {lr} x {lr_factor} after "
+    "{lr_patience} epochs without a new best (> {min_delta} better), {lr_reductions} "
+    "reductions, then stop {patience} epochs after the last new best (converged), at most "
+    "{epochs} epochs x {steps_per_epoch} steps (budget); best-on-val weights kept"
 )
+MIN_DELTA = {"segmentation": 0.0005, "regression": 0.01}
+"""Smallest validation gain that counts as a new best: a tenth of the equivalence margin
+(:data:`antialias.stats.MARGINS`: 0.005 Dice, 0.1 dB PSNR)."""
 
 
-def _settings():
+def _settings(task: str = "nuclei_sim"):
+    from antialias.data import TASK_KINDS
     from antialias.train import TrainSettings
 
-    # validation plateau: stop 10 epochs after the last new best, at most 24 epochs of 50 steps;
-    # patience 5 stopped the pilot at epoch 9 (best 4) while the cosine rate was still high,
-    # test Dice 0.949 against 0.965 for a fixed 12 epochs (results/study_v2/pilot/).
-    # (24: the upper bound of the plan, every run using the whole budget, stays near 8 h)
+    # reduce-on-plateau (module docstring): the stop is decided at the lowest rate only; the
+    # cosine + plateau pilots (results/study_v2/pilot/) either stopped at a high rate
+    # (patience 5) or ran every run to the budget (patience 10)
     return TrainSettings(
-        epochs=24,
+        epochs=40,
         steps_per_epoch=50,
         batch_size=8,
         crop=64,
         lr=3e-3,
         warmup_steps=25,
         threads=1,
-        patience=10,
-        min_delta=0.0,
+        patience=4,
+        min_delta=MIN_DELTA[TASK_KINDS[task]],
+        schedule="plateau",
+        lr_patience=3,
+        lr_factor=0.3,
+        lr_reductions=3,
     )
 
 
@@ -308,58 +323,22 @@ def estimate(runs: list[Run], timing: dict[str, Any] | None) -> dict[str, Any]:
 # --- one run ----------------------------------------------------------------------------------
 
 
-# The interim route into antialias.train's loop: its public train() accepts only the shipped
-# TASKS and VARIANTS. Once it takes antialias.data.ALL_TASKS and antialias.variants.DESIGNS
-# (head from antialias.data.TASK_KINDS), this becomes one call of train.train(...,
-# model_overrides={"depth": ..., "width": ...}).
-_RUN_PARAMS = (
-    "task",
-    "variant",
-    "seed",
-    "out",
-    "settings",
-    "model",
-    "splits",
-    "mode",
-    "progress",
-    "stop_after_epochs",
-)
-
-
 def _train(run: Run, work: Path) -> dict[str, Any]:
-    """Train through ``antialias.train``'s loop (its private ``_run``, with the same checks as
-    its public ``train``, until that takes study-v2 tasks and designs); resumes an interrupted
-    run from its last finished epoch."""
-    import inspect
+    """Train through ``antialias.train.train`` (resumes an interrupted run from its last
+    finished epoch: ``resume=True`` starts a new run where the directory is empty)."""
+    from antialias.train import train
 
-    from antialias import train as T
-    from antialias.data import TASK_KINDS, load_split
-    from antialias.models import build_variant
-    from antialias.rundir import prepare_out
-
-    if tuple(inspect.signature(T._run).parameters) != _RUN_PARAMS:
-        raise UsageError(
-            "antialias.train changed its training loop; study_v2 needs train.train() to accept "
-            "study-v2 tasks (antialias.data.ALL_TASKS) and designs (antialias.variants.DESIGNS)"
-        )
-    settings = _settings()
-    mode = prepare_out(work, resume=True, overwrite=False)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(settings.threads)
-    torch.manual_seed(run.seed)
-    try:
-        size = {"depth": run.depth, "width": run.width}
-        if TASK_KINDS[run.task] == "regression":
-            model = build_variant(run.design, 1, 1, residual=True, **size)
-        else:
-            model = build_variant(run.design, 1, 2, **size)
-        splits = {name: load_split(run.task, name) for name in ("train", "val", "test")}
-        T._check_sizes(settings, model, splits)
-        return T._run(
-            run.task, run.design, run.seed, work, settings, model, splits, mode, False, None
-        )
-    finally:
-        torch.set_num_threads(threads)
+    size = {"depth": run.depth, "width": run.width}
+    return train(
+        run.task,
+        run.design,
+        run.seed,
+        work,
+        _settings(run.task),
+        resume=True,
+        progress=False,
+        model_overrides=size,
+    )
 
 
 def _evaluate(run: Run, work: Path) -> dict[str, Any]:
@@ -382,17 +361,18 @@ def _evaluate(run: Run, work: Path) -> dict[str, Any]:
 
 def run_one(run: Run) -> dict[str, Any]:
     """Train, evaluate and write one run's result file; returns its document."""
-    from antialias.models import build_variant, count_macs, count_parameters
+    from antialias.models import count_macs, count_parameters
     from antialias.provenance import provenance
+    from antialias.train import model_for_task
 
     work = OUT / ".work" / run.task / run.name
     start = time.perf_counter()
     meta = _train(run, work)
     curve = [json.loads(line) for line in (work / "log.jsonl").read_text().splitlines()]
     stop = meta["training"].get("stop_reason")
-    settings = _settings()
+    settings = _settings(run.task)
     s_b = settings.batch_size
-    net = build_variant(run.design, 1, 2, depth=run.depth, width=run.width)
+    net = model_for_task(run.task, run.design, depth=run.depth, width=run.width)
     doc = {
         "run": asdict(run),
         "design": asdict(variants.design(run.design)),
@@ -405,6 +385,8 @@ def run_one(run: Run) -> dict[str, Any]:
         "best_epoch": meta["training"]["best_epoch"],
         "epochs_done": meta["training"]["epochs_done"],
         "stop_reason": stop,
+        "converged": stop == "plateau",
+        "lr_reductions_done": meta["training"].get("lr_reductions_done"),
         "train_seconds": meta["training"]["train_seconds"],
         "wall_seconds": round(time.perf_counter() - start, 2),
         "val": meta["metrics"]["val"],
@@ -453,9 +435,32 @@ def run_piece(piece: str, progress: bool = True) -> list[Path]:
     todo = [r for r in plan() if r.piece == piece and not r.path.exists()]
     done = []
     for r in tqdm(todo, desc=piece, disable=not progress):
-        run_one(r)
-        done.append(r.path)
+        with _claim(r) as mine:
+            if mine and not r.path.exists():  # another worker may have finished it meanwhile
+                run_one(r)
+                done.append(r.path)
     return done
+
+
+@contextmanager
+def _claim(run: Run):
+    """Hold an exclusive lock on ``run`` (``True``) or yield ``False`` if another worker holds
+    it, so that two ``--run`` processes side by side share a piece without doubling a run.
+    ``flock`` is released by the kernel when a process dies: a killed worker leaves no lock."""
+    import fcntl
+
+    lock = OUT / ".work" / run.task / f"{run.name}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run_baselines() -> list[Path]:
@@ -478,87 +483,17 @@ def run_baselines() -> list[Path]:
 
 def load_results(root: Path | None = None) -> list[dict[str, Any]]:
     """Every run result under ``root / "runs"`` (default :data:`OUT`)."""
-    root = root or OUT
-    return [read_json(p) for p in sorted((root / "runs").glob("*/*.json"))]
+    from analysis.study_v2_analysis import load_results as load
 
-
-def _scores(docs: list[dict], metric: str) -> tuple[list[int], list[list[float]], list[str]]:
-    docs = sorted(docs, key=lambda d: d["run"]["seed"])
-    sources = docs[0]["test"]["sources"]
-    if any(d["test"]["sources"] != sources for d in docs):
-        raise ValueError("expected every run of a cell to be scored on the same test images")
-    return [d["run"]["seed"] for d in docs], [d["test"][metric] for d in docs], sources
+    return load(root or OUT)
 
 
 def analyse(docs: list[dict[str, Any]], baselines: dict[str, dict] | None = None) -> dict:
-    """Headline families (per task and width: each headline design vs tconv2, Holm within the
-    family), each other design vs its :data:`REFERENCE` (one family per task and width), and
-    every design vs the best no-learning baseline of its task; plus convergence counts.
+    """The verdicts of :mod:`analysis.study_v2_analysis` for this plan's headline and
+    references (design families, U-Net vs baselines per image, convergence counts)."""
+    from analysis.study_v2_analysis import analyse as run
 
-    Seeds are paired by seed number (only seeds present for both sides); images by position
-    (the same test images, checked).
-    """
-    from antialias import stats
-
-    cells: dict[tuple[str, str, int], list[dict]] = {}
-    for d in docs:
-        r = d["run"]
-        cells.setdefault((r["task"], r["design"], r["width"]), []).append(d)
-    families: dict[str, list] = {}
-    for (task, design, width), runs in sorted(cells.items()):
-        metric = "psnr" if "psnr" in runs[0]["test"] else "dice"
-        ref = "tconv2" if design in HEADLINE else REFERENCE.get(design)
-        if ref is None or ref == design or (task, ref, width) not in cells:
-            continue
-        seeds_a, a, src = _scores(runs, metric)
-        seeds_b, b, src_b = _scores(cells[(task, ref, width)], metric)
-        if src != src_b:
-            raise ValueError(f"expected {design} and {ref} on the same test images ({task})")
-        common = sorted(set(seeds_a) & set(seeds_b))
-        if len(common) < 2:
-            continue
-        a_ = [a[seeds_a.index(k)] for k in common]
-        b_ = [b[seeds_b.index(k)] for k in common]
-        kind = "headline" if design in HEADLINE else "designs"
-        fam = f"{kind}/{task}/w{width}/{metric}"
-        families.setdefault(fam, []).append(stats.compare(design, a_, ref, b_, metric))
-    out_families = {}
-    for fam, comps in families.items():
-        adjusted = stats.adjust_family(comps)
-        out_families[fam] = [{**asdict(c), "verdict": stats.verdict(c)} for c in adjusted]
-    vs_baseline = []
-    for (task, design, width), runs in sorted(cells.items()):
-        best = _best_baseline(baselines or {}, task)
-        if best is None or len(runs) < 2:
-            continue
-        name, per_image, metric = best
-        seeds, a, src = _scores(runs, metric)
-        if src != per_image["sources"]:
-            continue
-        b = [per_image[metric]] * len(seeds)  # a baseline has no training seed
-        vs_baseline.append(stats.compare(f"{design}_w{width}", a, name, b, metric))
-    vs_baseline = stats.adjust_family(vs_baseline) if vs_baseline else []
-    last = sum(d["best_epoch"] == d["epochs_done"] for d in docs)
-    return {
-        "families": out_families,
-        "vs_baseline": [{**asdict(c), "verdict": stats.verdict(c)} for c in vs_baseline],
-        "convergence": {
-            "runs": len(docs),
-            "best_epoch_is_last": last,
-            "share_best_epoch_is_last": last / len(docs) if docs else None,
-        },
-        "margins": {k: asdict(v) for k, v in stats.MARGINS.items()},
-        "alpha": stats.ALPHA,
-    }
-
-
-def _best_baseline(baselines: dict[str, dict], task: str):
-    doc = baselines.get(task)
-    if not doc:
-        return None
-    metric = "psnr" if doc["kind"] == "regression" else "dice"
-    name, best = max(doc["methods"].items(), key=lambda kv: kv[1]["test_mean"][metric])
-    return name, best["test"], metric
+    return run(docs, baselines, HEADLINE, REFERENCE)
 
 
 def run_analysis() -> Path:
@@ -648,7 +583,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.time:
             print(json.dumps(time_first_run(), indent=1))
         elif args.analyse:
-            print(run_analysis().relative_to(ROOT))
+            from analysis.study_v2_analysis import report
+
+            path = run_analysis()
+            print(report(read_json(path)))
+            print(path.relative_to(ROOT))
         elif args.designs:
             tables = {f"w{w}": design_table(w) for w in WIDTHS}
             doc = {"depth": DEPTH, "input": [1, 1, 256, 256], "widths": tables}

@@ -34,6 +34,7 @@ from antialias.checkpoint import (
     safetensors_bytes,
     save_checkpoint,
 )
+from antialias.data import TASK_KINDS
 from antialias.files import atomic_write_bytes, csv_bytes
 from antialias.models import UNet, count_parameters
 
@@ -231,7 +232,7 @@ def run_meta(info: Mapping[str, Any], model: nn.Module, metrics: dict) -> dict[s
         "task": info["task"],
         "variant": info["variant"],
         "seed": info["seed"],
-        "kind": "regression" if info["task"] == "denoise" else "segmentation",
+        "kind": TASK_KINDS[info["task"]],
         "training": {
             **info["training"],
             "best_epoch": info["best_epoch"],
@@ -239,11 +240,19 @@ def run_meta(info: Mapping[str, Any], model: nn.Module, metrics: dict) -> dict[s
             "train_seconds": round(info["seconds"], 2),
             "complete": info["complete"],
             "stop_reason": info.get("stop_reason"),
+            **_plateau_record(info),
             "curve": _curve(info["history"]),
         },
         "num_parameters": count_parameters(model),
         "metrics": metrics,
     }
+
+
+def _plateau_record(info: Mapping[str, Any]) -> dict[str, Any]:
+    """Rate reductions made (reduce-on-plateau runs only: the shipped records keep their keys)."""
+    if info["training"].get("schedule") != "plateau":
+        return {}
+    return {"lr_reductions_done": info.get("lr_reductions", 0)}
 
 
 def write_best(out: Path, info: Mapping[str, Any], best: Mapping[str, Tensor]) -> None:

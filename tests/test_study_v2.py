@@ -72,7 +72,8 @@ def test_one_tiny_run_writes_its_result_and_is_skipped_after(
     from antialias.train import QUICK
 
     monkeypatch.setattr(study_v2, "OUT", tmp_path)
-    monkeypatch.setattr(study_v2, "_settings", lambda: replace(QUICK, eval_size=0, eval_images=0))
+    quick = replace(QUICK, eval_size=0, eval_images=0)
+    monkeypatch.setattr(study_v2, "_settings", lambda task="nuclei_sim": quick)
     run = study_v2.Run("designs", task, design, 2, 2, 0)
     doc = study_v2.run_one(run)
     saved = read_json(run.path)
@@ -82,6 +83,7 @@ def test_one_tiny_run_writes_its_result_and_is_skipped_after(
     if metric == "psnr":  # a residual denoiser: test PSNR near the noisy input's (20 dB) or above
         assert min(saved["test"]["psnr"]) > 15 and saved["config"]["residual"] is True
     assert 1 <= saved["best_epoch"] <= saved["epochs_done"] == QUICK.epochs
+    assert saved["stop_reason"] == "budget" and saved["converged"] is False
     assert saved["design"]["mirrors"] == variants.design(design).mirrors
     assert doc["parameters"] == saved["parameters"] > 0
     assert (tmp_path / saved["checkpoint"]).is_file()  # seed 0 ships its checkpoint
@@ -103,11 +105,14 @@ def _fake(design: str, seed: int, dice: list[float], best: int = 3, width: int =
         "test": {"sources": [f"img{i}" for i in range(len(dice))], "dice": dice},
         "best_epoch": best,
         "epochs_done": 5,
+        "stop_reason": "budget" if best == 5 else "plateau",
     }
 
 
 def test_analyse_names_verdicts_from_result_documents() -> None:
     import numpy as np
+
+    from analysis.study_v2_analysis import report
 
     rng = np.random.default_rng(0)
     base = 0.9 + rng.normal(0, 0.01, 24)
@@ -139,11 +144,26 @@ def test_analyse_names_verdicts_from_result_documents() -> None:
     assert {c["verdict"] for c in res["vs_baseline"] if c["name"] != "bilinear_only_w8"} == {
         "better"
     }
-    assert res["convergence"] == {
-        "runs": 20,
-        "best_epoch_is_last": 1,
-        "share_best_epoch_is_last": 0.05,
-    }
+    # per image, paired: the U-Net side is the seed mean of each image; 24 images, 5 seeds
+    vs = {c["name"]: c for c in res["vs_baseline"]}
+    assert set(vs) == {f"{d}_w8" for d in study_v2.HEADLINE}
+    assert all(c["n_images"] == 24 and c["n_seeds"] == 5 for c in vs.values())
+    assert vs["tconv2_w8"]["images_unet_better"] == 24
+    unet = np.mean([d["test"]["dice"] for d in docs if d["run"]["design"] == "tconv2"], axis=0)
+    assert vs["tconv2_w8"]["diff"] == pytest.approx(float((unet - (base - 0.05)).mean()))
+    assert fam["bilinear"]["n_seeds"] == 5 and fam["bilinear"]["n_images"] == 24
+    assert fam["bilinear"]["seeds"] == [0, 1, 2, 3, 4]
+    assert res["convergence"]["runs"] == 20
+    assert res["convergence"]["stopped_by_rule"] == 19
+    assert res["convergence"]["budget_and_best_is_last"] == 1
+    assert res["convergence"]["share_budget_and_best_is_last"] == 0.05
+    text = report(res)
+    assert "bilinear_1x1 vs tconv2: better" in text and "n 5 seeds x 24 images" in text
+    assert "better on 24/24 images" in text and "1 of those with best epoch == last (5%" in text
+    # a cell with one seed: reported with the baselines, absent from the design families
+    partial = study_v2.analyse([d for d in docs if d["run"]["seed"] == 0], baselines)
+    assert partial["families"] == {} and len(partial["vs_baseline"]) == 4
+    assert "no design comparison yet" in report(partial)
     docs[1]["test"]["sources"] = ["other"] * 24
     with pytest.raises(ValueError, match="same test images"):
         study_v2.analyse(docs)
@@ -161,10 +181,26 @@ def test_step_seconds_measures_every_cell() -> None:
     assert set(steps) == {"tconv2_w2", "bilinear_only_w2"} and all(v > 0 for v in steps.values())
 
 
-def test_a_changed_training_loop_is_one_clear_error(tmp_path, monkeypatch) -> None:
+def test_runs_go_through_the_public_train_with_the_declared_rule(tmp_path, monkeypatch) -> None:
     from antialias import train
 
-    monkeypatch.setattr(train, "_run", lambda task, variant, seed, out, settings, model, splits: 0)
+    calls = []
+    monkeypatch.setattr(train, "train", lambda *a, **k: calls.append((a, k)) or {})
+    run = study_v2.Run("designs", "denoise_photos", "tconv2", 2, 2, 3)
+    study_v2._train(run, tmp_path / "work")
+    (task, design, seed, work, settings), kwargs = calls[0]
+    assert (task, design, seed, work) == ("denoise_photos", "tconv2", 3, tmp_path / "work")
+    assert kwargs["model_overrides"] == {"depth": 2, "width": 2} and kwargs["resume"] is True
+    assert settings.schedule == "plateau" and settings.patience is not None
+    assert settings.min_delta == study_v2.MIN_DELTA["regression"] == 0.01
+    assert study_v2._settings("nuclei_sim").min_delta == 0.0005
+
+
+def test_two_workers_never_take_the_same_run(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(study_v2, "OUT", tmp_path)
     run = study_v2.Run("designs", "nuclei_sim", "tconv2", 2, 2, 0)
-    with pytest.raises(study_v2.UsageError, match="needs train.train\\(\\) to accept"):
-        study_v2._train(run, tmp_path / "work")
+    with study_v2._claim(run) as first:
+        with study_v2._claim(run) as second:
+            assert first is True and second is False
+    with study_v2._claim(run) as again:
+        assert again is True, "released after use"

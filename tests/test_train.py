@@ -530,3 +530,139 @@ def test_divergence_stops_with_one_line(
     rc, err = _cli(["--task", "nuclei", "--variant", "aps", "--out", str(tmp_path / "r")], capsys)
     assert rc == 2 and err.count("\n") == 1 and "training diverged" in err, err
     assert not (tmp_path / "r" / "model.safetensors").exists(), "no model from a diverged run"
+
+
+# --- the reduce-on-plateau schedule (study v2: training to convergence) ----------------------
+
+
+def _naive_reduce_on_plateau(
+    scores: list[float], s: TrainSettings
+) -> tuple[int, int, str, list[float]]:
+    """The rule written out: (epochs run, best epoch, reason, rate of each epoch)."""
+    best, best_epoch, wait, cuts, rates = -math.inf, 0, 0, 0, []
+    for epoch, score in enumerate(scores[: s.epochs], start=1):
+        rates.append(s.lr * s.lr_factor**cuts)
+        if score > best + s.min_delta:
+            best, best_epoch, wait = score, epoch, 0
+        else:
+            wait += 1
+        if cuts < s.lr_reductions and wait >= s.lr_patience:
+            cuts, wait = cuts + 1, 0  # a new rate gets its own lr_patience epochs
+        elif cuts == s.lr_reductions and wait >= s.patience:
+            return epoch, best_epoch, "plateau", rates
+    return min(s.epochs, len(scores)), best_epoch, "budget", rates
+
+
+def _simulate(scores: list[float], s: TrainSettings) -> tuple[int, int, str, list[float]]:
+    from antialias.train import plateau_step, plateau_update, stop_reason
+
+    best, wait, cuts, best_epoch, epoch, reason, rates = -math.inf, 0, 0, 0, 0, None, []
+    while reason is None:
+        epoch += 1
+        rates.append(learning_rate(10**6, 1, s, cuts))  # past the warm-up
+        improved, best, wait = plateau_update(best, wait, scores[epoch - 1], s.min_delta)
+        best_epoch = epoch if improved else best_epoch
+        wait, cuts = plateau_step(wait, cuts, s)
+        reason = stop_reason(epoch, wait, s, cuts)
+    return epoch, best_epoch, reason, rates
+
+
+def test_reduce_on_plateau_on_a_constructed_validation_curve() -> None:
+    s = TrainSettings(
+        epochs=30, schedule="plateau", patience=2, lr_patience=2, lr_factor=0.5, lr_reductions=2
+    )
+    # rises to epoch 3, flat 2 epochs (cut 1 after epoch 5), rises at 6, flat 2 (cut 2 after
+    # 8), a new best at 9, then flat: the final patience of 2 stops after epoch 11
+    curve = [0.5, 0.6, 0.7, 0.69, 0.7, 0.75, 0.74, 0.7, 0.8, 0.79, 0.78, 0.9, 0.95]
+    epoch, best_epoch, reason, rates = _simulate(curve, s)
+    assert (epoch, best_epoch, reason) == (11, 9, "plateau")
+    assert rates == [s.lr] * 5 + [s.lr / 2] * 3 + [s.lr / 4] * 3
+    # the stop is never decided before the last reduction: the same flat stretch at the peak
+    # rate only cuts the rate (a cosine + patience 2 rule would have stopped at epoch 5)
+    assert _naive_plateau(curve, 2, 0.0, 30)[:3] == (5, 3, "plateau")
+    # a curve that improves every epoch runs to the budget with best epoch == last
+    rising = [i / 100 for i in range(40)]
+    assert _simulate(rising, s)[:3] == (30, 30, "budget")
+
+
+@pytest.mark.parametrize("lr_patience, patience, cuts", [(1, 1, 0), (2, 3, 1), (3, 2, 3)])
+def test_reduce_on_plateau_matches_a_naive_reference(
+    lr_patience: int, patience: int, cuts: int
+) -> None:
+    s = TrainSettings(
+        epochs=25,
+        schedule="plateau",
+        patience=patience,
+        lr_patience=lr_patience,
+        lr_reductions=cuts,
+        min_delta=0.01,
+    )
+    g = torch.Generator().manual_seed(5)
+    for _ in range(40):
+        noisy = torch.rand(30, generator=g).cumsum(0).div(30) + torch.randn(30, generator=g) * 0.05
+        scores = [float(x) for x in noisy]
+        got = _simulate(scores, s)
+        want = _naive_reduce_on_plateau(scores, s)
+        assert got[:3] == want[:3] and got[3] == pytest.approx(want[3])
+
+
+def test_plateau_schedule_needs_a_final_patience_and_valid_factors() -> None:
+    with pytest.raises(ValueError, match="expected patience to be an integer >= 1 with schedule"):
+        TrainSettings(schedule="plateau")
+    with pytest.raises(ValueError, match="expected schedule to be one of"):
+        TrainSettings(schedule="step")
+    with pytest.raises(ValueError, match=r"expected lr_factor to be a real number in \(0, 1\)"):
+        TrainSettings(schedule="plateau", patience=2, lr_factor=1.0)
+    assert TrainSettings().schedule == "cosine", "the shipped default is unchanged"
+
+
+def test_plateau_run_cuts_its_rate_records_why_it_stopped_and_resumes_exactly(
+    tmp_path: Path,
+) -> None:
+    # min_delta far above any Dice change: epoch 1 is the best; epoch 2 waits and cuts the
+    # rate (lr_patience 1); epoch 3 waits at the cut rate; final patience 2 stops after 4
+    s = replace(
+        QUICK,
+        epochs=10,
+        schedule="plateau",
+        patience=2,
+        lr_patience=1,
+        lr_factor=0.25,
+        lr_reductions=1,
+        min_delta=5.0,
+    )
+    meta = train("nuclei_sim", "bilinear_only", 0, tmp_path / "a", s, progress=False)
+    t = meta["training"]
+    assert (t["stop_reason"], t["epochs_done"], t["best_epoch"]) == ("plateau", 4, 1)
+    assert t["lr_reductions_done"] == 1 and t["lr_reductions"] == 1
+    lrs = [r["lr"] for r in t["curve"]]
+    assert lrs[:2] == [s.lr] * 2 and lrs[2:] == pytest.approx([s.lr * 0.25] * 2)
+    # interrupted after 2 epochs (one cut made) and resumed: the same run
+    train("nuclei_sim", "bilinear_only", 0, tmp_path / "b", s, progress=False, stop_after_epochs=2)
+    again = train("nuclei_sim", "bilinear_only", 0, tmp_path / "b", s, progress=False, resume=True)
+    assert again["training"]["epochs_done"] == 4 and again["training"]["lr_reductions_done"] == 1
+    a, b = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_study_tasks_and_designs_train_with_their_task_kind(tmp_path: Path) -> None:
+    from antialias.variants import DESIGNS
+
+    assert "bilinear_1x1" in DESIGNS
+    meta = train("denoise_photos", "bilinear_1x1", 0, tmp_path / "d", QUICK, progress=False)
+    assert meta["kind"] == "regression" and "psnr" in meta["metrics"]["test"]
+    net, _ = load_checkpoint(tmp_path / "d" / "model.safetensors")
+    assert net.config["residual"] is True and net.config["out_channels"] == 1
+    meta = train(
+        "nuclei_sim",
+        "blurpool_blur5",
+        0,
+        tmp_path / "s",
+        QUICK,
+        progress=False,
+        model_overrides={"width": 4, "depth": 2},
+    )
+    assert meta["kind"] == "segmentation" and "dice" in meta["metrics"]["test"]
+    assert "lr_reductions_done" not in meta["training"], "cosine records keep their keys"
+    with pytest.raises(ValueError, match="expected variant to be one of"):
+        train("nuclei_sim", "nope", 0, tmp_path / "x", QUICK, progress=False)

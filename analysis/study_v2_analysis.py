@@ -1,0 +1,232 @@
+"""Study v2 verdicts from the result files (``python -m analysis.study_v2 --analyse``).
+
+One idea: turn whatever run files exist under ``results/study_v2/runs/`` (and the baselines
+under ``results/study_v2/baselines/``) into the declared verdicts, so a half-finished study
+already says what it can, and says how little it rests on.
+
+- **Design families** (:func:`design_families`): per task and width, every headline design
+  against ``tconv2`` (the family ``headline/<task>/w<width>/<metric>``), and every other design
+  against its reference (:data:`analysis.study_v2.REFERENCE`; ``designs/...``). Seeds are
+  paired by seed number (only seeds present on both sides); images by position (checked to be
+  the same test images). Statistics from :mod:`antialias.stats`: hierarchical bootstrap
+  intervals (seeds, then images), paired seed-level t-test and TOST against the pre-declared
+  margin, Holm across each family; :func:`antialias.stats.verdict` names the result. Each row
+  states ``n_seeds`` and ``n_images``.
+- **Baselines** (:func:`baseline_comparisons`): every U-Net cell against every no-learning
+  baseline of its task (Gaussian + Otsu; TV, non-local means), per image and paired: the
+  U-Net's per-image score averaged over its seeds against the baseline's on the same image
+  (a baseline has no training seed, so the image is the unit), paired t-test and TOST over
+  images, Holm across the whole baseline family, plus how many images the U-Net wins.
+- **Convergence** (:func:`convergence`): how many runs stopped by the plateau rule, how many
+  hit the budget, and how many of those still improved in their last epoch (the target of
+  issue 12: under 10% of runs at the budget with best epoch == last epoch).
+
+:func:`report` prints all of it as text (what ``--analyse`` shows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from antialias import stats
+from antialias.files import read_json
+
+__all__ = ["analyse", "baseline_comparisons", "convergence", "design_families", "load_results"]
+
+
+def load_results(root: Path) -> list[dict[str, Any]]:
+    """Every run result under ``root / "runs"``."""
+    return [read_json(p) for p in sorted((root / "runs").glob("*/*.json"))]
+
+
+def _metric(doc: dict[str, Any]) -> str:
+    return "psnr" if "psnr" in doc["test"] else "dice"
+
+
+def _cells(docs: list[dict[str, Any]]) -> dict[tuple[str, str, int], list[dict]]:
+    cells: dict[tuple[str, str, int], list[dict]] = {}
+    for d in docs:
+        r = d["run"]
+        cells.setdefault((r["task"], r["design"], r["width"]), []).append(d)
+    return {k: sorted(v, key=lambda d: d["run"]["seed"]) for k, v in sorted(cells.items())}
+
+
+def _scores(docs: list[dict], metric: str) -> tuple[list[int], list[list[float]], list[str]]:
+    sources = docs[0]["test"]["sources"]
+    if any(d["test"]["sources"] != sources for d in docs):
+        raise ValueError("expected every run of a cell to be scored on the same test images")
+    return [d["run"]["seed"] for d in docs], [d["test"][metric] for d in docs], sources
+
+
+def _row(c: stats.Comparison, **extra: Any) -> dict[str, Any]:
+    return {**asdict(c), "verdict": stats.verdict(c), **extra}
+
+
+def design_families(
+    docs: list[dict[str, Any]], headline: tuple[str, ...], reference: dict[str, str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Verdict rows per family (module docstring); cells with < 2 paired seeds are left out."""
+    cells = _cells(docs)
+    families: dict[str, list[tuple[stats.Comparison, list[int]]]] = {}
+    for (task, design, width), runs in cells.items():
+        metric = _metric(runs[0])
+        ref = "tconv2" if design in headline else reference.get(design)
+        if ref is None or ref == design or (task, ref, width) not in cells:
+            continue
+        seeds_a, a, src = _scores(runs, metric)
+        seeds_b, b, src_b = _scores(cells[(task, ref, width)], metric)
+        if src != src_b:
+            raise ValueError(f"expected {design} and {ref} on the same test images ({task})")
+        common = sorted(set(seeds_a) & set(seeds_b))
+        if len(common) < 2:
+            continue
+        a_ = [a[seeds_a.index(k)] for k in common]
+        b_ = [b[seeds_b.index(k)] for k in common]
+        kind = "headline" if design in headline else "designs"
+        fam = f"{kind}/{task}/w{width}/{metric}"
+        families.setdefault(fam, []).append((stats.compare(design, a_, ref, b_, metric), common))
+    out = {}
+    for fam, pairs in families.items():
+        adjusted = stats.adjust_family([c for c, _ in pairs])
+        out[fam] = [_row(c, seeds=seeds) for c, (_, seeds) in zip(adjusted, pairs)]
+    return out
+
+
+def baseline_comparisons(
+    docs: list[dict[str, Any]], baselines: dict[str, dict]
+) -> list[dict[str, Any]]:
+    """Every U-Net cell against every baseline of its task, per image, paired; one Holm family.
+
+    The U-Net side of image ``i`` is the mean over the cell's seeds of its score on image
+    ``i``; cells with one seed are compared too (their ``n_seeds`` says so).
+    """
+    comps: list[stats.Comparison] = []
+    extra: list[dict[str, Any]] = []
+    for (task, design, width), runs in _cells(docs).items():
+        doc = baselines.get(task)
+        if not doc:
+            continue
+        metric = _metric(runs[0])
+        seeds, a, src = _scores(runs, metric)
+        unet = np.mean(np.asarray(a, dtype=np.float64), axis=0)  # per image, over seeds
+        for method, result in sorted(doc["methods"].items()):
+            if result["test"]["sources"] != src or len(src) < 2:
+                continue  # not the same test images: no paired comparison
+            base = np.asarray(result["test"][metric], dtype=np.float64)
+            # 1-D arrays: the image is the unit of the test (stats treats rows as units)
+            comps.append(stats.compare(f"{design}_w{width}", unet, method, base, metric))
+            extra.append(
+                {
+                    "task": task,
+                    "unit": "image",
+                    "n_seeds": len(seeds),
+                    "n_images": len(src),
+                    "images_unet_better": int((unet > base).sum()),
+                    "unet_mean": float(unet.mean()),
+                    "baseline_mean": float(base.mean()),
+                }
+            )
+    if not comps:
+        return []
+    return [_row(c, **e) for c, e in zip(stats.adjust_family(comps), extra)]
+
+
+def convergence(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts of how runs ended (module docstring); older files without ``stop_reason`` count
+    as budget runs."""
+    n = len(docs)
+    rule = sum(d.get("stop_reason") == "plateau" for d in docs)
+    budget = [d for d in docs if d.get("stop_reason") != "plateau"]
+    still = sum(d["best_epoch"] == d["epochs_done"] for d in budget)
+    last = sum(d["best_epoch"] == d["epochs_done"] for d in docs)
+    return {
+        "runs": n,
+        "stopped_by_rule": rule,
+        "hit_budget": len(budget),
+        "budget_and_best_is_last": still,
+        "share_budget_and_best_is_last": still / n if n else None,
+        "best_epoch_is_last": last,
+        "share_best_epoch_is_last": last / n if n else None,
+        "target": "share_budget_and_best_is_last < 0.10",
+    }
+
+
+def analyse(
+    docs: list[dict[str, Any]],
+    baselines: dict[str, dict] | None,
+    headline: tuple[str, ...],
+    reference: dict[str, str],
+) -> dict[str, Any]:
+    """The whole analysis document (module docstring)."""
+    cells = _cells(docs)
+    return {
+        "runs": [
+            {
+                "task": t,
+                "design": d,
+                "width": w,
+                "seeds": [r["run"]["seed"] for r in runs],
+                "n_images": len(runs[0]["test"]["sources"]),
+                "unit": runs[0]["test"].get("unit"),
+                "test_mean": [float(np.mean(r["test"][_metric(r)])) for r in runs],
+                "best_epoch": [r["best_epoch"] for r in runs],
+                "epochs_done": [r["epochs_done"] for r in runs],
+            }
+            for (t, d, w), runs in cells.items()
+        ],
+        "families": design_families(docs, headline, reference),
+        "vs_baseline": baseline_comparisons(docs, baselines or {}),
+        "convergence": convergence(docs),
+        "margins": {k: asdict(v) for k, v in stats.MARGINS.items()},
+        "alpha": stats.ALPHA,
+    }
+
+
+def _interval(c: dict[str, Any]) -> str:
+    lo, hi = c["ci95"]
+    return f"{c['diff']:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+
+
+def report(doc: dict[str, Any]) -> str:
+    """The analysis as text: runs, verdicts (with n seeds and n images), baselines, convergence."""
+    lines = ["study v2 analysis (antialias.stats; Holm within each family, alpha 0.05)"]
+    lines.append("runs (task design width: seeds; test mean per seed; best/last epoch):")
+    for r in doc["runs"]:
+        means = " ".join(f"{m:.4f}" for m in r["test_mean"])
+        epochs = " ".join(f"{b}/{e}" for b, e in zip(r["best_epoch"], r["epochs_done"]))
+        lines.append(
+            f"  {r['task']} {r['design']} w{r['width']}: seeds {r['seeds']}; {means}; {epochs} "
+            f"({r['n_images']} test images)"
+        )
+    for fam, rows in doc["families"].items():
+        lines.append(f"{fam}:")
+        for c in rows:
+            lines.append(
+                f"  {c['name']} vs {c['reference']}: {c['verdict']} ({c['metric']} diff "
+                f"{_interval(c)}; p {c['p_diff']:.3g}, Holm {c['p_diff_holm']:.3g}; TOST +-"
+                f"{c['margin']} Holm {c['p_tost_holm']:.3g}; n {c['n_seeds']} seeds x "
+                f"{c['n_images']} images)"
+            )
+    if not doc["families"]:
+        lines.append("no design comparison yet (needs >= 2 paired seeds of a design and its ref)")
+    if doc["vs_baseline"]:
+        lines.append("U-Net vs no-learning baselines (per image, paired; Holm over all rows):")
+    for c in doc["vs_baseline"]:
+        lines.append(
+            f"  {c['task']} {c['name']} vs {c['reference']}: {c['verdict']} ({c['metric']} "
+            f"{c['unet_mean']:.4f} vs {c['baseline_mean']:.4f}, diff {_interval(c)}; U-Net "
+            f"better on {c['images_unet_better']}/{c['n_images']} images; Holm p "
+            f"{c['p_diff_holm']:.3g}; U-Net side = mean of {c['n_seeds']} seeds)"
+        )
+    cv = doc["convergence"]
+    share = cv["share_budget_and_best_is_last"]
+    lines.append(
+        f"convergence: {cv['runs']} runs, {cv['stopped_by_rule']} stopped by the plateau rule, "
+        f"{cv['hit_budget']} hit the budget, {cv['budget_and_best_is_last']} of those with best "
+        f"epoch == last ({'-' if share is None else f'{100 * share:.0f}%'}; target < 10%)"
+    )
+    return "\n".join(lines)
