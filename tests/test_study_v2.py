@@ -204,3 +204,29 @@ def test_two_workers_never_take_the_same_run(tmp_path, monkeypatch) -> None:
             assert first is True and second is False
     with study_v2._claim(run) as again:
         assert again is True, "released after use"
+
+
+def test_bench_designs_measures_every_design_in_interleaved_rounds() -> None:
+    import importlib.util
+
+    import torch
+
+    path = study_v2.ROOT / "benchmarks" / "bench_designs.py"
+    spec = importlib.util.spec_from_file_location("bench_designs", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    designs = ("tconv2", "bilinear_only")
+    cpu = torch.device("cpu")
+    small = bench.measure(designs, 2, 32, 1, rounds=2, device=cpu, warmup=0)
+    big = bench.measure(designs, 2, 32, 2, rounds=1, device=cpu, warmup=0)
+    assert set(small) == set(designs)
+    assert small["tconv2"]["train_step_ratio_to_tconv2"] == 1.0  # itself, in every round
+    for d in designs:
+        assert small[d]["forward_median_s"] > 0 and small[d]["train_step_median_s"] > 0
+        lo, hi = small[d]["forward_ratio_range"]
+        assert lo <= small[d]["forward_ratio_to_tconv2"] <= hi
+        # saved activations about double with the batch (BN statistics do not); weights,
+        # grads and Adam moments (16 bytes per parameter) do not change
+        fixed = 16 * small[d]["parameters"]
+        ratio = (big[d]["peak_bytes"] - fixed) / (small[d]["peak_bytes"] - fixed)
+        assert 1.8 < ratio <= 2.0, (d, ratio)
