@@ -559,6 +559,16 @@ def plan_report() -> str:
             f"{m.get('epochs_done', '?')}; upper bound, every run to {s.epochs} epochs: "
             f"{est['wall_hours_upper_bound']:.2f} h)"
         )
+        finished = [read_json(r.path) for r in runs if r.path.exists()]
+        if finished:
+            epochs = sum(d["epochs_done"] for d in finished) / len(finished)
+            per_epoch = sum(d["wall_seconds"] / d["epochs_done"] for d in finished) / len(finished)
+            scaled = est["wall_hours_on_2_cores"] * epochs / m.get("epochs_done", s.epochs)
+            lines.append(
+                f"finished runs ({len(finished)}): mean {epochs:.1f} epochs, "
+                f"{per_epoch:.1f} s per epoch (wall, as loaded); at that length the plan takes "
+                f"{scaled:.2f} h on 2 cores at the measured run's speed"
+            )
     else:
         lines.append("no timing yet: run `python -m analysis.study_v2 --time`")
     lines.append("twins (design, matched width): " + ", ".join(f"{d} w{w}" for d, w in _twins()))
