@@ -9,6 +9,12 @@ Usage::
     python -m analysis.study_v2 --analyse          # verdicts (antialias.stats) from the files
     python -m analysis.study_v2 --designs          # parameters and MACs of every design
 
+Two workers on the 2 cores (each run 1 thread; they share a piece through a per-run lock, so
+neither trains a run the other holds; both resume interrupted runs)::
+
+    for i in 1 2; do OMP_NUM_THREADS=1 nohup nice -n 19 python -m analysis.study_v2 \
+        --run headline_w8 >> study_v2_worker$i.log 2>&1 & done
+
 Seed 0 of every design at width <= 16 also ships its best-on-val checkpoint under
 ``results/study_v2/checkpoints/<task>/<run>.safetensors`` (< 100 MB in all).
 
