@@ -34,6 +34,9 @@ import numpy as np
 import scipy.optimize
 import torch
 
+from antialias._checks import check_float, check_int
+from antialias.transposed import phase_gains
+
 __all__ = [
     "AliasingProbe",
     "ImpulseResponse",
@@ -59,21 +62,29 @@ ArrayLike = torch.Tensor | np.ndarray | Sequence[float] | Sequence[Sequence[floa
 # ----------------------------------------------------------------------------- validation
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"expected {name} as an int, got {type(value).__name__} {value!r}")
-    if int(value) < minimum:
-        raise ValueError(f"expected {name} >= {minimum}, got {value}")
-    return int(value)
+#: The most frequencies of a 1-D response grid (``worN`` as a count), and per axis of a 2-D
+#: one: the responses are dense phasor products, so ``worN = 10**9`` would allocate gigabytes.
+MAX_FREQUENCIES = 2**18
+MAX_FREQUENCIES_2D = 2**12
+
+#: The most float64 values of the probe batch a measured response feeds a module (256 MiB).
+MAX_PROBE_VALUES = 2**25
 
 
 def _check_fs(fs: object) -> float:
-    if isinstance(fs, bool) or not isinstance(fs, numbers.Real):
-        raise TypeError(f"expected fs as a real number, got {type(fs).__name__} {fs!r}")
-    fs = float(fs)
-    if not (math.isfinite(fs) and fs > 0):
-        raise ValueError(f"expected fs > 0 and finite, got {fs}")
+    fs = check_float("fs", fs)
+    if fs <= 0:
+        raise ValueError(f"expected fs to be a finite real number > 0, got {fs}")
     return fs
+
+
+def _check_probe(what: str, values: int) -> None:
+    """Refuse a probe batch of more than :data:`MAX_PROBE_VALUES` values before building it."""
+    if values > MAX_PROBE_VALUES:
+        raise ValueError(
+            f"expected a probe batch of at most {MAX_PROBE_VALUES} values, got {values} "
+            f"({what}): use a smaller size or fewer channels"
+        )
 
 
 def _as_array(
@@ -110,7 +121,7 @@ def _as_array(
 def _frequencies(worN: int | ArrayLike, whole: bool, fs: float) -> np.ndarray:
     """The frequency grid of :func:`frequency_response` (scipy's ``freqz`` rule)."""
     if isinstance(worN, numbers.Integral) and not isinstance(worN, bool):
-        n = _check_int("worN", worN, 1)
+        n = check_int("worN", worN, 1, MAX_FREQUENCIES)
         # freqz: n points from 0, endpoint excluded, over [0, fs) or [0, fs/2).
         return np.arange(n) * ((fs if whole else fs / 2) / n)
     return _as_array(worN, "worN (frequencies)", (1,))
@@ -119,7 +130,7 @@ def _frequencies(worN: int | ArrayLike, whole: bool, fs: float) -> np.ndarray:
 def _grid2d(worN: int | ArrayLike | tuple[ArrayLike, ArrayLike], fs: float):
     """``(wy, wx)`` for 2-D responses: an int gives the centred FFT grid over ``[-fs/2, fs/2)``."""
     if isinstance(worN, numbers.Integral) and not isinstance(worN, bool):
-        n = _check_int("worN", worN, 1)
+        n = check_int("worN", worN, 1, MAX_FREQUENCIES_2D)
         w = np.fft.fftshift(np.fft.fftfreq(n, d=1.0 / fs))
         return w, w.copy()
     if isinstance(worN, tuple) and len(worN) == 2 and all(np.ndim(v) == 1 for v in worN):
@@ -244,7 +255,7 @@ def polyphase_components(weight: torch.Tensor | np.ndarray, stride: int):
         >>> polyphase_components(w, 2)[0, 1, 0, 0].tolist()  # rows 0, 2; column 1
         [[1.0, 0.0], [7.0, 0.0]]
     """
-    stride = _check_int("stride", stride, 1)
+    stride = check_int("stride", stride, 1)
     if isinstance(weight, torch.Tensor):
         if weight.ndim != 4:
             raise ValueError(
@@ -325,7 +336,7 @@ def transposed_response(
         - weight: ``(C_in, C_out, kh, kw)``
         - matrix: ``(Ny, Nx, C_out, C_in)``; spectral_norm, frobenius_norm: ``(Ny, Nx)``
     """
-    stride = _check_int("stride", stride, 1)
+    stride = check_int("stride", stride, 1)
     w = _as_array(weight, "weight of shape (C_in, C_out, kh, kw)", (4,))
     wy, wx = _grid2d(worN, 1.0)
     H = _channel_response(w, wy, wx)
@@ -393,7 +404,7 @@ def checkerboard_index(taps: ArrayLike, up: int) -> float:
         >>> checkerboard_index([1, 1], 2), checkerboard_index([1, 1, 1], 2)
         (0.0, 0.3333333333333333)
     """
-    up = _check_int("up", up, 1)
+    up = check_int("up", up, 1)
     h = _as_array(taps, "taps", (1, 2, 4))
     if up == 1:
         return 0.0
@@ -405,12 +416,13 @@ def checkerboard_index(taps: ArrayLike, up: int) -> float:
     )
     r = np.arange(up)
     if h.ndim == 1:
-        sums = np.array([h[q::up].sum() for q in r])
+        # the polyphase sums G_r: transposed.phase_gains of the taps as a (1, 1, 1, K) weight
+        sums = phase_gains(torch.from_numpy(h).view(1, 1, 1, -1), (1, up))[0, :, 0, 0].numpy()
         gains = np.array([abs(np.sum(roots[(k * r) % up] * sums)) for k in r])
         return _image_ratio(gains[0], gains[1:])
     if h.ndim == 2:
         h = h[None, None]
-    sums = np.array([[h[..., qy::up, qx::up].sum(axis=(-2, -1)) for qx in r] for qy in r])
+    sums = phase_gains(torch.from_numpy(np.ascontiguousarray(h)), up).numpy()
     mats = np.stack(
         [
             np.einsum("y,x,yxab->ab", roots[(ky * r) % up], roots[(kx * r) % up], sums)
@@ -475,7 +487,7 @@ def imaging_energy(taps: ArrayLike, up: int) -> float:
         >>> round(imaging_energy([1, 1], 2), 6)  # nearest x2: (1 - 2/pi) / 2
         0.18169
     """
-    up = _check_int("up", up, 1)
+    up = check_int("up", up, 1)
     return _energy_outside(_as_array(taps, "taps", (1, 2, 4)), up)
 
 
@@ -503,7 +515,7 @@ def aliasing_energy(taps: ArrayLike, down: int) -> float:
         >>> aliasing_energy([1.0], 2), round(aliasing_energy(np.ones((1, 1)), 2), 12)
         (0.5, 0.75)
     """
-    down = _check_int("down", down, 1)
+    down = check_int("down", down, 1)
     return _energy_outside(_as_array(taps, "taps", (1, 2, 4)), down)
 
 
@@ -524,7 +536,7 @@ def cutoff_3db(taps: ArrayLike, worN: int = 4096) -> float:
         0.25
     """
     h = _as_array(taps, "taps", (1,))
-    n = _check_int("worN", worN, 2)
+    n = check_int("worN", worN, 2, MAX_FREQUENCIES)
     dc = abs(h.sum())
     if dc == 0:
         return math.nan
@@ -560,7 +572,7 @@ def stopband_attenuation_db(taps: ArrayLike, edge: float, worN: int = 4096) -> f
         8.34
     """
     h = _as_array(taps, "taps", (1,))
-    n = _check_int("worN", worN, 1)
+    n = check_int("worN", worN, 1, MAX_FREQUENCIES)
     if isinstance(edge, bool) or not isinstance(edge, numbers.Real) or not 0 <= edge <= 0.5:
         raise ValueError(f"expected 0 <= edge <= 0.5 (cycles/pixel), got {edge!r}")
     dc = abs(h.sum())
@@ -693,12 +705,17 @@ def impulse_response(
         >>> (r.kernel[1] * 16).tolist(), r.origin, r.linear, r.shift_invariant
         ([3.0, 9.0, 9.0, 3.0], (1, 1), True, True)
     """
-    up = _check_int("up", up, 1)
-    down = _check_int("down", down, 1)
-    size = _check_int("size", size, 8)
-    channels = _check_int("channels", channels, 1)
+    up = check_int("up", up, 1)
+    down = check_int("down", down, 1)
+    size = check_int("size", size, 8)
+    channels = check_int("channels", channels, 1)
     if math.gcd(up, down) != 1:
         raise ValueError(f"expected coprime up and down, got up={up}, down={down}")
+    _check_probe(
+        f"(channels*down**2 + 1) x channels x size**2 with channels={channels}, down={down}, "
+        f"size={size}",
+        (channels * down * down + 1) * channels * size * size,
+    )
     module, device = _prepare(module)
     opts = {"dtype": torch.float64, "device": device}
 
@@ -817,11 +834,15 @@ def constant_input_checkerboard(
     Returns:
         The index (``inf`` / ``nan`` as in :func:`checkerboard_index`).
     """
-    up = _check_int("up", up, 1)
-    size = _check_int("size", size, 8)
-    channels = _check_int("channels", channels, 1)
+    up = check_int("up", up, 1)
+    size = check_int("size", size, 8)
+    channels = check_int("channels", channels, 1)
     if margin is not None:
-        margin = _check_int("margin", margin, 0)
+        margin = check_int("margin", margin, 0)
+    _check_probe(
+        f"(channels + 1) x channels x size**2 with channels={channels}, size={size}",
+        (channels + 1) * channels * size * size,
+    )
     module, device = _prepare(module)
     x = torch.zeros(channels + 1, channels, size, size, dtype=torch.float64, device=device)
     for c in range(channels):
@@ -912,17 +933,22 @@ def aliasing_energy_empirical(
     Returns:
         An :class:`AliasingProbe`.
     """
-    down = _check_int("down", down, 2)
-    n_freqs = _check_int("n_freqs", n_freqs, 2)
+    down = check_int("down", down, 2)
+    n_freqs = check_int("n_freqs", n_freqs, 2)
     if n_freqs % 2:
         raise ValueError(f"expected an even n_freqs, got {n_freqs}")
-    n_phases = _check_int("n_phases", n_phases, 1)
-    channels = _check_int("channels", channels, 1)
-    margin = _check_int("margin", margin, 1)
-    module, device = _prepare(module)
+    n_phases = check_int("n_phases", n_phases, 1)
+    channels = check_int("channels", channels, 1)
+    margin = check_int("margin", margin, 1)
     period = 4 * n_freqs
     width = down * (period + 2 * margin)
     height = down * (margin + 1)
+    _check_probe(
+        f"n_freqs x n_phases x channels x {height} x {width} with n_freqs={n_freqs}, "
+        f"n_phases={n_phases}, channels={channels}, margin={margin}, down={down}",
+        n_freqs * n_phases * channels * height * width,
+    )
+    module, device = _prepare(module)
     j = np.arange(n_freqs)
     freqs = (2 * j + 1) / (4 * n_freqs)
     phis = 2 * np.pi * np.arange(n_phases) / n_phases

@@ -32,7 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from antialias._checks import check_int
+
 __all__ = [
+    "MAX_MATRIX_ENTRIES",
     "MatrixView",
     "PolyphaseView",
     "ZeroInsertionView",
@@ -55,18 +58,9 @@ __all__ = [
 ]
 
 
-# ---------------------------------------------------------------------------------------------
-# argument checks
-# ---------------------------------------------------------------------------------------------
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    # bool is an int subclass; a True kernel size is always a caller's mistake
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected {name} to be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"expected {name} >= {minimum}, got {value}")
-    return value
+#: The most entries of a dense matrix (or pixels of a counting map) built here from size
+#: arguments: 2**25 float64 values are 256 MiB; these views are for small examples.
+MAX_MATRIX_ENTRIES = 2**25
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,11 +93,11 @@ def conv_output_size(
         >>> conv_output_size(5, kernel=3, stride=2, padding=1)
         3
     """
-    _check_int("size", size, 1)
-    _check_int("kernel", kernel, 1)
-    _check_int("stride", stride, 1)
-    _check_int("padding", padding, 0)
-    _check_int("dilation", dilation, 1)
+    check_int("size", size, 1)
+    check_int("kernel", kernel, 1)
+    check_int("stride", stride, 1)
+    check_int("padding", padding, 0)
+    check_int("dilation", dilation, 1)
     span = dilation * (kernel - 1) + 1
     if size + 2 * padding < span:
         raise ValueError(
@@ -149,12 +143,12 @@ def conv_transpose_output_size(
         >>> conv_transpose_output_size(4, kernel=3, stride=2, padding=1, output_padding=1)
         8
     """
-    _check_int("size", size, 1)
-    _check_int("kernel", kernel, 1)
-    _check_int("stride", stride, 1)
-    _check_int("padding", padding, 0)
-    _check_int("output_padding", output_padding, 0)
-    _check_int("dilation", dilation, 1)
+    check_int("size", size, 1)
+    check_int("kernel", kernel, 1)
+    check_int("stride", stride, 1)
+    check_int("padding", padding, 0)
+    check_int("output_padding", output_padding, 0)
+    check_int("dilation", dilation, 1)
     if output_padding >= max(stride, dilation):
         raise ValueError(
             "expected output_padding smaller than stride or dilation "
@@ -199,11 +193,11 @@ def transpose_padding_for(
         >>> transpose_padding_for(16, 32, kernel=4, stride=2)
         (1, 0)
     """
-    _check_int("size_in", size_in, 1)
-    _check_int("size_out", size_out, 1)
-    _check_int("kernel", kernel, 1)
-    _check_int("stride", stride, 1)
-    _check_int("dilation", dilation, 1)
+    check_int("size_in", size_in, 1)
+    check_int("size_out", size_out, 1)
+    check_int("kernel", kernel, 1)
+    check_int("stride", stride, 1)
+    check_int("dilation", dilation, 1)
     base = (size_in - 1) * stride + dilation * (kernel - 1) + 1
     max_op = max(stride, dilation) - 1
     # size_out = base - 2p + op  <=>  2p - op = base - size_out
@@ -241,7 +235,7 @@ def bilinear_kernel_size(up: int) -> int:
         >>> [bilinear_kernel_size(up) for up in (2, 3, 4)]
         [4, 5, 8]
     """
-    _check_int("up", up, 1)
+    check_int("up", up, 1)
     return 2 * up - up % 2
 
 
@@ -258,8 +252,8 @@ def bilinear_taps(kernel: int, up: int, dtype: torch.dtype = torch.float64) -> T
         >>> bilinear_taps(4, 2).tolist()
         [0.25, 0.75, 0.75, 0.25]
     """
-    _check_int("kernel", kernel, 1)
-    _check_int("up", up, 1)
+    check_int("kernel", kernel, 1)
+    check_int("up", up, 1)
     t = torch.arange(kernel, dtype=torch.float64)
     taps = (1.0 - (t - (kernel - 1) / 2).abs() / up).clamp_min(0.0)
     return taps.to(dtype)
@@ -313,7 +307,7 @@ def init_bilinear_(weight: Tensor, up: int | None = None) -> Tensor:
     spatial = tuple(weight.shape[2:])
     if up is None:
         up = (spatial[0] + 1) // 2
-    _check_int("up", up, 1)
+    check_int("up", up, 1)
     kernel = torch.ones((), dtype=torch.float64)
     for k in spatial:
         kernel = kernel[..., None] * bilinear_taps(k, up)
@@ -334,9 +328,11 @@ def init_icnr_(
     initializer: Callable[[Tensor], object] = nn.init.kaiming_normal_,
     *,
     bias: Tensor | None = None,
+    transposed: bool = False,
 ) -> Tensor:
-    """ICNR initialisation (Aitken et al. 2017) of a conv that feeds ``PixelShuffle(up)``, in place.
+    """ICNR initialisation (Aitken et al. 2017), in place: every sub-pixel phase starts equal.
 
+    ``transposed=False`` (default): ``weight`` is a conv that feeds ``PixelShuffle(up)``.
     ``PixelShuffle(up)`` sends channel ``c up^2 + r`` to output channel ``c``, sub-pixel phase
     ``r``. ICNR draws one sub-kernel ``W0`` of shape ``(C_out, C_in, *kernel)`` with
     ``initializer`` and copies it to all ``up^2`` phases (``W = W0.repeat_interleave(up^2, 0)``).
@@ -347,21 +343,33 @@ def init_icnr_(
           == conv(nearest_up(x), W0, padding=up*p, dilation=up)    # nearest, then dilated conv
 
     It is *not* nearest followed by an ordinary (undilated) conv with ``W0``; the first layer
-    after up-sampling is free to learn that. The point of ICNR: every phase starts equal, so the
-    sub-pixel conv starts free of checkerboard, yet it can still learn distinct phases.
+    after up-sampling is free to learn that.
+
+    ``transposed=True``: ``weight`` is a 2-D transposed conv's ``(C_in, C_out, kh, kw)`` with
+    stride ``up``. Nearest (zeros + ``box(up)``) followed by a conv with a drawn ``W0`` of
+    shape ``(C_out, C_in, kh - up + 1, kw - up + 1)`` (in float64) is one transposed conv whose
+    kernel is the full convolution ``box(up) * W0``, divided by ``up`` here; every polyphase
+    component then sums to the same value (no checkerboard on flat input at init). Needs
+    ``kh, kw >= up``; ``bias`` is not used.
+
+    The point of ICNR either way: the sub-pixel conv starts free of checkerboard, yet it can
+    still learn distinct phases.
 
     Args:
-        weight: conv weight ``(C_out * up^2, C_in, *kernel)``.
-        up: pixel-shuffle factor, >= 1.
+        weight: conv weight ``(C_out * up^2, C_in, *kernel)``, or with ``transposed=True`` a
+            transposed-conv weight ``(C_in, C_out, kh, kw)``.
+        up: pixel-shuffle factor / stride, >= 1.
         initializer: in-place initialiser applied to the sub-kernel (default Kaiming normal).
         bias: optional conv bias ``(C_out * up^2,)``; each group of ``up^2`` copies is set to
             the value of its first entry, so the bias too is phase-independent.
+        transposed: initialise a transposed conv (see above) instead.
 
     Returns:
         ``weight``, filled.
 
     Raises:
-        ValueError: ``weight.shape[0]`` not divisible by ``up^2``.
+        ValueError: ``weight.shape[0]`` not divisible by ``up^2``; with ``transposed=True`` a
+            kernel smaller than ``up`` or a weight that is not 4-D.
 
     Example:
         >>> w = init_icnr_(torch.empty(8, 3, 3, 3), up=2)
@@ -370,7 +378,9 @@ def init_icnr_(
     """
     if not isinstance(weight, Tensor):
         raise TypeError(f"expected weight to be a Tensor, got {type(weight).__name__}")
-    _check_int("up", up, 1)
+    check_int("up", up, 1)
+    if transposed:
+        return _icnr_transposed_(weight, up, initializer)
     if weight.dim() < 3:
         raise ValueError(
             f"expected a weight (C_out*up^2, C_in, *kernel) with >= 3 dims, got "
@@ -396,6 +406,29 @@ def init_icnr_(
     return weight
 
 
+def _icnr_transposed_(weight: Tensor, up: int, initializer: Callable[[Tensor], object]) -> Tensor:
+    # nearest (zeros + box(up)) followed by a conv w0 == a transposed conv whose kernel is the
+    # full convolution box(up) * w0; every polyphase component then sums to the same value.
+    if weight.dim() != 4:
+        raise ValueError(
+            f"expected a transposed-conv weight (C_in, C_out, kh, kw), got {tuple(weight.shape)}"
+        )
+    c_in, c_out, kh, kw = weight.shape
+    if kh < up or kw < up:
+        raise ValueError(
+            f"expected kernel_size >= up for icnr init of a transposed conv, got {kh}x{kw}, up={up}"
+        )
+    w0 = torch.empty(c_out, c_in, kh - up + 1, kw - up + 1, dtype=torch.float64)
+    initializer(w0)
+    box = torch.ones(1, 1, up, up, dtype=torch.float64)
+    # full 2-D convolution of each (out, in) sub-kernel with the box
+    full = F.conv2d(
+        F.pad(w0.reshape(-1, 1, *w0.shape[2:]), (up - 1, up - 1, up - 1, up - 1)), box
+    ).reshape(c_out, c_in, kh, kw)
+    weight.copy_(full.transpose(0, 1) / up)
+    return weight
+
+
 # ---------------------------------------------------------------------------------------------
 # three views of F.conv_transpose2d
 # ---------------------------------------------------------------------------------------------
@@ -405,8 +438,8 @@ def _pair(name: str, value: int | tuple[int, int], minimum: int) -> tuple[int, i
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"expected {name} to be an int or a pair, got {value!r}")
-        return (_check_int(name, value[0], minimum), _check_int(name, value[1], minimum))
-    v = _check_int(name, value, minimum)
+        return (check_int(name, value[0], minimum), check_int(name, value[1], minimum))
+    v = check_int(name, value, minimum)
     return (v, v)
 
 
@@ -440,7 +473,7 @@ def _check_args(
         raise ValueError(
             f"expected weight of shape (C_in, C_out/groups, kH, kW), got {tuple(weight.shape)}"
         )
-    _check_int("groups", groups, 1)
+    check_int("groups", groups, 1)
     if x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
         raise ValueError(
             f"expected x channels == weight.shape[0] (C_in), divisible by groups={groups}, "
@@ -562,14 +595,24 @@ def conv_matrix(
     Shape:
         ``(C_out' * H * W, C_in' * H_in * W_in)`` for ``output_size = (H, W)``,
         ``input_size = (H_in, W_in)``.
+
+    Raises:
+        ValueError: a matrix of more than :data:`MAX_MATRIX_ENTRIES` entries (it is dense).
     """
     s = _pair("stride", stride, 1)
     p = _pair("padding", padding, 0)
     d = _pair("dilation", dilation, 1)
-    hi, wi = (_check_int("input_size", v, 1) for v in input_size)
-    ho, wo = (_check_int("output_size", v, 1) for v in output_size)
+    hi, wi = (check_int("input_size", v, 1) for v in input_size)
+    ho, wo = (check_int("output_size", v, 1) for v in output_size)
     c_out, c_in_g, kh, kw = weight.shape
     c_in = c_in_g * groups
+    entries = c_out * ho * wo * c_in * hi * wi
+    if entries > MAX_MATRIX_ENTRIES:
+        raise ValueError(
+            f"expected a conv matrix of at most {MAX_MATRIX_ENTRIES} entries, got "
+            f"{c_out * ho * wo} x {c_in * hi * wi} (input_size={tuple(input_size)}, "
+            f"output_size={tuple(output_size)}): a dense matrix is for small examples"
+        )
     co, i, j, cl, ta, tb = torch.meshgrid(
         *(torch.arange(n) for n in (c_out, ho, wo, c_in_g, kh, kw)), indexing="ij"
     )
@@ -759,8 +802,8 @@ def nearest_weight(
         >>> nearest_weight(2, 1)[0, 0].tolist()
         [[1.0, 1.0], [1.0, 1.0]]
     """
-    _check_int("up", up, 1)
-    _check_int("channels", channels, 1)
+    check_int("up", up, 1)
+    check_int("channels", channels, 1)
     w = torch.zeros(channels, channels, up, up, dtype=dtype, device=device)
     idx = torch.arange(channels, device=device)
     w[idx, idx] = 1.0
@@ -797,8 +840,8 @@ def compose_with_conv(
             "expected t_weight (C_in, C_mid, k1, k1) and conv_weight (C_out, C_mid, k, k) "
             f"sharing C_mid, got {tuple(t_weight.shape)} and {tuple(conv_weight.shape)}"
         )
-    _check_int("t_padding", t_padding, 0)
-    _check_int("conv_padding", conv_padding, 0)
+    check_int("t_padding", t_padding, 0)
+    check_int("conv_padding", conv_padding, 0)
     k = conv_weight.shape[-1]
     padding = t_padding + k - 1 - conv_padding
     if padding < 0:
@@ -835,6 +878,8 @@ def overlap_counts(
     """
     sh, sw = _pair("size", size, 1)
     kh, kw = _pair("kernel", kernel, 1)
+    if sh * sw > MAX_MATRIX_ENTRIES:
+        raise ValueError(f"expected size with at most {MAX_MATRIX_ENTRIES} pixels, got {sh}x{sw}")
     ones = torch.ones(1, 1, sh, sw, dtype=torch.float64)
     view = conv_transpose_as_zero_insertion(
         ones,

@@ -15,7 +15,7 @@ import scipy.signal
 import torch
 import torch.nn.functional as F
 
-import antialias.resample as resample
+from antialias.resample import _core, _fast
 from antialias.filters import binomial_taps, cubic_taps, linear_taps
 from antialias.resample import (
     PAD_MODES,
@@ -154,17 +154,17 @@ def test_fast_path_equals_reference_sweep() -> None:
 
 def test_two_sided_strips_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
     """Larger random configurations, where both border sides of an axis are computed in one
-    small conv (resample._side_strips), forward and backward, against the reference."""
+    small conv (the fast path's side_strips), forward and backward, against the reference."""
     rng = random.Random(1)
     used = []
-    original = resample._side_strips
+    original = _fast.side_strips
 
     def spy(*args, **kwargs):
         result = original(*args, **kwargs)
         used.append(result is not None)
         return result
 
-    monkeypatch.setattr(resample, "_side_strips", spy)
+    monkeypatch.setattr(_fast, "side_strips", spy)
     for _ in range(60):
         up, down = rng.choice([1, 1, 2, 3]), rng.choice([1, 2, 3])
         n_taps, h, w = rng.randint(1, 8), rng.randint(20, 40), rng.randint(20, 40)
@@ -195,16 +195,16 @@ def test_border_strips_on_large_inputs(mode: str, size: tuple[int, int]) -> None
 
 @pytest.fixture
 def blocked_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Records, per call of resample._blocked_conv, whether it computed the conv."""
+    """Records, per call of the fast path's blocked_conv, whether it computed the conv."""
     calls: list[bool] = []
-    original = resample._blocked_conv
+    original = _fast.blocked_conv
 
     def spy(*args, **kwargs):
         y = original(*args, **kwargs)
         calls.append(y is not None)
         return y
 
-    monkeypatch.setattr(resample, "_blocked_conv", spy)
+    monkeypatch.setattr(_fast, "blocked_conv", spy)
     return calls
 
 
@@ -239,11 +239,10 @@ def test_column_blocked_conv_equals_reference(mode: str, blocked_calls: list[boo
             (g_got,) = torch.autograd.grad(got, xf, grad.float())
             _close(g_got.double(), g_want, atol=5e-5)
             assert any(blocked_calls), (taps, up, down, pad, h, w)  # the path was taken
-    resample._BLOCKED = False
-    try:  # the depthwise path on the same float32 input gives the same numbers
-        y_depthwise = downsample2d(x.float().detach(), 3, pad_mode=mode)
-    finally:
-        resample._BLOCKED = True
+    # the depthwise path on the same float32 input gives the same numbers
+    blocked_calls.clear()
+    y_depthwise = downsample2d(x.float().detach(), 3, pad_mode=mode, impl="depthwise")
+    assert not any(blocked_calls)
     _close(downsample2d(x.float().detach(), 3, pad_mode=mode), y_depthwise, atol=1e-6)
 
 
@@ -416,14 +415,10 @@ def test_torch_kernel_dispatch_equals_generic_path() -> None:
     for taps, up in cases:
         kernel = torch.outer(taps, taps)
         for mode in PAD_MODES:
-            axes = resample._axes(x, kernel, up, 1, None, mode)
-            assert resample._torch_interpolation(kernel, axes) is not None
+            axes = _core.axes(x, kernel, up, 1, None)
+            assert _fast.torch_interpolation(kernel, axes) is not None
             fast = upfirdn2d(x, taps, up=up, pad_mode=mode)
-            resample._TORCH_KERNELS = False
-            try:
-                generic = upfirdn2d(x, taps, up=up, pad_mode=mode)
-            finally:
-                resample._TORCH_KERNELS = True
+            generic = upfirdn2d(x, taps, up=up, pad_mode=mode, impl="generic")
             _close(fast, generic)
             _close(fast, upfirdn2d_reference(x, taps, up=up, pad_mode=mode))
 
@@ -431,13 +426,9 @@ def test_torch_kernel_dispatch_equals_generic_path() -> None:
 def test_upsample_linear_replicate_is_torch_bilinear() -> None:
     x = torch.randn(2, 3, 5, 6)
     want = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-    resample._TORCH_KERNELS = False
-    try:
-        _close(
-            upsample2d(x, linear_taps(2), pad_mode="replicate", normalize=False), want, atol=1e-6
-        )
-    finally:
-        resample._TORCH_KERNELS = True
+    for impl in ("generic", "depthwise", "reference", "auto"):
+        y = upsample2d(x, linear_taps(2), pad_mode="replicate", normalize=False, impl=impl)
+        _close(y, want, atol=1e-6)
 
 
 # --------------------------------------------------------------------- autograd, layouts, dtypes
@@ -501,25 +492,25 @@ def test_low_precision_dtypes(dtype: torch.dtype) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"up": 2.0}, TypeError, "expected up to be a positive integer, got 2.0"),
-        ({"up": 0}, ValueError, "expected up to be a positive integer, got 0"),
-        ({"down": -1}, ValueError, "expected down to be a positive integer, got -1"),
-        ({"down": True}, TypeError, "expected down to be a positive integer, got True"),
+        ({"up": 2.0}, TypeError, "expected up to be an integer >= 1, got 2.0"),
+        ({"up": 0}, ValueError, "expected up to be an integer >= 1, got 0"),
+        ({"down": -1}, ValueError, "expected down to be an integer >= 1, got -1"),
+        ({"down": True}, TypeError, "expected down to be an integer >= 1, got True"),
         ({"taps": []}, ValueError, "expected at least one tap"),
         ({"taps": [1.0, float("nan")]}, ValueError, "expected finite taps"),
         ({"taps": [[1.0, float("inf")]]}, ValueError, "expected a finite 2-D kernel"),
         ({"taps": torch.ones(2, 2, 2)}, ValueError, "expected 1-D taps, got shape (2, 2, 2)"),
-        ({"taps": 0}, ValueError, "expected n to be an integer >= 1, got 0"),
+        ({"taps": 0}, ValueError, "expected n to be an integer in [1, 1024], got 0"),
         (
             {"pad_mode": "same"},
             ValueError,
-            "expected pad_mode in ('zeros', 'reflect', 'replicate', 'circular'), got 'same'",
+            "expected pad_mode to be one of 'zeros', 'reflect', 'replicate', 'circular', got 'same'",
         ),
         ({"padding": (1, 2, 3)}, TypeError, "expected padding as None, an int, (p0, p1)"),
         ({"padding": 1.5}, TypeError, "expected padding as None"),
         ({"padding": -9}, ValueError, "expected a non-empty output along H"),
-        ({"gain": "2"}, TypeError, "expected gain to be a real number"),
-        ({"gain": float("nan")}, ValueError, "expected a finite gain"),
+        ({"gain": "2"}, TypeError, "expected gain to be a finite real number, got '2'"),
+        ({"gain": float("nan")}, ValueError, "expected gain to be a finite real number, got nan"),
     ],
 )
 def test_bad_arguments(kwargs: dict, error: type[Exception], message: str) -> None:
@@ -542,9 +533,9 @@ def test_bad_inputs() -> None:
         upsample2d(torch.ones(1, 1, 0, 4), 3)
     with pytest.raises(ValueError, match="expected taps with a non-zero sum to normalise"):
         downsample2d(torch.ones(1, 1, 4, 4), [1.0, -1.0])
-    with pytest.raises(TypeError, match="expected up to be a positive integer, got 1.5"):
+    with pytest.raises(TypeError, match="expected up to be an integer >= 1, got 1.5"):
         upsample2d(torch.ones(1, 1, 4, 4), 3, up=1.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="expected down to be a positive integer, got 0"):
+    with pytest.raises(ValueError, match="expected down to be an integer >= 1, got 0"):
         downsample2d(torch.ones(1, 1, 4, 4), 3, down=0)
 
 
