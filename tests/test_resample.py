@@ -15,12 +15,19 @@ import scipy.signal
 import torch
 import torch.nn.functional as F
 
-from antialias.resample import _core, _fast
+from antialias.exact import is_exact, max_relative_error
 from antialias.filters import binomial_taps, cubic_taps, linear_taps
 from antialias.resample import (
+    IMPLS,
+    MAX_PADDING,
+    MAX_PLANE,
     PAD_MODES,
+    _core,
+    _fast,
     downsample2d,
+    extend2d,
     filter2d,
+    prepare_upfirdn2d,
     upfirdn2d,
     upfirdn2d_reference,
     upsample2d,
@@ -504,7 +511,8 @@ def test_low_precision_dtypes(dtype: torch.dtype) -> None:
         (
             {"pad_mode": "same"},
             ValueError,
-            "expected pad_mode to be one of 'zeros', 'reflect', 'replicate', 'circular', got 'same'",
+            "expected pad_mode to be one of 'zeros', 'reflect', 'replicate', 'circular', "
+            "got 'same'",
         ),
         ({"padding": (1, 2, 3)}, TypeError, "expected padding as None, an int, (p0, p1)"),
         ({"padding": 1.5}, TypeError, "expected padding as None"),
@@ -548,3 +556,122 @@ def test_border_strips_leave_thread_count_alone() -> None:
     y.sum().backward()
     assert torch.get_num_threads() == 2
     _close(y, upfirdn2d_reference(x, binomial_taps(3), down=2, pad_mode="reflect"))
+
+
+# ------------------------------------------------------------- impl=, plans, borders, bounds
+
+
+def _naive_2d(x: np.ndarray, f: np.ndarray, up: int, down: int, p0: int, p1: int, mode):
+    """Separable: the 1-D double loop along W for every row, then along H for every column."""
+    rows = np.stack([_naive_upfirdn_1d(r, f, up, down, p0, p1, mode) for r in x])
+    return np.stack([_naive_upfirdn_1d(c, f, up, down, p0, p1, mode) for c in rows.T]).T
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_every_impl_equals_the_naive_loop(impl: str) -> None:
+    """Each implementation (forward and gradient) against the double loop written above."""
+    rng = random.Random(7)
+    for _ in range(25):
+        up, down = rng.choice([1, 2, 3]), rng.choice([1, 2])
+        n_taps, h, w = rng.randint(1, 6), rng.randint(3, 12), rng.randint(3, 12)
+        mode = rng.choice(PAD_MODES)
+        f = np.array([rng.uniform(-1, 1) for _ in range(n_taps)])
+        x = torch.randn(1, 1, h, w, dtype=torch.float64, requires_grad=True)
+        got = upfirdn2d(x, f, up, down, None, mode, impl=impl)
+        p0 = (n_taps + up - 2) // 2
+        want = _naive_2d(x.detach()[0, 0].numpy(), f, up, down, p0, n_taps - 1 - p0, mode)
+        _close(got[0, 0].detach(), torch.from_numpy(want))
+        grad = torch.randn_like(got)
+        ref = upfirdn2d_reference(x, f, up, down, None, mode)
+        _close(torch.autograd.grad(got, x, grad)[0], torch.autograd.grad(ref, x, grad)[0])
+
+
+def test_flip_filter_is_correlation() -> None:
+    """flip_filter=True applies the taps as F.conv2d does (a correlation), for any taps."""
+    x = torch.randn(2, 3, 9, 11, dtype=torch.float64)
+    taps = torch.tensor([0.1, 0.5, -0.2, 0.7], dtype=torch.float64)  # asymmetric
+    for impl in IMPLS:
+        got = upfirdn2d(x, taps, down=2, padding=(1, 2), flip_filter=True, impl=impl)
+        weight = torch.outer(taps, taps).expand(3, 1, 4, 4)
+        want = F.conv2d(F.pad(x, (1, 2, 1, 2)), weight, stride=2, groups=3)
+        _close(got, want)
+        assert not torch.allclose(upfirdn2d(x, taps, down=2, padding=(1, 2), impl=impl), want)
+
+
+def test_prepared_plan_equals_upfirdn2d() -> None:
+    x = torch.randn(2, 3, 10, 7, dtype=torch.float64)
+    cases = [
+        (linear_taps(2), 2, 1, None, "replicate", 1.0),  # torch's bilinear kernel
+        (cubic_taps(3) / 3, 3, 1, None, "reflect", 9.0),  # gain makes it torch's bicubic
+        (torch.tensor([1.0, 3.0, 2.0]), 1, 2, (0, 2), "circular", 1.0),
+        (torch.randn(3, 4, dtype=torch.float64), 2, 1, 1, "zeros", 0.5),  # 2-D kernel
+    ]
+    for taps, up, down, padding, mode, gain in cases:
+        for flip in (False, True):
+            plan = prepare_upfirdn2d(taps, up, down, padding, mode, gain, flip_filter=flip)
+            want = upfirdn2d(x, taps, up, down, padding, mode, gain, flip_filter=flip)
+            _close(plan(x, taps.to(x.dtype)), want)
+    assert prepare_upfirdn2d(linear_taps(2), 2).torch_mode == "bilinear"
+    assert prepare_upfirdn2d(cubic_taps(3) / 3, 3, gain=9.0).torch_mode == "bicubic"
+    assert prepare_upfirdn2d(linear_taps(2), 2, impl="generic").torch_mode is None
+    assert prepare_upfirdn2d([1.0, 2.0, 1.0], 2).torch_mode is None
+    plan = prepare_upfirdn2d(3, 1, 2)
+    with pytest.raises(ValueError, match=r"expected taps of shape \(3,\) \(as prepared\)"):
+        plan(x, torch.ones(5))
+    with pytest.raises(ValueError, match="expected impl to be one of 'auto', 'generic'"):
+        prepare_upfirdn2d(3, impl="fast")
+    with pytest.raises(TypeError, match="expected flip_filter to be True or False"):
+        prepare_upfirdn2d(3, flip_filter=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", PAD_MODES)
+def test_extend2d_is_numpy_pad(mode: str) -> None:
+    """Any amounts, beyond the size too (reflect/wrap go on, as numpy.pad does)."""
+    numpy_mode = {"zeros": "constant", "reflect": "reflect", "replicate": "edge"}
+    x = torch.randn(2, 3, 4, 5, dtype=torch.float64)
+    for left, right, top, bottom in [(0, 0, 0, 0), (1, 2, 3, 0), (7, 11, 9, 6), (0, 13, 0, 1)]:
+        got = extend2d(x, (left, right, top, bottom), mode)
+        want = np.pad(
+            x.numpy(), ((0, 0), (0, 0), (top, bottom), (left, right)), numpy_mode.get(mode, "wrap")
+        )
+        _close(got, torch.from_numpy(want), atol=0.0)
+    with pytest.raises(ValueError, match="expected pad_mode to be one of"):
+        extend2d(x, (1, 1, 1, 1), "mirror")
+    with pytest.raises(ValueError, match="expected left to be an integer in"):
+        extend2d(x, (-1, 0, 0, 0), mode)
+
+
+def test_circular_upsampling_commutes_exactly_with_circular_shifts() -> None:
+    """pad_mode='circular', up > 1: every output from one whole-tensor op (resample wraps and
+    crops), so shifting the input by k shifts the output by up k, exactly to rounding."""
+    x = torch.randn(2, 3, 7, 9, dtype=torch.float64)
+    for taps, up in [(linear_taps(2), 2), (torch.randn(5, dtype=torch.float64), 3), (6, 2)]:
+        for impl in ("auto", "generic", "depthwise"):
+            y = upsample2d(x, taps, up, pad_mode="circular", normalize=False, impl=impl)
+            _close(y, upfirdn2d_reference(x, taps, up, pad_mode="circular"))
+            for s in [(1, 0), (0, 4), (-3, 2)]:
+                got = upsample2d(torch.roll(x, s, (2, 3)), taps, up, pad_mode="circular",
+                                 normalize=False, impl=impl)  # fmt: skip
+                want = torch.roll(y, (up * s[0], up * s[1]), (2, 3))
+                assert is_exact(got, want), (taps, up, impl, s, max_relative_error(got, want))
+
+
+def test_sizes_beyond_the_bounds_are_refused_at_once() -> None:
+    """A factor or padding typed wrong by orders of magnitude fails before any allocation."""
+    import time
+
+    x = torch.randn(1, 1, 8, 8)
+    calls = [
+        lambda: upsample2d(x, [1.0], up=10**6),  # 8e6 x 8e6 output samples
+        lambda: upfirdn2d(x, 3, padding=10**9),
+        lambda: upfirdn2d(x, 3, padding=(10**9, -(10**9))),
+        lambda: upfirdn2d_reference(x, 3, padding=(10**9, -(10**9))),
+        lambda: upfirdn2d(x, 10**9),  # binomial length
+        lambda: extend2d(x, (10**9, 0, 0, 0), "circular"),
+    ]
+    for call in calls:
+        t0 = time.perf_counter()
+        with pytest.raises(ValueError, match="expected"):
+            call()
+        assert time.perf_counter() - t0 < 1.0
+    assert MAX_PLANE == 2**31 - 1 and MAX_PADDING == 2**20

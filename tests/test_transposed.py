@@ -135,16 +135,16 @@ def test_exactly_double() -> None:
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: T.conv_output_size(-1, 3), "expected size >= 1"),
-        (lambda: T.conv_output_size(0, 3), "expected size >= 1"),
-        (lambda: T.conv_output_size(4, 0), "expected kernel >= 1"),
+        (lambda: T.conv_output_size(-1, 3), "expected size to be an integer >= 1"),
+        (lambda: T.conv_output_size(0, 3), "expected size to be an integer >= 1"),
+        (lambda: T.conv_output_size(4, 0), "expected kernel to be an integer >= 1"),
         (lambda: T.conv_output_size(2, 5), "at least as long"),
-        (lambda: T.conv_output_size(4, 3, padding=-1), "expected padding >= 0"),
+        (lambda: T.conv_output_size(4, 3, padding=-1), "expected padding to be an integer >= 0"),
         (lambda: T.conv_transpose_output_size(4, 3, stride=2, output_padding=2), "smaller than"),
         (lambda: T.conv_transpose_output_size(4, 3, stride=1, output_padding=1), "smaller than"),
         (lambda: T.conv_transpose_output_size(1, 1, stride=1, padding=1), "leave an output"),
-        (lambda: T.conv_transpose_output_size(-3, 3), "expected size >= 1"),
-        (lambda: T.transpose_padding_for(4, 0, 3, 2), "expected size_out >= 1"),
+        (lambda: T.conv_transpose_output_size(-3, 3), "expected size to be an integer >= 1"),
+        (lambda: T.transpose_padding_for(4, 0, 3, 2), "expected size_out to be an integer >= 1"),
         (lambda: T.transpose_padding_for(4, 100, 3, 2), "expected size_out <= 10"),
     ],
 )
@@ -384,7 +384,7 @@ def test_views_bad_input() -> None:
             fn(x[0], w)
         with pytest.raises(ValueError, match="expected x channels == weight.shape"):
             fn(torch.zeros(1, 3, 4, 4), w)
-        with pytest.raises(ValueError, match="expected padding >= 0"):
+        with pytest.raises(ValueError, match="expected padding to be an integer >= 0"):
             fn(x, w, padding=-1)
         with pytest.raises(TypeError, match="expected x to be a Tensor"):
             fn(x.numpy(), w)

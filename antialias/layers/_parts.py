@@ -215,6 +215,6 @@ def fit_periodic(y: Tensor, height: int, width: int) -> Tensor:
 
 
 def blur_pool_size(n: int, k: int, down: int, split: str) -> int:
-    """Output length of :func:`blur_downsample` on ``n`` samples with ``k`` taps."""
+    """Output length of a blur-pool (:func:`blur_plan`) on ``n`` samples with ``k`` taps."""
     before, after = pad_split(k, down, split)
     return (n + before + after - k) // down + 1
