@@ -137,6 +137,4 @@ def interpolate_as_fir(x: torch.Tensor, mode: str, up: int, *, impl: str = "auto
         raise TypeError(f"expected x to be a torch.Tensor, got {type(x).__name__}")
     taps, phase = interpolation_taps(mode, up, dtype=x.dtype if x.is_floating_point() else None)
     p0, p1 = phase.padding
-    return upfirdn2d(
-        x, taps, up=up, padding=(p0, p1, p0, p1), pad_mode=phase.pad_mode, impl=impl
-    )
+    return upfirdn2d(x, taps, up=up, padding=(p0, p1, p0, p1), pad_mode=phase.pad_mode, impl=impl)

@@ -283,7 +283,7 @@ def prepare_upfirdn2d(
 
     Example:
         >>> taps = torch.tensor([1.0, 3.0, 3.0, 1.0]) / 4
-        >>> plan = prepare_upfirdn2d(taps, up=2, pad_mode="replicate", gain=4.0)
+        >>> plan = prepare_upfirdn2d(taps, up=2, pad_mode="replicate")  # linear_taps(2)
         >>> plan.torch_mode, plan(torch.tensor([[[[0.0, 4.0]]]]), taps)[0, 0, 0].tolist()
         ('bilinear', [0.0, 1.0, 3.0, 4.0])
     """
