@@ -362,6 +362,8 @@ def period_shifts(levels: int) -> list[tuple[int, int]]:
 
     A network with ``L`` factor-2 down-samplings (and circular padding) is exactly equivariant
     to shifts that are multiples of ``2^L``, so these residues are all the distinct cases.
+    ``levels`` is at most :data:`MAX_PERIOD_LEVELS` (10: ``4**10`` shifts, about a second);
+    beyond it the list would take minutes and gigabytes, so it is refused (``ValueError``).
 
     Example:
         >>> period_shifts(1)
