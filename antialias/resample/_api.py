@@ -91,13 +91,14 @@ def _circular_up(
     exactly ``up k`` (to the last bit, where the BLAS kernel rounds alike by position).
     """
     ah, aw = axes(x, kernel, up, 1, padding)
+    # the same answer for the wrapped input (same taps and padding)
+    torch_mode = torch_interpolation(kernel, (ah, aw), known)
     reach = [max(-(-ax.taps // up) + 1, ax.pad_before(), ax.pad_after()) for ax in (ah, aw)]
-    if x.dtype == torch.float32 and aw.n % BLOCK == 0:
+    if torch_mode is None and x.dtype == torch.float32 and aw.n % BLOCK == 0:
         # keep the wrapped width a multiple of the column block, so the blocked conv applies
         reach[1] = -(-reach[1] // (BLOCK // 2)) * (BLOCK // 2)
     xp = extend(x, [(-reach[0], ah.n + reach[0]), (-reach[1], aw.n + reach[1])], "circular")
     wrapped = axes(xp, kernel, up, 1, (aw.p0, aw.p1, ah.p0, ah.p1))
-    torch_mode = torch_interpolation(kernel, wrapped, known)
     # the mode only decides the (cropped) border: replicate lets torch's kernel compute it
     # all, zeros lets the conv pad itself; either way no strips
     mode = "zeros" if torch_mode is None else "replicate"
