@@ -94,8 +94,9 @@ def _circular_up(
     # the same answer for the wrapped input (same taps and padding)
     torch_mode = torch_interpolation(kernel, (ah, aw), known)
     reach = [max(-(-ax.taps // up) + 1, ax.pad_before(), ax.pad_after()) for ax in (ah, aw)]
-    if torch_mode is None and x.dtype == torch.float32 and aw.n % BLOCK == 0:
-        # keep the wrapped width a multiple of the column block, so the blocked conv applies
+    if x.dtype == torch.float32 and aw.n % BLOCK == 0:
+        # keep the wrapped width a multiple of the column block, so that the blocked conv
+        # applies (the forward's, and the adjoint's in backward even behind torch's kernel)
         reach[1] = -(-reach[1] // (BLOCK // 2)) * (BLOCK // 2)
     xp = extend(x, [(-reach[0], ah.n + reach[0]), (-reach[1], aw.n + reach[1])], "circular")
     wrapped = axes(xp, kernel, up, 1, (aw.p0, aw.p1, ah.p0, ah.p1))
