@@ -25,11 +25,12 @@ Padding = int | Sequence[int] | None
 #:
 #: - ``"auto"``: the fastest path this module knows for the arguments: torch's own
 #:   ``F.interpolate`` kernel where the taps are exactly its nearest/bilinear/bicubic filter
-#:   (rows "upsample2d replicate": 0.8-1.0x of ``F.interpolate``, vs 1.2-1.6x "generic
-#:   path"), else as ``"generic"``.
+#:   (rows "upsample2d replicate": 0.85-1.01x of ``F.interpolate`` on a quiet machine, vs
+#:   0.92-1.60x "upsample2d generic path"), else as ``"generic"``.
 #: - ``"generic"``: one (transposed) conv for any taps, column-blocked into a dense
 #:   channels_last conv where it applies (float32, contiguous, short filters: rows
-#:   "downsample2d zeros" 0.5-0.7x of kornia vs 0.9-1.0x "... depthwise"), plus border strips.
+#:   "downsample2d zeros" 0.52-0.70x of kornia vs 0.86-0.96x "... depthwise"), plus border
+#:   strips.
 #: - ``"depthwise"``: as ``"generic"`` with a plain depthwise (transposed) conv: to time or
 #:   test the column blocking.
 #: - ``"reference"``: :func:`antialias.resample.upfirdn2d_reference`, the definition step by
