@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make demo` (the main job) and `make test`.
+# Two commands on a fresh machine: `make demo` (the main job, writes only to out/) and `make test`.
 # Both create .venv/ on first use and install the project from its own files.
 PYTHON ?= python3
 VENV := .venv
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 demo: venv
-	OMP_NUM_THREADS=2 $(PY) -m analysis.demo
+	OMP_NUM_THREADS=2 $(PY) -m analysis.demo --out out
 
 test: venv
 	$(VENV)/bin/ruff check .
@@ -40,10 +40,10 @@ paper: venv
 	$(PY) -m analysis.write_paper
 
 figures: venv
-	OMP_NUM_THREADS=2 $(PY) figures/make_all.py
+	OMP_NUM_THREADS=2 $(PY) figures/make_all.py --results results --out figures
 
 retrain: venv
-	OMP_NUM_THREADS=1 $(PY) -m antialias.train_all --jobs 2 --threads 1
+	OMP_NUM_THREADS=1 $(PY) -m analysis.train_all --jobs 2 --threads 1
 
 bench: venv
 	for f in benchmarks/bench_*.py; do OMP_NUM_THREADS=2 $(PY) $$f || exit 1; done

@@ -24,7 +24,7 @@ number of trainable parameters and the multiply-adds of one forward pass of one 
 (``torch.utils.flop_counter.FlopCounterMode``: convolutions, including the fixed filters of
 blur layers, and matrix products; pooling and interpolation count as zero), in GMAC.
 
-Output (``--out``, default ``results/study``; written to temporary names, then renamed):
+Output (``--out``, default ``results/study``; one result set, :mod:`antialias.files`):
 ``speed.json`` (config, provenance, one record per architecture, thread count and variant),
 ``speed.csv`` (the same records), ``speed.npz`` (``<arch>__t<threads>__<variant>__forward_s``
 and ``__train_step_s``: every timed round, seconds).
@@ -36,6 +36,7 @@ Importable: :func:`run` ``(config, progress) -> result`` (no file writes, no pri
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -48,10 +49,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-if __package__ in (None, ""):  # run as a script: make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from antialias.models import VARIANTS, build_variant, count_parameters  # noqa: E402
+from antialias import _cli
+from antialias.files import csv_bytes, npz_bytes, write_result_set
+from antialias.models import VARIANTS, build_variant, count_parameters
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "results" / "study"
@@ -94,6 +94,7 @@ class SpeedConfig:
 
 
 def _check(cfg: SpeedConfig) -> None:
+    """Raise ``ValueError`` for a config the timing cannot run."""
     bad = [a for a in cfg.archs if a not in ARCHS]
     if bad or not cfg.archs:
         raise ValueError(f"expected archs among {list(ARCHS)}, got {list(cfg.archs)}")
@@ -128,6 +129,7 @@ def forward_macs(model: torch.nn.Module, size: int) -> float:
 
 
 def _timed(fn: Callable[[], Any]) -> float:
+    """Seconds of one call of ``fn``."""
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -254,31 +256,34 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def result_files(result: dict[str, Any], provenance: dict[str, Any]) -> dict[str, bytes]:
-    """``.json``, ``.csv`` and ``.npz`` contents of a :func:`run` result."""
-    from analysis.study import _csv_text, _json, _npz
+def csv_cell(value: Any) -> Any:
+    """A CSV cell: nested lists / dicts as JSON text (the study's tables use the same rule)."""
+    return json.dumps(value) if isinstance(value, (dict, list)) else value
 
+
+def result_set(
+    result: dict[str, Any], provenance: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """``(speed.json document, {".csv": ..., ".npz": ...})`` of a :func:`run` result."""
     doc = {k: v for k, v in result.items() if k != "arrays"}
     doc["provenance"] = provenance
-    rows = [{k: v for k, v in r.items() if k != "config"} for r in result["results"]]
-    return {".json": _json(doc), ".csv": _csv_text(rows).encode(), ".npz": _npz(result["arrays"])}
+    rows = [{k: csv_cell(v) for k, v in r.items() if k != "config"} for r in result["results"]]
+    return doc, {".csv": csv_bytes(rows), ".npz": npz_bytes(result["arrays"])}
 
 
 def _ints(text: str, name: str) -> tuple[int, ...]:
+    """Comma-separated integers (``--threads 2,1``)."""
     try:
         return tuple(int(t) for t in text.split(",") if t.strip())
     except ValueError:
         raise ValueError(f"expected {name} like 2,1, got {text!r}") from None
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line on stderr, exit 2
-        self.exit(2, f"{PROG}: error: {message}\n")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point; returns the exit status (2 for bad input)."""
-    p = _Parser(prog=PROG, description="Forward / forward+backward time of every U-Net variant.")
+def _parser() -> argparse.ArgumentParser:
+    """The command's arguments."""
+    p = _cli.ArgumentParser(
+        prog=PROG, description="Forward / forward+backward time of every U-Net variant."
+    )
     p.add_argument("--out", default=str(DEFAULT_OUT), help="results folder")
     p.add_argument("--arch", default="shipped", help="comma-separated: shipped, wide")
     p.add_argument("--variants", default=",".join(VARIANTS))
@@ -289,11 +294,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     p.add_argument("--reference", default="bilinear")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status (2 for bad input, one line)."""
     try:
-        args = p.parse_args(argv)
-    except SystemExit as stop:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a usage error (2, its line printed)
         return int(stop.code or 0)
-    try:
+
+    def body() -> int:
+        from antialias.provenance import provenance
+
         cfg = SpeedConfig(
             archs=tuple(a for a in args.arch.split(",") if a),
             variants=tuple(v for v in args.variants.split(",") if v),
@@ -306,17 +319,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             reference=args.reference,
         )
         result = run(cfg, progress=lambda line: print(line, file=sys.stderr, flush=True))
-        from analysis.shift_consistency import write_files
-        from antialias.provenance import provenance
+        try:
+            paths = write_result_set(args.out, "speed", *result_set(result, provenance()))
+        except OSError as err:
+            _cli.fail(f"cannot write results: {err}")
+        sys.stdout.write(format_table(result))
+        print("wrote " + ", ".join(str(p) for p in paths))
+        return 0
 
-        paths = write_files(result_files(result, provenance()), args.out, "speed")
-    except (ValueError, TypeError, OSError) as err:
-        text = str(err).strip().splitlines()
-        print(f"{PROG}: error: {text[0] if text else type(err).__name__}", file=sys.stderr)
-        return 2
-    sys.stdout.write(format_table(result))
-    print("wrote " + ", ".join(str(p) for p in paths))
-    return 0
+    return _cli.run(PROG, body, user_errors=(ValueError, TypeError))
 
 
 if __name__ == "__main__":

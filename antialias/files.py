@@ -18,6 +18,7 @@ the safetensors checkpoints (:mod:`antialias.checkpoint`, which uses :func:`atom
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import io
 import json
@@ -109,9 +110,12 @@ def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
-def _clean_stale(out: Path, name: str) -> None:
-    for stale in out.glob(f".{name}*.tmp"):
-        stale.unlink(missing_ok=True)
+def _clean_stale(out: Path, name: str, suffixes: Iterable[str]) -> None:
+    # one glob per file of the set: ".{name}*" alone would also match "<name>0.json"'s
+    # temporary file (seed 1 vs seed 10), i.e. another writer's file in flight
+    for suffix in suffixes:
+        for stale in out.glob(f".{glob.escape(name + suffix)}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
 
 def write_result_set(
@@ -132,7 +136,7 @@ def write_result_set(
         raise ValueError(f"expected a plain, non-hidden result name, got {name!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _clean_stale(out, name)
+    _clean_stale(out, name, [*siblings, ".json"])
     digests = {s: hashlib.sha256(c).hexdigest() for s, c in siblings.items()}
     body = json_bytes({**doc, _DIGESTS_KEY: digests})
     # Stage everything first: a failure (disk full) leaves the previous set untouched.

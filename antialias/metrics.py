@@ -33,8 +33,8 @@ Definitions:
   counted per element), ``PSNR = 20 log10(data_range) - 10 log10(MSE)`` in dB. StyleGAN3's
   images span [-1, 1], i.e. ``data_range = 2``; an error of exactly zero gives ``+inf``.
 
-What does not live here: the shift operators (:mod:`antialias.shifts`) and the command that runs
-models (``analysis/shift_consistency.py``).
+What does not live here: the shift operators (:mod:`antialias.shifts`) and the analysis that runs
+models (:mod:`antialias.consistency`).
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ __all__ = [
     "agreement_from_confusion",
     "agreement_sums",
     "band_masks",
+    "BOOTSTRAP_SLICE_BYTES",
+    "MAX_BOOTSTRAP_DRAWS",
     "bootstrap_ci",
     "bootstrap_counts",
     "confusion_sums",
@@ -421,10 +423,18 @@ def band_masks(
     return inner, ~inner
 
 
+#: Most resamples x items :func:`bootstrap_counts` draws (2**28: 2 GiB of float64 counts).
+MAX_BOOTSTRAP_DRAWS = 2**28
+
+#: Memory target of one streamed slice of :func:`bootstrap_ci` (resampled sums plus values).
+BOOTSTRAP_SLICE_BYTES = 2**26
+
+
 def bootstrap_counts(n_items: int, n_boot: int, seed: int = 0) -> np.ndarray:
     """How often each of ``n_items`` images is drawn in each of ``n_boot`` bootstrap resamples.
 
     Using the same counts for every metric makes their intervals come from the same resamples.
+    ``n_boot * n_items`` is bounded by :data:`MAX_BOOTSTRAP_DRAWS` (checked before allocating).
 
     Returns:
         float64 counts, each row sums to ``n_items``.
@@ -432,13 +442,27 @@ def bootstrap_counts(n_items: int, n_boot: int, seed: int = 0) -> np.ndarray:
     Shape:
         - output: ``(n_boot, n_items)``
     """
-    if n_items < 1 or n_boot < 1:
-        raise ValueError(f"expected n_items >= 1 and n_boot >= 1, got {n_items} and {n_boot}")
+    for name, v in (("n_items", n_items), ("n_boot", n_boot)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"expected {name} to be an integer >= 1, got {v!r}")
+    if n_boot * n_items > MAX_BOOTSTRAP_DRAWS:
+        raise ValueError(
+            f"expected n_boot x n_items <= {MAX_BOOTSTRAP_DRAWS}, got {n_boot} x {n_items}"
+        )
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n_items, size=(n_boot, n_items))
     counts = np.zeros((n_boot, n_items), dtype=np.float64)
     np.add.at(counts, (np.arange(n_boot)[:, None], idx), 1.0)
     return counts
+
+
+def _percentiles(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    values = np.sort(np.asarray(values, dtype=np.float64), axis=0)
+    b = values.shape[0]
+    lo = int(np.floor((1.0 - level) / 2.0 * b))
+    hi = min(int(np.ceil((1.0 + level) / 2.0 * b)) - 1, b - 1)
+    # copies: a view would keep the whole (n_boot, ...) array of a slice alive
+    return values[lo].copy(), values[hi].copy()
 
 
 def bootstrap_ci(
@@ -448,6 +472,7 @@ def bootstrap_ci(
     level: float = 0.95,
     seed: int = 0,
     counts: np.ndarray | None = None,
+    kept_axes: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap confidence interval over images for a metric of pooled sums.
 
@@ -456,6 +481,14 @@ def bootstrap_ci(
     order statistics at ``(1 - level) / 2`` and ``(1 + level) / 2`` (no interpolation, so
     ``+inf`` PSNRs stay ``+inf``).
 
+    Memory: with ``kept_axes = k`` the first ``k`` axes after the image axis are ones the
+    statistic keeps element-wise (shifts, regions: every statistic here keeps its leading
+    axes), and the resamples are computed in slices along them of about
+    :data:`BOOTSTRAP_SLICE_BYTES`, so memory does not grow with those axes x ``n_boot``. The
+    resamples and the order statistics are the same as without slicing; each slice's sums are
+    the same dot products over images (integer sums such as confusion counts are identical, a
+    test checks float sums too).
+
     Args:
         per_image: per-image sums, images first.
         statistic: maps summed sums ``(n_boot, ...)`` to values ``(n_boot, ...)``.
@@ -463,6 +496,8 @@ def bootstrap_ci(
         level: coverage, in (0, 1).
         seed: seed of the resampling (numpy ``default_rng``).
         counts: precomputed :func:`bootstrap_counts` (overrides ``n_boot`` and ``seed``).
+        kept_axes: how many leading axes of ``per_image[0]`` the statistic keeps (0: none;
+            then the whole array is resampled at once).
 
     Returns:
         ``(low, high)``, each of the statistic's shape.
@@ -479,13 +514,26 @@ def bootstrap_ci(
     s = _np(per_image)
     if not 0.0 < level < 1.0:
         raise ValueError(f"expected 0 < level < 1, got {level}")
+    if isinstance(kept_axes, bool) or not isinstance(kept_axes, int):
+        raise TypeError(f"expected kept_axes to be an integer, got {kept_axes!r}")
+    if not 0 <= kept_axes < s.ndim:
+        raise ValueError(f"expected kept_axes in [0, {s.ndim - 1}], got {kept_axes}")
     if counts is None:
         counts = bootstrap_counts(s.shape[0], n_boot, seed)
     if counts.ndim != 2 or counts.shape[1] != s.shape[0]:
         raise ValueError(f"expected counts of shape (n_boot, {s.shape[0]}), got {counts.shape}")
-    resampled = np.tensordot(counts, s, axes=(1, 0))
-    values = np.sort(np.asarray(statistic(resampled), dtype=np.float64), axis=0)
-    b = values.shape[0]
-    lo = int(np.floor((1.0 - level) / 2.0 * b))
-    hi = min(int(np.ceil((1.0 + level) / 2.0 * b)) - 1, b - 1)
-    return values[lo], values[hi]
+    if kept_axes == 0 or s.size == 0:
+        return _percentiles(statistic(np.tensordot(counts, s, axes=(1, 0))), level)
+    kept = s.shape[1 : 1 + kept_axes]
+    rest = s.shape[1 + kept_axes :]
+    flat = s.reshape(s.shape[0], -1, *rest)  # (N, M, *rest)
+    per_element = counts.shape[0] * max(1, int(np.prod(rest))) * 8 * 2
+    step = max(1, BOOTSTRAP_SLICE_BYTES // per_element)
+    lows, highs = [], []
+    for start in range(0, flat.shape[1], step):
+        part = np.tensordot(counts, flat[:, start : start + step], axes=(1, 0))
+        lo, hi = _percentiles(statistic(part), level)
+        lows.append(lo)
+        highs.append(hi)
+    lo, hi = np.concatenate(lows, axis=0), np.concatenate(highs, axis=0)
+    return lo.reshape(*kept, *lo.shape[1:]), hi.reshape(*kept, *hi.shape[1:])

@@ -3,34 +3,48 @@
 Example::
 
     python -m antialias.train --task nuclei --variant bilinear --seed 0 --out runs/nuclei_bl_s0
+    python -m antialias.train --task nuclei --variant bilinear --out runs/conv \\
+        --max-epochs 200 --patience 15 --min-delta 0.001      # train to a validation plateau
 
 What a run does: seeds everything from ``--seed``; draws random crops (random flips/rotations,
 fresh noise for ``denoise``) from the task's train split; Adam with linear warm-up and a cosine
-decay; validation on the full val images after every epoch; the best-on-validation weights are
-kept; at the end the best model is evaluated on val and test and saved with its metrics.
+decay over the epoch budget; validation on the full val images after every epoch; the
+best-on-validation weights are kept; at the end the best model is evaluated on val and test and
+saved with its metrics and learning curve.
 
-The run directory (``--out``) holds, all written atomically (temporary name, then rename):
+When to stop: with ``patience`` unset (the default, how the shipped checkpoints were trained)
+exactly ``epochs`` epochs. With ``patience=P`` training stops at the first epoch that is ``P``
+epochs after the last improvement of the validation score by more than ``min_delta``, or at
+the budget of ``epochs`` epochs, whichever comes first; the stop reason (``plateau`` or
+``budget``) is recorded. Either way the weights kept are those of the best epoch.
 
+The run directory (``--out``) holds:
+
+- ``state.safetensors``: the run's one commit record, rewritten atomically after every epoch:
+  current and best weights, Adam moments, data-sampler RNG state, and (in its header) the
+  epoch counter, best score and the learning curve. ``--resume`` continues *exactly* after the
+  last committed epoch (bit-identical on CPU with the same thread count); a crash at any point
+  loses at most the epoch in progress and never trains an epoch twice.
 - ``model.safetensors`` / ``model.json``: best-on-val model (:func:`antialias.checkpoint.
-  save_checkpoint` format; ``load_checkpoint`` rebuilds it); final test metrics once complete.
-- ``state.safetensors`` / ``state.json``: everything needed to resume after the last finished
-  epoch (weights, Adam moments, data-sampler RNG state), so ``--resume`` continues *exactly*
-  where an interrupted run stopped (bit-identical on CPU with the same thread count).
-- ``log.jsonl``: one JSON line per epoch (loss, learning rate, validation metrics, seconds).
+  save_checkpoint` format; ``load_checkpoint`` rebuilds it); final test metrics, learning
+  curve and stop reason once complete.
+- ``log.jsonl`` (one JSON line per epoch) and ``curves.csv`` (epoch, train loss, val metrics,
+  learning rate, seconds): the learning curve, rewritten from the state after every epoch.
 
-An existing run directory is refused unless ``--resume`` (continue it) or ``--overwrite``
-(delete the files above and start again). Bad arguments print one line on stderr, exit code 2.
+The last three are derived from the state and rewritten from it on ``--resume``. An existing run
+directory is refused unless ``--resume`` (continue it) or ``--overwrite`` (delete the files
+above and start again). Bad arguments print one line on stderr, exit code 2, and write nothing.
 
 Determinism: on CPU, the same seed, settings and thread count give bit-identical weights.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -39,11 +53,12 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from antialias._checks import check_float, check_int
+from antialias._cli import ArgumentParser, run
 from antialias.checkpoint import (
     CheckpointError,
-    atomic_write_text,
-    check_state_dict,
-    load_state_dict_safely,
+    check_finite_weights,
+    read_metadata,
     save_checkpoint,
 )
 from antialias.data import (
@@ -54,9 +69,49 @@ from antialias.data import (
     sample_batch,
     source_group,
 )
-from antialias.models import VARIANTS, UNet, build_variant, count_parameters
+from antialias.files import atomic_write_bytes
+from antialias.models import VARIANTS, UNet, build_variant
+from antialias.rundir import (
+    RUN_FILES,
+    RunError,
+    check_info,
+    check_writable,
+    clean_stale,
+    clear,
+    load_state,
+    prepare_out,
+    read_state_info,
+    run_meta,
+    state_bytes,
+    with_weights,
+    write_best,
+    write_curves,
+)
 
-RUN_FILES = ("model.safetensors", "model.json", "state.safetensors", "state.json", "log.jsonl")
+__all__ = [
+    "QUICK",
+    "RUN_FILES",
+    "TASK_SETTINGS",
+    "RunError",
+    "TrainSettings",
+    "evaluate",
+    "learning_rate",
+    "loss_fn",
+    "main",
+    "model_for_task",
+    "plateau_update",
+    "read_state_info",
+    "score_of",
+    "settings_for",
+    "settings_from",
+    "stop_reason",
+    "train",
+]
+
+MAX_SEED = 2**63 - 1
+MAX_BATCH_PIXELS = 2**24
+"""Largest ``batch_size * crop**2`` accepted (16.7 M pixels: several GiB of activations at the
+shipped width; larger is a typo, not a plan)."""
 
 
 @dataclass(frozen=True)
@@ -64,18 +119,23 @@ class TrainSettings:
     """Everything that decides a training run besides task, variant and seed.
 
     Attributes:
-        epochs: number of epochs (validation after each).
+        epochs: number of epochs (``patience`` unset), or the maximum budget of epochs.
         steps_per_epoch: optimiser steps per epoch.
         batch_size: crops per step.
         crop: side of the square training crops (pixels).
         lr: peak learning rate of Adam.
-        warmup_steps: linear warm-up steps before the cosine decay (to ``lr / 50``).
+        warmup_steps: linear warm-up steps before the cosine decay (to ``lr / 50`` at the end
+            of the budget).
         weight_decay: Adam (L2) weight decay.
         threads: ``torch.set_num_threads`` for the run (results are bit-reproducible for a
             fixed thread count).
         eval_size: side of the centred crop of val/test images used for evaluation (``0``:
             whole images).
         eval_images: evaluate on the first ``eval_images`` val/test images only (``0``: all).
+        patience: stop after this many epochs without an improvement of the validation score
+            by more than ``min_delta`` (``None``: train all ``epochs``).
+        min_delta: smallest increase of the validation score (Dice, or PSNR in dB) that counts
+            as an improvement, both for the plateau and for which epoch's weights are kept.
     """
 
     epochs: int = 6
@@ -88,18 +148,30 @@ class TrainSettings:
     threads: int = 1
     eval_size: int = 0
     eval_images: int = 0
+    patience: int | None = None
+    min_delta: float = 0.0
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.type in ("int", int):
-                minimum = 0 if f.name in ("eval_size", "eval_images", "warmup_steps") else 1
-                if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                    raise ValueError(f"expected {f.name} an int >= {minimum}, got {value!r}")
-            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"expected {f.name} a non-negative number, got {value!r}")
-        if self.lr <= 0:
-            raise ValueError(f"expected lr > 0, got {self.lr!r}")
+        check_int("epochs", self.epochs, 1, 100_000)
+        check_int("steps_per_epoch", self.steps_per_epoch, 1, 10**7)
+        check_int("batch_size", self.batch_size, 1, 65_536)
+        check_int("crop", self.crop, 1, 65_536)
+        if self.batch_size * self.crop**2 > MAX_BATCH_PIXELS:
+            raise ValueError(
+                f"expected batch_size * crop**2 to be <= {MAX_BATCH_PIXELS} pixels, got "
+                f"{self.batch_size} x {self.crop}^2 = {self.batch_size * self.crop**2}"
+            )
+        lr = check_float("lr", self.lr)
+        if lr <= 0:
+            raise ValueError(f"expected lr to be a finite real number > 0, got {self.lr!r}")
+        check_int("warmup_steps", self.warmup_steps, 0, 10**9)
+        check_float("weight_decay", self.weight_decay, 0.0)
+        check_int("threads", self.threads, 1, 256)
+        check_int("eval_size", self.eval_size, 0, 65_536)
+        check_int("eval_images", self.eval_images, 0, 10**9)
+        if self.patience is not None:
+            check_int("patience", self.patience, 1, 100_000)
+        check_float("min_delta", self.min_delta, 0.0)
 
 
 QUICK = TrainSettings(
@@ -129,8 +201,15 @@ def settings_for(task: str) -> TrainSettings:
     return TASK_SETTINGS[task]
 
 
-class RunError(ValueError):
-    """A run directory cannot be used as asked (exists, incomplete, or from another run)."""
+def settings_from(training: Mapping[str, Any]) -> TrainSettings:
+    """The :class:`TrainSettings` recorded in a checkpoint's ``training`` block.
+
+    Fields missing from older checkpoints take their defaults (``patience=None``,
+    ``min_delta=0``: how those were trained); extra keys (``best_epoch``, ``curve``...) are
+    ignored.
+    """
+    names = {f.name for f in fields(TrainSettings)}
+    return TrainSettings(**{k: v for k, v in training.items() if k in names})
 
 
 def model_for_task(task: str, variant: str, **overrides: Any) -> UNet:
@@ -230,91 +309,66 @@ def score_of(metrics: dict[str, float], kind: str) -> float:
     return metrics["psnr"] if kind == "regression" else metrics["dice"]
 
 
-# --- resumable state: tensors in safetensors, the rest in JSON (never pickle) -----------------
+# --- when to stop --------------------------------------------------------------------------
 
 
-def _save_state(
-    out: Path, model: nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator, info: dict
-) -> None:
-    from safetensors.torch import save_file
+def plateau_update(
+    best_score: float, wait: int, score: float, min_delta: float
+) -> tuple[bool, float, int]:
+    """One epoch of the plateau rule: ``(improved, best_score, epochs_without_improvement)``.
 
-    tensors = {f"model.{k}": v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-    sd = opt.state_dict()
-    for idx, state in sd["state"].items():
-        for name, value in state.items():
-            tensors[f"optim.{idx}.{name}"] = torch.as_tensor(value).detach().clone()
-    tensors["rng.data"] = gen.get_state().clone()
-    info = {**info, "param_groups": sd["param_groups"]}
-    text = json.dumps(info, indent=1, sort_keys=True)
-    from antialias.checkpoint import _atomic_write
+    An epoch improves when ``score > best_score + min_delta`` (Keras' ``EarlyStopping``
+    convention); the best score then moves to ``score`` and the wait restarts at 0.
 
-    _atomic_write(out / "state.safetensors", lambda tmp: save_file(tensors, str(tmp)))
-    atomic_write_text(out / "state.json", text + "\n")
-
-
-def _load_state(
-    out: Path, model: nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator
-) -> dict:
-    info = json.loads((out / "state.json").read_text(encoding="utf-8"))
-    tensors = load_state_dict_safely(out / "state.safetensors")
-    model_state = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
-    check_state_dict(model, model_state, str(out / "state.safetensors"))
-    model.load_state_dict(model_state)
-    opt_state: dict[int, dict[str, Tensor]] = {}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            _, idx, name = key.split(".", 2)
-            opt_state.setdefault(int(idx), {})[name] = value
-    opt.load_state_dict({"state": opt_state, "param_groups": info["param_groups"]})
-    gen.set_state(tensors["rng.data"])
-    return info
+    >>> plateau_update(0.5, 2, 0.52, 0.01)
+    (True, 0.52, 0)
+    >>> plateau_update(0.5, 2, 0.505, 0.01)
+    (False, 0.5, 3)
+    """
+    if score > best_score + min_delta:
+        return True, score, 0
+    return False, best_score, wait + 1
 
 
-def _truncate_log(path: Path, epochs: int) -> None:
-    """Keep the log lines of the epochs the saved state has seen (drop any after a crash)."""
-    if path.exists():
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        if len(lines) > epochs:
-            atomic_write_text(path, "".join(lines[:epochs]))
+def stop_reason(epoch: int, wait: int, settings: TrainSettings) -> str | None:
+    """Why training stops after ``epoch`` epochs (``"plateau"``/``"budget"``), or ``None``.
+
+    A plateau is reported before the budget when both hold at the same epoch.
+    """
+    if settings.patience is not None and wait >= settings.patience:
+        return "plateau"
+    if epoch >= settings.epochs:
+        return "budget"
+    return None
+
+
+def _check_sizes(settings: TrainSettings, model: UNet, splits: Mapping[str, TaskSplit]) -> None:
+    """Crop and evaluation sizes against the images and the network's period."""
+    period = model.period
+    side = min(min(s.images.shape[-2:]) for s in splits.values())
+    train_side = min(splits["train"].images.shape[-2:])
+    if not period <= settings.crop <= train_side:
+        raise ValueError(
+            f"expected crop to be an integer in [{period}, {train_side}] (the network's period "
+            f"2**depth, the training images' side), got {settings.crop}"
+        )
+    if settings.eval_size and not period <= settings.eval_size <= side:
+        raise ValueError(
+            f"expected eval_size to be 0 or an integer in [{period}, {side}] (the network's "
+            f"period, the val/test images' side), got {settings.eval_size}"
+        )
 
 
 def _identity(task: str, variant: str, seed: int, settings: TrainSettings, config: dict) -> dict:
-    return {
+    """What a resumed run must share with the one that started (as JSON reads it back)."""
+    identity = {
         "task": task,
         "variant": variant,
         "seed": seed,
         "training": asdict(settings),
         "config": config,
     }
-
-
-def _prepare_out(out: Path, resume: bool, overwrite: bool) -> bool:
-    """Check the run directory; returns True when there is a run to resume."""
-    if resume and overwrite:
-        raise RunError("expected at most one of --resume and --overwrite, got both")
-    if out.exists() and not out.is_dir():
-        raise RunError(f"expected --out to be a directory, got the file {str(out)!r}")
-    present = [name for name in RUN_FILES if (out / name).exists()]
-    if not present:
-        if out.exists() and any(out.iterdir()) and not (resume or overwrite):
-            raise RunError(
-                f"run directory {str(out)!r} is not empty; choose a new --out or pass --overwrite"
-            )
-        return False
-    if overwrite:
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
-        return False
-    if not resume:
-        raise RunError(
-            f"run directory {str(out)!r} already holds a run ({', '.join(present)}); pass "
-            "--resume to continue it or --overwrite to start again"
-        )
-    if not (out / "state.json").exists():  # stopped before its first epoch ended: start over
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
-        return False
-    return True
+    return json.loads(json.dumps(identity))  # tuples in a config come back as lists
 
 
 def train(
@@ -346,26 +400,32 @@ def train(
         model_overrides: :class:`UNet` arguments replacing the shipped architecture's.
 
     Raises:
-        ValueError: unknown task/variant, bad settings, or a run directory that cannot be used
-            (:class:`RunError`); :class:`antialias.data.DataMissingError` when data is missing.
+        ValueError: unknown task/variant, bad settings, sizes that do not fit the data, a run
+            directory that cannot be used or a corrupt resume state (:class:`RunError`), or a
+            run that diverged; :class:`antialias.data.DataMissingError` when data is missing.
+            Every check runs before anything is written.
     """
     if task not in TASKS:
         raise ValueError(f"expected task to be one of {list(TASKS)}, got {task!r}")
     if variant not in VARIANTS:
         raise ValueError(f"expected variant to be one of {list(VARIANTS)}, got {variant!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"expected seed a non-negative int, got {seed!r}")
+    check_int("seed", seed, 0, MAX_SEED)
     settings = settings or settings_for(task)
+    if not isinstance(settings, TrainSettings):
+        raise TypeError(f"expected settings a TrainSettings, got {type(settings).__name__}")
+    check_writable(out)  # before Path(): an empty string must not become "."
     out = Path(out)
-    has_state = _prepare_out(out, resume, overwrite)
+    mode = prepare_out(out, resume, overwrite)
 
     threads_before = torch.get_num_threads()
     torch.set_num_threads(settings.threads)
     torch.manual_seed(seed)
     try:
         model = model_for_task(task, variant, **(model_overrides or {}))
+        splits = {name: load_split(task, name) for name in ("train", "val", "test")}
+        _check_sizes(settings, model, splits)
         return _run(
-            task, variant, seed, out, settings, model, has_state, progress, stop_after_epochs
+            task, variant, seed, out, settings, model, splits, mode, progress, stop_after_epochs
         )
     finally:
         torch.set_num_threads(threads_before)
@@ -378,143 +438,208 @@ def _run(
     out: Path,
     settings: TrainSettings,
     model: UNet,
-    has_state: bool,
+    splits: Mapping[str, TaskSplit],
+    mode: str,
     progress: bool,
     stop_after_epochs: int | None,
 ) -> dict[str, Any]:
-    from tqdm import tqdm
-
-    train_split = load_split(task, "train")
-    val = _eval_view(load_split(task, "val"), settings)
-    kind = train_split.kind
     identity = _identity(task, variant, seed, settings, model.config)
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     gen = torch.Generator().manual_seed(seed)
-    total = settings.epochs * settings.steps_per_epoch
     info: dict[str, Any] = {
         **identity,
         "epoch": 0,
         "best_score": -math.inf,
         "best_epoch": 0,
+        "wait": 0,
         "seconds": 0.0,
         "complete": False,
+        "stop_reason": None,
+        "history": [],
     }
-    if has_state:
-        try:
-            info = _load_state(out, model, opt, gen)
-        except (CheckpointError, KeyError, json.JSONDecodeError) as err:
-            raise RunError(f"cannot resume from {str(out)!r}: {err}") from err
+    best: dict[str, Tensor] = {}
+    if mode == "resume":  # every check before anything in the directory changes
+        info, best = load_state(out, model, opt, gen)
         mismatch = [k for k in identity if info.get(k) != identity[k]]
         if mismatch:
             raise RunError(
                 f"cannot resume {str(out)!r}: it was started with different {mismatch}; "
                 "pass --overwrite to start again"
             )
-        if info.get("complete"):
-            return json.loads((out / "model.json").read_text(encoding="utf-8"))
-        _truncate_log(out / "log.jsonl", info["epoch"])
+        check_info(info, settings.epochs, out / "state.safetensors")
+        if info["best_score"] is None:  # JSON has no -inf: an epoch-0 state stores null
+            info["best_score"] = -math.inf
+    if mode == "restart":
+        clear(out)
     out.mkdir(parents=True, exist_ok=True)
+    clean_stale(out)  # a writer killed mid-write (SIGKILL) leaves its temporary file
 
-    model.train()
+    def commit(record: Mapping[str, Any]) -> None:
+        # after this rename the epoch counts; before it, the epoch never happened
+        body = state_bytes(model, best, opt, gen, _json_info(record))
+        atomic_write_bytes(out / "state.safetensors", body)
+
+    if mode == "resume":  # the derived files may lag the state by one commit: rewrite them
+        write_curves(out, info["history"])
+        if info["complete"]:
+            return _finish(out, info, best, splits, settings, commit)
+        if best:
+            write_best(out, info, best)
+
     epochs_this_call = 0
-    while info["epoch"] < settings.epochs:
+    while stop_reason(info["epoch"], info["wait"], settings) is None:
         if stop_after_epochs is not None and epochs_this_call >= stop_after_epochs:
             return {**info, "interrupted": True}
-        epoch = info["epoch"] + 1
-        start = time.perf_counter()
-        losses = []
-        bar = tqdm(
-            range(settings.steps_per_epoch),
-            desc=f"{task}/{variant}/s{seed} epoch {epoch}/{settings.epochs}",
-            disable=not progress,
-            leave=False,
-        )
-        for i in bar:
-            step = info["epoch"] * settings.steps_per_epoch + i
-            for group in opt.param_groups:
-                group["lr"] = learning_rate(step, total, settings)
-            x, y = sample_batch(train_split, settings.batch_size, settings.crop, gen)
-            loss = loss_fn(model(x), y, kind)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-            bar.set_postfix(loss=f"{losses[-1]:.4f}")
-        val_metrics = evaluate(model, val)
-        score = score_of(val_metrics, kind)
-        seconds = time.perf_counter() - start
-        improved = score > info["best_score"]
-        info.update(epoch=epoch, seconds=info["seconds"] + seconds)
+        improved = _epoch(model, opt, gen, info, splits, settings, progress)
         if improved:
-            info.update(best_score=score, best_epoch=epoch)
-            save_checkpoint(
-                out / "model.safetensors", model, _meta(info, model, {"val": val_metrics})
+            best = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        info["stop_reason"] = stop_reason(info["epoch"], info["wait"], settings)
+        commit(info)
+        write_curves(out, info["history"])
+        if improved:
+            write_best(out, info, best)
+        epochs_this_call += 1
+    return _finish(out, info, best, splits, settings, commit)
+
+
+def _json_info(info: Mapping[str, Any]) -> dict[str, Any]:
+    score = info["best_score"]
+    return {**info, "best_score": None if math.isinf(score) else score}
+
+
+def _epoch(
+    model: UNet,
+    opt: torch.optim.Optimizer,
+    gen: torch.Generator,
+    info: dict[str, Any],
+    splits: Mapping[str, TaskSplit],
+    settings: TrainSettings,
+    progress: bool,
+) -> bool:
+    """Train one epoch, validate, update ``info`` (counters, history); True if it improved."""
+    from tqdm import tqdm
+
+    train_split, kind = splits["train"], splits["train"].kind
+    val = _eval_view(splits["val"], settings)
+    epoch = info["epoch"] + 1
+    total = settings.epochs * settings.steps_per_epoch
+    name = f"{info['task']}/{info['variant']}/s{info['seed']}"
+    start = time.perf_counter()
+    losses = []
+    model.train()
+    bar = tqdm(
+        range(settings.steps_per_epoch),
+        desc=f"{name} epoch {epoch}/{settings.epochs}",
+        disable=not progress,
+        leave=False,
+    )
+    for i in bar:
+        step = info["epoch"] * settings.steps_per_epoch + i
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(step, total, settings)
+        x, y = sample_batch(train_split, settings.batch_size, settings.crop, gen)
+        loss = loss_fn(model(x), y, kind)
+        if not torch.isfinite(loss):
+            raise RunError(
+                f"training diverged: {name} loss {loss.item()} at epoch {epoch} step {i + 1} "
+                f"(lr {opt.param_groups[0]['lr']:.3g}); lower --lr"
             )
-        record = {
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        bar.set_postfix(loss=f"{losses[-1]:.4f}")
+    try:  # an infinite gradient in the last step leaves NaN weights behind a finite loss
+        check_finite_weights(model.state_dict(), f"{name} after epoch {epoch}")
+    except CheckpointError as err:
+        raise RunError(f"training diverged: {err}; lower --lr") from err
+    val_metrics = evaluate(model, val)
+    score = score_of(val_metrics, kind)
+    if not math.isfinite(score):
+        raise RunError(f"training diverged: {name} validation score {score} at epoch {epoch}")
+    seconds = time.perf_counter() - start
+    improved, best_score, wait = plateau_update(
+        info["best_score"], info["wait"], score, settings.min_delta
+    )
+    info.update(epoch=epoch, seconds=info["seconds"] + seconds, wait=wait, best_score=best_score)
+    if improved:
+        info["best_epoch"] = epoch
+    info["history"] = [
+        *info["history"],
+        {
             "epoch": epoch,
             "train_loss": sum(losses) / len(losses),
             "lr": opt.param_groups[0]["lr"],
             "val": val_metrics,
+            "val_score": score,
             "best": improved,
             "seconds": round(seconds, 3),
-        }
-        with open(out / "log.jsonl", "a", encoding="utf-8") as log:
-            log.write(json.dumps(record, sort_keys=True) + "\n")
-        _save_state(out, model, opt, gen, info)
-        name = "psnr" if kind == "regression" else "dice"
-        print(
-            f"{task}/{variant}/s{seed} epoch {epoch}/{settings.epochs} "
-            f"loss {record['train_loss']:.4f} val {name} {val_metrics[name]:.4f}"
-            f"{' *' if improved else ''} ({seconds:.1f} s)",
-            flush=True,
-        )
-        epochs_this_call += 1
-
-    # Final: best-on-val weights, evaluated on val and test, saved with their metrics.
-    from antialias.checkpoint import load_checkpoint
-
-    best, _ = load_checkpoint(out / "model.safetensors")
-    test = _eval_view(load_split(task, "test"), settings)
-    metrics = {"val": evaluate(best, val), "test": evaluate(best, test)}
-    info["complete"] = True
-    meta = _meta(info, best, metrics)
-    meta["data"] = {"train": list(train_split.sources), "val": list(val.sources)}
-    meta["data"]["test"] = list(test.sources)
-    save_checkpoint(out / "model.safetensors", best, meta)
-    _save_state(out, model, opt, gen, info)
-    return json.loads((out / "model.json").read_text(encoding="utf-8"))
-
-
-def _meta(info: dict, model: nn.Module, metrics: dict) -> dict[str, Any]:
-    return {
-        "task": info["task"],
-        "variant": info["variant"],
-        "seed": info["seed"],
-        "kind": "regression" if info["task"] == "denoise" else "segmentation",
-        "training": {
-            **info["training"],
-            "best_epoch": info["best_epoch"],
-            "epochs_done": info["epoch"],
-            "train_seconds": round(info["seconds"], 2),
-            "complete": info["complete"],
         },
-        "num_parameters": count_parameters(model),
-        "metrics": metrics,
-    }
+    ]
+    metric = "psnr" if kind == "regression" else "dice"
+    print(
+        f"{name} epoch {epoch}/{settings.epochs} loss {info['history'][-1]['train_loss']:.4f} "
+        f"val {metric} {val_metrics[metric]:.4f}{' *' if improved else ''} ({seconds:.1f} s)",
+        flush=True,
+    )
+    return improved
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line on stderr and exit code 2."""
+def _finish(
+    out: Path,
+    info: dict[str, Any],
+    best: Mapping[str, Tensor],
+    splits: Mapping[str, TaskSplit],
+    settings: TrainSettings,
+    commit: Any,
+) -> dict[str, Any]:
+    """Evaluate the best weights on val and test; commit the final record; write the model."""
+    from antialias.provenance import provenance
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+    net = with_weights(info["config"], best)
+    final = info.get("final_meta")
+    if final is None:  # first time here: compute, then commit before publishing
+        val = _eval_view(splits["val"], settings)
+        test = _eval_view(splits["test"], settings)
+        info = {**info, "complete": True}
+        final = run_meta(info, net, {"val": evaluate(net, val), "test": evaluate(net, test)})
+        final["data"] = {
+            "train": list(splits["train"].sources),
+            "val": list(val.sources),
+            "test": list(test.sources),
+        }
+        final["provenance"] = provenance()
+        info["final_meta"] = final
+        commit(info)
+    save_checkpoint(out / "model.safetensors", net, final)
+    return read_metadata(out / "model.safetensors")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# --- command line ------------------------------------------------------------------------------
+
+PROG = "python -m antialias.train"
+
+
+def int_or_none(text: str) -> int | None:
+    if text.lower() == "none":
+        return None
+    return int(text)
+
+
+_HELP = {
+    "epochs": "epochs to train; with --patience the maximum budget; ",
+    "patience": "stop this many epochs after the last improvement of the validation score "
+    "('none': train all --epochs); ",
+    "min_delta": "smallest rise of the validation score (Dice, or PSNR in dB) that counts as "
+    "an improvement; ",
+}
+
+
+def build_parser() -> ArgumentParser:
     """The command line of ``python -m antialias.train``."""
     defaults = TrainSettings()
-    p = _Parser(
-        prog="python -m antialias.train",
+    p = ArgumentParser(
+        prog=PROG,
         description="Train one U-Net variant on one task (see antialias/train.py).",
     )
     p.add_argument("--task", required=True, help=f"one of {', '.join(TASKS)}")
@@ -526,11 +651,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace the run in --out")
     p.add_argument("--no-progress", action="store_true", help="no tqdm bars")
     for f in fields(TrainSettings):
+        flags = ["--" + f.name.replace("_", "-")]
+        if f.name == "epochs":
+            flags.append("--max-epochs")  # the same number: the budget when --patience is set
+        default = getattr(defaults, f.name)
+        kind = int_or_none if f.name == "patience" else type(default)
         p.add_argument(
-            "--" + f.name.replace("_", "-"),
-            type=type(getattr(defaults, f.name)),
+            *flags,
+            dest=f.name,
+            type=kind,
             default=None,
-            help=f"default {getattr(defaults, f.name)} (denoise "
+            help=_HELP.get(f.name, "") + f"default {default} (denoise "
             f"{getattr(TASK_SETTINGS['denoise'], f.name)}, --quick {getattr(QUICK, f.name)})",
         )
     return p
@@ -543,7 +674,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed its one-line usage error
         return int(exc.code or 0)
-    try:
+
+    def body() -> int:
         base = QUICK if args.quick else settings_for(args.task)
         overrides = {
             f.name: getattr(args, f.name)
@@ -561,11 +693,11 @@ def main(argv: list[str] | None = None) -> int:
             overwrite=args.overwrite,
             progress=not args.no_progress,
         )
-    except (ValueError, DataMissingError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(json.dumps({"test": meta["metrics"]["test"]}, sort_keys=True))
-    return 0
+        print(json.dumps({"test": meta["metrics"]["test"]}, sort_keys=True))
+        return 0
+
+    # OSError: a disk or permission problem while writing --out, reported with its file name
+    return run(PROG, body, user_errors=(ValueError, TypeError, DataMissingError, OSError))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis import shift_consistency as sc  # noqa: E402
+from antialias import consistency as sc  # noqa: E402
 from antialias.data import load_split  # noqa: E402
 from antialias.models import build_variant  # noqa: E402
 from antialias.shifts import period_shifts  # noqa: E402

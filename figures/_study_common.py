@@ -1,18 +1,17 @@
-"""Shared plumbing of figures 4-9: load the study's results, validate them, run a figure main.
+"""Accessors of figures 4-9: the study's results, checked as a figure reads them.
 
 The figures read only ``results/study/study.{json,npz}`` (``python -m analysis.study``) and
-``results/study/speed.json`` (``python -m analysis.speed``, also run by the study); this module
-loads and checks them and computes nothing. A missing or malformed file becomes one clear line
-on stderr and exit status 2, naming the command that writes it.
+``results/study/speed.json`` (``python -m analysis.speed``, also run by the study), through
+:func:`figures._main.read_results`; this module checks what a figure takes from them and
+computes nothing. A missing or malformed file is a :class:`ResultsError` naming the command
+that writes it (one line on stderr and exit 2 from :func:`figures._main.figure_main`).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,17 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # for `python figures/figN_*.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
-import matplotlib.pyplot as plt  # noqa: E402
-
-from figures.style import (  # noqa: E402
-    FIGURES_DIR,
-    RESULTS_DIR,
-    VARIANT_LABEL,
-    VARIANT_ORDER,
-    apply_style,
-    save_figure,
-    variant_style,
-)
+from figures._main import RESULTS_DIR, ResultsError, read_results  # noqa: E402
+from figures.style import VARIANT_LABEL, VARIANT_ORDER, variant_style  # noqa: E402
 
 STUDY_DIR = RESULTS_DIR / "study"
 STUDY_COMMAND = "python -m analysis.study"
@@ -45,7 +35,6 @@ TASK_LABEL = {
 }
 
 __all__ = [
-    "FIGURES_DIR",
     "STUDY_DIR",
     "ResultsError",
     "Study",
@@ -54,15 +43,11 @@ __all__ = [
     "VARIANT_ORDER",
     "can_log",
     "consistency_axis",
-    "figure_main",
+    "load_study",
     "log_axis",
     "look",
     "variant_style",
 ]
-
-
-class ResultsError(Exception):
-    """A results file is missing or does not hold what a figure needs (the message says which)."""
 
 
 @dataclass
@@ -136,25 +121,12 @@ class Study:
 def load_study(directory: Path = STUDY_DIR) -> Study:
     """Read ``study.json``, ``study.npz`` and (optional) ``speed.json`` from ``directory``."""
     directory = Path(directory)
-    js, npz = directory / "study.json", directory / "study.npz"
-    for path in (js, npz):
-        if not path.is_file():
-            raise ResultsError(f"missing results file {path}; run `{STUDY_COMMAND}` first")
-    try:
-        doc = json.loads(js.read_text())
-        with np.load(npz, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, UnicodeDecodeError) as err:
-        raise ResultsError(f"cannot read the study results in {directory} ({err})") from err
-    if not isinstance(doc, dict) or doc.get("schema") != "antialias.study/1":
-        raise ResultsError(f"expected an antialias.study/1 document in {js}")
+    doc, arrays = read_results(directory, "study", STUDY_COMMAND)
+    if doc.get("schema") != "antialias.study/1":
+        raise ResultsError(f"expected an antialias.study/1 document in {directory / 'study.json'}")
     speed = None
-    sp = directory / "speed.json"
-    if sp.is_file():
-        try:
-            speed = json.loads(sp.read_text())
-        except (OSError, ValueError, UnicodeDecodeError) as err:
-            raise ResultsError(f"cannot read {sp} ({err}); rerun `{SPEED_COMMAND}`") from err
+    if (directory / "speed.json").is_file():
+        speed, _ = read_results(directory, "speed", SPEED_COMMAND, arrays=False)
     return Study(doc=doc, arrays=arrays, speed=speed, where=directory)
 
 
@@ -211,47 +183,3 @@ def finite_limits(values: list[np.ndarray], log: bool, pad: float = 0.08) -> tup
         return 10 ** (math.log10(lo) - pad * 2), 10 ** (math.log10(hi) + pad * 2)
     span = hi - lo if hi > lo else max(abs(hi), 1.0)
     return lo - pad * span, hi + pad * span
-
-
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one clear line instead of a usage dump
-        raise _UsageError(message)
-
-
-def figure_main(
-    argv: Sequence[str] | None,
-    *,
-    name: str,
-    description: str,
-    draw: Callable[[Study], plt.Figure],
-) -> int:
-    """``python figures/<name>.py [--results DIR] [--out DIR]``: load, draw, save PNG + PDF.
-
-    Returns:
-        0 on success; 2 (one line on stderr) for a usage error or missing/malformed results.
-    """
-    parser = _Parser(prog=f"python figures/{name}.py", description=description)
-    parser.add_argument("--results", type=Path, default=STUDY_DIR, help="the study's folder")
-    parser.add_argument("--out", type=Path, default=FIGURES_DIR, help="where PNG and PDF go")
-    try:
-        args = parser.parse_args(argv)
-        if args.out.exists() and not args.out.is_dir():
-            raise _UsageError(f"expected --out to be a folder, got the file {args.out}")
-        study = load_study(args.results)
-        apply_style()
-        fig = draw(study)
-        written = save_figure(fig, name, args.out)
-    except (_UsageError, ResultsError) as err:
-        plt.close("all")
-        print(f"{name}: error: {err}", file=sys.stderr)
-        return 2
-    except OSError as err:
-        plt.close("all")
-        print(f"{name}: error: cannot write the figure: {err}", file=sys.stderr)
-        return 2
-    print("wrote " + " and ".join(str(p) for p in written))
-    return 0

@@ -1,15 +1,12 @@
 """Shared helpers of the fig_transposed_* diagrams: load the tutorial's results, draw grids.
 
 The diagrams read only ``results/transposed_tutorial/tutorial.{json,npz}`` (written by
-``analysis/transposed_tutorial.py``); nothing here computes a convolution.
+``analysis/transposed_tutorial.py``) through :func:`load`; nothing here computes a convolution.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,42 +15,23 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # for `python figures/fig_transposed_*.py`
     sys.path.insert(0, str(ROOT))
 
-from figures.style import FIGURES_DIR, RESULTS_DIR, apply_style, save_figure  # noqa: E402
+from figures._main import RESULTS_DIR, read_results  # noqa: E402
 
 TUTORIAL_RESULTS = RESULTS_DIR / "transposed_tutorial"
+TUTORIAL_COMMAND = "python analysis/transposed_tutorial.py"
 
-__all__ = [
-    "FIGURES_DIR",
-    "TUTORIAL_RESULTS",
-    "apply_style",
-    "draw_grid",
-    "load",
-    "parse_args",
-    "save_figure",
-]
+__all__ = ["TUTORIAL_RESULTS", "draw_grid", "load"]
 
 
 def load(directory: Path = TUTORIAL_RESULTS) -> tuple[dict[str, np.ndarray], dict]:
-    """Arrays (npz) and metadata (json) of the tutorial run.
+    """Arrays (npz) and metadata (json) of the tutorial run (:func:`figures._main.read_results`).
 
     Raises:
-        FileNotFoundError: the tutorial has not been run; the message says how to run it.
+        ResultsError: the tutorial has not been run (the message says how to run it), or its
+            files are malformed.
     """
-    npz, js = Path(directory) / "tutorial.npz", Path(directory) / "tutorial.json"
-    if not npz.exists() or not js.exists():
-        raise FileNotFoundError(
-            f"expected {npz} and {js}; run `python analysis/transposed_tutorial.py` first"
-        )
-    with np.load(npz) as data:
-        arrays = {k: data[k] for k in data.files}
-    return arrays, json.loads(js.read_text())
-
-
-def parse_args(argv: Sequence[str] | None, description: str) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=description)
-    ap.add_argument("--results", type=Path, default=TUTORIAL_RESULTS, help="tutorial results")
-    ap.add_argument("--out", type=Path, default=FIGURES_DIR, help="where PNG and PDF go")
-    return ap.parse_args(argv)
+    meta, arrays = read_results(directory, "tutorial", TUTORIAL_COMMAND)
+    return arrays, meta
 
 
 def _fmt(v: float, decimals: int) -> str:

@@ -27,7 +27,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
-from figures._spectral_common import RESULTS_DIR, Results, figure_main  # noqa: E402
+from figures._main import figure_main  # noqa: E402
+from figures._spectral_common import Results, load_results  # noqa: E402
 from figures.style import VARIANT_LABEL, VARIANT_ORDER, variant_style  # noqa: E402
 
 NAME = "fig2_learned_kernels"
@@ -310,9 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv,
         name=NAME,
         description=__doc__.splitlines()[0],
-        default_results=RESULTS_DIR / "learned_kernels",
-        stem="learned_kernels",
-        command=COMMAND,
+        folder="learned_kernels",
+        load=lambda folder: load_results(folder, "learned_kernels", COMMAND),
         draw=draw,
     )
 

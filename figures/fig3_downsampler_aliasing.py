@@ -29,7 +29,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
-from figures._spectral_common import RESULTS_DIR, Results, figure_main  # noqa: E402
+from figures._main import figure_main  # noqa: E402
+from figures._spectral_common import Results, load_results  # noqa: E402
 from figures.style import PALETTE  # noqa: E402
 
 NAME = "fig3_downsampler_aliasing"
@@ -242,9 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv,
         name=NAME,
         description=__doc__.splitlines()[0],
-        default_results=RESULTS_DIR / "spectra",
-        stem="spectra",
-        command=COMMAND,
+        folder="spectra",
+        load=lambda folder: load_results(folder, "spectra", COMMAND),
         draw=draw,
     )
 

@@ -6,9 +6,12 @@ down-samplings, period 8 px) and compared with the circularly shifted prediction
 interior (pixels at least 16 px from the frame edge and from the wrap-around seam, so that the
 zero padding of most variants plays no part). Cell ``(dy, dx)``: share of pixels whose label
 changes (%, segmentation; log colour scale shared by a task's panels) or EQ-T PSNR (dB,
-denoising). The ``(0, 0)`` cell is the reference itself (hatched); exactly equivariant cells
-are white and marked ``0`` (no label changes) or ``inf`` (infinite PSNR). Averaged over the
-seeds the study used for this piece.
+denoising). The ``(0, 0)`` cell is the reference itself (hatched); cells that are equivariant
+*exact to rounding* (:mod:`antialias.exact`, never ``== 0``: BLAS rounds differently by CPU) are
+white and marked ``=``: no label changes (the share of changed labels, a float64 ratio of
+counts, is at float64 rounding level) or an EQ-T PSNR at the rounding level of the dtype the
+study recorded (float32 if it recorded none: 90.3 dB). Averaged over the seeds the study used
+for this piece.
 
 Usage: ``python figures/fig5_period_maps.py [--results DIR] [--out DIR]``
 """
@@ -25,17 +28,56 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from antialias.exact import exact_psnr_db, is_exact_psnr, is_exact_relative  # noqa: E402
+from figures._main import figure_main  # noqa: E402
 from figures._study_common import (  # noqa: E402
     TASK_LABEL,
     VARIANT_LABEL,
     Study,
     consistency_axis,
-    figure_main,
+    load_study,
 )
 
 NAME = "fig5_period_maps"
 REGION = "interior"
 COLS = 5
+EXACT_MARK = "="
+
+
+def exact_cells(values: np.ndarray, metric_kind: str, dtype: str = "float32") -> np.ndarray:
+    """Which cells of a period map are equivariant exactly to rounding.
+
+    Args:
+        values: the map as the study recorded it: label agreement in [0, 1] (segmentation) or
+            EQ-T PSNR in dB (regression, ``inf`` for zero error); NaN for "nothing compared".
+        metric_kind: ``"segmentation"`` or ``"regression"``.
+        dtype: the dtype the model ran in (PSNR threshold :func:`antialias.exact.exact_psnr_db`).
+
+    Returns:
+        A boolean array of ``values``' shape; NaN cells are never exact.
+
+    Agreement is a ratio of pixel counts computed in float64, so "no label changes" is
+    ``1 - agreement`` at float64 rounding level whatever the model's dtype: one changed pixel
+    of a million (1e-6) is a real change, never rounding.
+
+    >>> exact_cells(np.array([1.0, 1.0 - 1e-17, 1.0 - 1e-6, np.nan]), "segmentation").tolist()
+    [True, True, False, False]
+    >>> exact_cells(np.array([np.inf, 342.0, 60.0, np.nan]), "regression", "float64").tolist()
+    [True, True, False, False]
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if metric_kind == "segmentation":
+        flat = [is_exact_relative(abs(1.0 - a), "float64") for a in values.ravel()]
+    else:
+        flat = [is_exact_psnr(float(v), dtype) for v in values.ravel()]
+    return np.array(flat, dtype=bool).reshape(values.shape)
+
+
+def recorded_dtype(study: Study, task: str) -> str:
+    """The dtype of the period piece's model run, as recorded (``float32`` if it is not)."""
+    per = study.get("tasks", task, "period")
+    config = study.doc.get("config") if isinstance(study.doc.get("config"), dict) else {}
+    return str(per.get("dtype") or config.get("dtype") or "float32").removeprefix("torch.")
 
 
 def draw(study: Study) -> plt.Figure:
@@ -53,8 +95,12 @@ def draw(study: Study) -> plt.Figure:
     for sub, (task, names, nrows) in zip(subfigs, blocks):
         per = study.get("tasks", task, "period")
         label, tf, log = consistency_axis(per["kind"])
-        maps = {v: tf(study.array(f"period_{task}__{v}__map_{REGION}", ndim=2)) for v in names}
-        vals = np.concatenate([m[np.isfinite(m)].ravel() for m in maps.values()])
+        dtype = recorded_dtype(study, task)
+        raw = {v: study.array(f"period_{task}__{v}__map_{REGION}", ndim=2) for v in names}
+        exact = {v: exact_cells(r, per["kind"], dtype) for v, r in raw.items()}
+        maps = {v: tf(r) for v, r in raw.items()}
+        # exact cells are white, so they do not stretch the colour scale (a PSNR of 350 dB)
+        vals = np.concatenate([m[np.isfinite(m) & ~exact[v]].ravel() for v, m in maps.items()])
         if vals.size == 0:
             vals = np.array([1.0])
         if log:
@@ -75,17 +121,16 @@ def draw(study: Study) -> plt.Figure:
             v = names[k]
             m = maps[v]
             p = m.shape[0]
-            # exactly consistent cells (no label changes; infinite EQ-T PSNR): white, marked
-            exact = (m == 0) if log else np.isinf(m)
-            shown = np.where(exact | ~np.isfinite(m), np.nan, m)
+            # cells consistent exactly to rounding: white, marked
+            shown = np.where(exact[v] | ~np.isfinite(m), np.nan, m)
             image = ax.imshow(shown, cmap=cmap, norm=norm, origin="upper")
-            for dy, dx in zip(*np.nonzero(exact)):
+            for dy, dx in zip(*np.nonzero(exact[v])):
                 if dy == 0 and dx == 0:
                     continue  # the reference cell, hatched
                 ax.text(
                     dx,
                     dy,
-                    "0" if log else "inf",
+                    EXACT_MARK,
                     ha="center",
                     va="center",
                     fontsize=4.5,
@@ -115,7 +160,13 @@ def draw(study: Study) -> plt.Figure:
         sub.suptitle(
             f"{TASK_LABEL.get(task, task)}: circular shifts by every (dy, dx) of the period, "
             f"{per['n_images']} image(s) of {size[0]}x{size[1]} px, {seeds} seed(s), "
-            "interior pixels",
+            f"interior pixels\nwhite, '{EXACT_MARK}': exact to rounding ("
+            + (
+                "no label changes"
+                if log
+                else f"PSNR >= {exact_psnr_db(dtype):.1f} dB, the rounding level of {dtype}"
+            )
+            + ")",
             fontsize=8,
         )
     return fig
@@ -123,7 +174,14 @@ def draw(study: Study) -> plt.Figure:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; returns 0, or 2 with one line on stderr for missing/malformed results."""
-    return figure_main(argv, name=NAME, description=__doc__.splitlines()[0], draw=draw)
+    return figure_main(
+        argv,
+        name=NAME,
+        description=__doc__.splitlines()[0],
+        folder="study",
+        load=load_study,
+        draw=draw,
+    )
 
 
 if __name__ == "__main__":

@@ -20,13 +20,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from figures._main import figure_main  # noqa: E402
 from figures._study_common import (  # noqa: E402
     TASK_LABEL,
     Study,
     can_log,
     consistency_axis,
-    figure_main,
     finite_limits,
+    load_study,
     log_axis,
     look,
 )
@@ -83,7 +84,14 @@ def draw(study: Study) -> plt.Figure:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; returns 0, or 2 with one line on stderr for missing/malformed results."""
-    return figure_main(argv, name=NAME, description=__doc__.splitlines()[0], draw=draw)
+    return figure_main(
+        argv,
+        name=NAME,
+        description=__doc__.splitlines()[0],
+        folder="study",
+        load=load_study,
+        draw=draw,
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ import numpy as np
 from matplotlib.colors import LogNorm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
-from figures._study_common import VARIANT_LABEL, Study, figure_main  # noqa: E402
+from figures._main import figure_main  # noqa: E402
+from figures._study_common import VARIANT_LABEL, Study, load_study  # noqa: E402
 
 NAME = "fig8_example"
 FLOOR = 1e-4  # probability changes below this are drawn at the floor colour
@@ -108,7 +109,14 @@ def draw(study: Study) -> plt.Figure:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; returns 0, or 2 with one line on stderr for missing/malformed results."""
-    return figure_main(argv, name=NAME, description=__doc__.splitlines()[0], draw=draw)
+    return figure_main(
+        argv,
+        name=NAME,
+        description=__doc__.splitlines()[0],
+        folder="study",
+        load=load_study,
+        draw=draw,
+    )
 
 
 if __name__ == "__main__":

@@ -14,13 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
-from figures._transposed_common import (  # noqa: E402
-    apply_style,
-    draw_grid,
-    load,
-    parse_args,
-    save_figure,
-)
+from figures._main import figure_main  # noqa: E402
+from figures._transposed_common import draw_grid, load  # noqa: E402
 
 NAME = "fig_transposed_overlap"
 
@@ -89,15 +84,15 @@ def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv, __doc__.splitlines()[0])
-    try:
-        arrays, meta = load(args.results)
-    except FileNotFoundError as err:
-        print(f"{NAME}: error: {err}", file=sys.stderr)
-        return 2
-    apply_style()
-    save_figure(draw(arrays, meta), NAME, args.out)
-    return 0
+    """Command line; returns 0, or 2 with one line on stderr for missing/malformed results."""
+    return figure_main(
+        argv,
+        name=NAME,
+        description=__doc__.splitlines()[0],
+        folder="transposed_tutorial",
+        load=load,
+        draw=lambda loaded: draw(*loaded),
+    )
 
 
 if __name__ == "__main__":

@@ -3,13 +3,18 @@
 Colours are Paul Tol's "muted" qualitative palette (colour-blind safe) plus black; variants of
 one family share a hue family and differ in marker, and antialiased variants are dashed, so a
 figure stays readable in grey-scale too.
+
+Saving is byte-reproducible: the same results (and the same matplotlib) give the same PNG and
+PDF bytes. Matplotlib stamps a PDF with its creation date (or ``SOURCE_DATE_EPOCH`` when set,
+which would still differ between users); :data:`SAVE_METADATA` removes the date and fixes every
+other stamp, whatever the environment, and ``svg.hashsalt`` fixes the ids of an SVG.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -17,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from antialias import variants  # noqa: E402
+from antialias.files import atomic_write_bytes  # noqa: E402
 
 FIGURES_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = FIGURES_DIR.parent / "results"
@@ -76,13 +82,31 @@ def variant_style(name: str) -> dict[str, object]:
     }
 
 
+#: Metadata for ``savefig`` per format: fixed stamps, no date (byte-reproducible files).
+SAVE_METADATA: dict[str, dict[str, Any]] = {
+    "png": {"Software": "antialias figures (matplotlib)"},
+    "pdf": {
+        "Creator": "antialias figures (matplotlib)",
+        "Producer": "matplotlib",
+        "CreationDate": None,
+        "ModDate": None,
+    },
+    "svg": {"Creator": "antialias figures (matplotlib)", "Date": None},
+}
+
+
 def apply_style() -> None:
-    """Activate the shared matplotlib style."""
+    """Activate the shared matplotlib style (and fixed SVG ids, for byte-reproducible files)."""
     plt.style.use(str(STYLE_FILE))
+    matplotlib.rcParams["svg.hashsalt"] = "antialias"
 
 
 def save_figure(fig: plt.Figure, name: str, directory: str | Path = FIGURES_DIR) -> list[Path]:
-    """Write ``<name>.png`` and ``<name>.pdf`` atomically (temporary file, then rename).
+    """Write ``<name>.png`` and ``<name>.pdf``, each atomically (:mod:`antialias.files`).
+
+    Rendered in memory first, so a failing draw leaves no file; permissions follow the umask.
+    The files carry no date (:data:`SAVE_METADATA`): redrawing the same results gives the same
+    bytes, so an unchanged figure never shows up as a change in git.
 
     Returns:
         The written paths.
@@ -91,15 +115,8 @@ def save_figure(fig: plt.Figure, name: str, directory: str | Path = FIGURES_DIR)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for ext in ("png", "pdf"):
-        target = directory / f"{name}.{ext}"
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=f".{ext}")
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format=ext)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        written.append(target)
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, metadata=SAVE_METADATA[ext])
+        written.append(atomic_write_bytes(directory / f"{name}.{ext}", buf.getvalue()))
     plt.close(fig)
     return written

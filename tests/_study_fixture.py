@@ -89,9 +89,7 @@ def build(root: Path) -> tuple[Path, st.StudyConfig, dict]:
             results, missing = st.run(cfg)
         finally:
             torch.set_num_threads(before)
-        prov = provenance()
-        for stem, (result, seconds) in results.items():
-            st.sc.write_files(st.piece_files(stem, result, seconds, cfg, prov), out, stem)
+        st.write_pieces(out, results, cfg, provenance())
         st.write_summary(out, cfg, missing)
         _BUILT[key] = (out, cfg, results)
     return _BUILT[key]

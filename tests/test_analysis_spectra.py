@@ -1,4 +1,5 @@
-"""Tests of analysis/spectra.py (and the demo entry point): numbers vs closed forms, files, CLI."""
+"""Tests of antialias.tools.spectra, its clone script analysis/spectra.py and the demo entry
+point: numbers vs closed forms, files, CLI."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # analysis/ is a top-level folder, not an installed package
     sys.path.insert(0, str(REPO))
 
-from analysis import demo, spectra  # noqa: E402
+from analysis import demo  # noqa: E402
+from analysis import spectra as script  # noqa: E402
+from antialias.tools import spectra  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +114,7 @@ def test_learned_upsamplers(quick: spectra.SpectraResult) -> None:
 
 def test_main_writes_json_and_npz(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "spectra"
-    assert spectra.main(["--quick", "--out", str(out)]) == 0
+    assert script.main(["--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "nearest" in printed and "maxblurpool7" in printed and str(out) in printed
     assert sorted(p.name for p in out.iterdir()) == ["spectra.json", "spectra.npz"]
@@ -128,18 +131,18 @@ def _no_nan(name: str) -> None:
 
 
 def test_main_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert spectra.main(["--bogus"]) == 2
+    assert script.main(["--bogus"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("spectra: error:") and err.count("\n") == 1
+    assert err.startswith(f"{script.PROG}: error:") and err.count("\n") == 1
     afile = tmp_path / "file"
     afile.write_text("x")
-    assert spectra.main(["--quick", "--out", str(afile)]) == 2
+    assert script.main(["--quick", "--out", str(afile)]) == 2
     assert "expected --out to be a folder" in capsys.readouterr().err
     assert afile.read_text() == "x"
 
 
 def test_config_validation() -> None:
-    with pytest.raises(ValueError, match="expected up >= 2"):
+    with pytest.raises(ValueError, match="expected up to be an integer >= 2"):
         spectra.run(spectra.SpectraConfig(up=1))
     with pytest.raises(ValueError, match="even n_probe_freqs"):
         spectra.run(spectra.SpectraConfig(n_probe_freqs=5))
@@ -149,7 +152,9 @@ def test_config_validation() -> None:
 
 def test_demo_main(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert demo.main(["--quick", "--out", str(tmp_path)]) == 0
-    assert f"results: {tmp_path / 'spectra.json'}" in capsys.readouterr().out
+    # --out is the main job's whole output folder; the spectra go to results/spectra in it
+    spectra_json = tmp_path.resolve() / "results" / "spectra" / "spectra.json"
+    assert spectra_json.is_file() and str(spectra_json) in capsys.readouterr().out
     assert demo.main(["--bogus"]) == 2
 
 
@@ -165,3 +170,55 @@ def test_runs_as_a_script(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "spectra.json").exists()
+
+
+def test_installed_command_defaults_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # outside a clone: results/spectra under the current directory, nothing from the repo
+    monkeypatch.chdir(tmp_path)
+    assert spectra.main(["--quick"]) == 0
+    assert "wrote results/spectra/spectra.json" in capsys.readouterr().out
+    doc = json.loads((tmp_path / "results" / "spectra" / "spectra.json").read_text())
+    assert doc["analysis"] == "spectra" and set(doc["files_sha256"]) == {".npz"}
+    assert spectra.main(["--bogus"]) == 2
+    assert capsys.readouterr().err.startswith(f"{spectra.PROG}: error:")
+
+
+def _naive_landing_power(pool: str, p: int, q: int, phi: float) -> float:
+    # pairs (x[2m], x[2m+1]) -> max or mean; DFT over whole periods of the output, in numpy
+    g = min((2 * p) % q, q - (2 * p) % q)
+    period = q // math.gcd(g, q)
+    n = np.arange(2 * period * 3)
+    x = np.cos(2 * np.pi * p / q * n + phi).reshape(-1, 2)
+    y = x.max(axis=1) if pool == "max" else x.mean(axis=1)
+    m = np.arange(y.size)
+    comp = np.sum(y * np.exp(-2j * np.pi * g / q * m)) / y.size
+    return float((2 * abs(comp)) ** 2)
+
+
+@pytest.mark.parametrize("p,q", spectra.LANDING_FREQS)
+def test_landing_power_matches_a_numpy_reference(p: int, q: int) -> None:
+    import torch.nn as nn
+
+    got = spectra.landing_power(nn.MaxPool2d(2), 2, p, q, n_phases=4)
+    want = [_naive_landing_power("max", p, q, 2 * np.pi * i / 4) for i in range(4)]
+    assert np.allclose(got, want, rtol=1e-9, atol=1e-12), np.abs(got - want).max()
+    avg = spectra.landing_power(nn.AvgPool2d(2), 2, p, q, n_phases=4)
+    assert np.allclose(avg, np.cos(np.pi * p / q) ** 2, rtol=1e-9)  # |H(f)|^2 of the box
+
+
+def test_maxpool_equals_avgpool_only_at_dyadic_probes(quick: spectra.SpectraResult) -> None:
+    probes = quick.summary["landing_power"]["probes"]
+    assert {r["dyadic"] for r in probes} == {True, False}
+    for r in probes:
+        if r["dyadic"]:
+            assert abs(r["ratio_min"] - 1) < 1e-9 and abs(r["ratio_max"] - 1) < 1e-9, r
+        else:  # differs, and by the phase
+            assert r["ratio_max"] - r["ratio_min"] > 0.5, r
+    third = next(r for r in probes if r["fraction"] == "1/3")
+    assert third["ratio_max"] == pytest.approx(4.0, rel=1e-6)
+    assert third["ratio_min"] < 1e-9
+    assert quick.arrays["landing__1_3__maxpool"].shape == (
+        quick.summary["landing_power"]["phases"],
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import resource
+import time
 from pathlib import Path
 
 import pytest
@@ -14,13 +16,15 @@ from safetensors.torch import save_file
 from antialias.checkpoint import (
     META_KEY,
     CheckpointError,
+    check_state_dict,
     checkpoint_path,
     load_checkpoint,
     load_state_dict_safely,
     read_metadata,
     save_checkpoint,
 )
-from antialias.models import UNet
+from antialias.files import read_result_set
+from antialias.models import VARIANTS, UNet, build_variant
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -179,7 +183,8 @@ def test_shipped_checkpoints_load_and_meet_the_floors() -> None:
     paths = _shipped()
     for path in paths:
         model, meta = load_checkpoint(path)
-        assert meta == json.loads(path.with_suffix(".json").read_text()), path
+        # the sidecar mirrors the header (a set published with digests also verifies them)
+        assert meta == read_result_set(path.with_suffix(".json"))[0], path
         assert meta["training"]["complete"], path
         test = meta["metrics"]["test"]
         if meta["task"] == "nuclei":
@@ -195,3 +200,138 @@ def test_shipped_checkpoints_load_and_meet_the_floors() -> None:
             dice = evaluate(model, test)["dice"]
             stored = meta["metrics"]["test"]["dice"]
             assert abs(dice - stored) < 1e-6, f"{name}: re-evaluated {dice}, stored {stored}"
+
+
+# --- files that describe more than they hold, or hold the wrong kind of numbers ---------------
+
+
+def _bomb(path: Path, **config) -> Path:
+    """A tiny safetensors file whose metadata describes another (possibly giant) network."""
+    full = {**_net().config, **config}
+    save_file({"w": torch.zeros(4)}, str(path), {META_KEY: json.dumps({"config": full})})
+    return path
+
+
+def _max_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        # the probe's case: 64 * 2**24 channels at the bottom (overflows any allocator)
+        ({"depth": 24, "width": 64}, "cannot build a UNet from its config"),
+        # buildable on paper, 2.4 TB of float32 weights: must be refused from the header
+        ({"depth": 4, "width": 4096}, "weights do not match the model config"),
+        # 2**depth would need gigabytes of Python ints just to list the channel counts
+        ({"depth": 10**6, "width": 1}, "expected config depth to be an integer <= 32"),
+    ],
+)
+def test_allocation_bomb_is_refused_from_the_header(
+    tmp_path: Path, config: dict, message: str
+) -> None:
+    path = _bomb(tmp_path / "bomb.safetensors", **config)
+    assert path.stat().st_size < 2048
+    rss_before, start = _max_rss_mib(), time.perf_counter()
+    with pytest.raises(CheckpointError, match=message) as info:
+        load_checkpoint(path)
+    seconds, grown = time.perf_counter() - start, _max_rss_mib() - rss_before
+    assert seconds < 2.0, f"took {seconds:.1f} s"
+    assert grown < 100, f"peak memory grew by {grown:.0f} MiB before refusing"
+    text = str(info.value)
+    assert str(path) in text and "\n" not in text and len(text) < 600, text
+
+
+def test_bomb_config_in_a_pt_sidecar_is_refused_before_loading(tmp_path: Path) -> None:
+    torch.save({"w": torch.zeros(4)}, tmp_path / "m.pt")
+    (tmp_path / "m.json").write_text(json.dumps({"config": {**_net().config, "width": 4096}}))
+    with pytest.raises(CheckpointError, match="weights do not match the model config"):
+        load_checkpoint(tmp_path / "m.pt")
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.bool, torch.int64, torch.uint8])
+def test_non_float_weights_are_refused(tmp_path: Path, dtype: torch.dtype) -> None:
+    net = _net()
+    state = {k: v.contiguous() for k, v in net.state_dict().items()}
+    state["head.weight"] = torch.ones_like(state["head.weight"]).to(dtype)
+    path = tmp_path / "m.safetensors"
+    save_file(state, str(path), {META_KEY: json.dumps({"config": net.config})})
+    with pytest.raises(CheckpointError, match=r"wrong dtypes .*head\.weight") as info:
+        load_checkpoint(path)
+    assert str(dtype).removeprefix("torch.") in str(info.value)
+    # the plain-state-dict path (shift_consistency --weights) applies the same rule
+    with pytest.raises(CheckpointError, match="wrong dtypes"):
+        check_state_dict(net, state, str(path))
+
+
+def test_integer_buffers_stay_integers_and_float64_weights_load(tmp_path: Path) -> None:
+    net = _net()
+    state = {k: v.contiguous() for k, v in net.state_dict().items()}
+    assert state["encoders.0.1.num_batches_tracked"].dtype == torch.int64  # an int buffer
+    state = {k: (v.double() if v.is_floating_point() else v) for k, v in state.items()}
+    path = tmp_path / "m.safetensors"
+    save_file(state, str(path), {META_KEY: json.dumps({"config": net.config})})
+    loaded, _ = load_checkpoint(path)
+    assert torch.equal(loaded.head.weight, net.head.weight)  # float32 values survive float64
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_weights_are_refused_on_load_and_on_save(tmp_path: Path, bad: float) -> None:
+    net = _net()
+    state = {k: v.contiguous().clone() for k, v in net.state_dict().items()}
+    state["encoders.0.0.weight"][0, 0, 1, 1] = bad
+    path = tmp_path / "m.safetensors"
+    save_file(state, str(path), {META_KEY: json.dumps({"config": net.config})})
+    with pytest.raises(CheckpointError, match=r"expected finite weights.*encoders\.0\.0\.weight"):
+        load_checkpoint(path)
+    with pytest.raises(CheckpointError, match="expected finite weights"):
+        check_state_dict(net, state)
+    with torch.no_grad():
+        net.head.bias[0] = bad
+    with pytest.raises(CheckpointError, match=r"expected finite weights.*head\.bias"):
+        save_checkpoint(tmp_path / "out" / "n.safetensors", net, _meta())
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_errors_are_one_line_and_never_dump_the_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "m.safetensors"
+    huge = {"config": "not a dict", "notes": "x" * 5000}
+    save_file({"w": torch.zeros(2)}, str(path), {META_KEY: json.dumps(huge)})
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    text = str(info.value)
+    assert "expected metadata with a 'config' object, got str" in text
+    assert "xxxxxxxxxx" not in text and len(text) < 300, text
+    save_file({"w": torch.zeros(2)}, str(path), {META_KEY: json.dumps([1, 2])})
+    with pytest.raises(
+        CheckpointError, match="expected the metadata to be a JSON object, got list"
+    ):
+        load_checkpoint(path)
+    # a depth-24 config names a handful of its ~700 missing keys, not all of them
+    _bomb(path, depth=20, width=1)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    assert "more)" in str(info.value) and len(str(info.value)) < 1000, str(info.value)
+
+
+def test_files_follow_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = save_checkpoint(tmp_path / "m.safetensors", _net(), _meta())
+    finally:
+        os.umask(old)
+    for p in (path, path.with_suffix(".json")):
+        assert p.stat().st_mode & 0o777 == 0o644, (p, oct(p.stat().st_mode))
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_variant_round_trips_through_the_shapes_only_build(
+    tmp_path: Path, variant: str
+) -> None:
+    # the header check builds the model with its parameters on the meta device: every design
+    # (blur taps, bilinear and ICNR initialisations) must survive that
+    net = build_variant(variant, 1, 2, depth=2, width=4)
+    path = save_checkpoint(tmp_path / f"{variant}.safetensors", net, _meta())
+    loaded, _ = load_checkpoint(path)
+    for key, value in net.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key

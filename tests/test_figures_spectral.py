@@ -258,3 +258,20 @@ def test_load_results_rejects_non_object_json(tmp_path: Path) -> None:
     (results / "spectra.json").write_text("[1, 2]")
     with pytest.raises(ResultsError, match="expected a JSON object"):
         load_results(results, "spectra", "cmd")
+
+
+def test_same_results_give_the_same_bytes(tmp_path: Path, monkeypatch) -> None:
+    """Byte-reproducible figures: no date in the PDF, fixed stamps, whatever SOURCE_DATE_EPOCH."""
+    results = spectra_results(tmp_path / "results")
+    first, second = tmp_path / "a", tmp_path / "b"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert fig1.main(["--results", str(results), "--out", str(first)]) == 0
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234567890")  # matplotlib's date source, if any
+    assert fig1.main(["--results", str(results), "--out", str(second)]) == 0
+    for ext in ("png", "pdf"):
+        a = (first / f"{fig1.NAME}.{ext}").read_bytes()
+        b = (second / f"{fig1.NAME}.{ext}").read_bytes()
+        assert a == b, f"{ext}: {len(a)} and {len(b)} bytes differ"
+    pdf = (first / f"{fig1.NAME}.pdf").read_bytes()
+    assert b"CreationDate" not in pdf and b"ModDate" not in pdf
+    assert b"antialias figures" in pdf

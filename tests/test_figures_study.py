@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from _study_fixture import build
@@ -124,3 +125,46 @@ def test_make_all_finds_every_figure_script() -> None:
         assert any(name.startswith(f"fig{n}_") for name in names), n
     assert all(p.parent == make_all.FIGURES_DIR for p in todo)
     assert sys.executable  # the scripts run with this interpreter
+
+
+def test_fig5_marks_cells_exact_to_rounding_not_equal_to_zero() -> None:
+    cells = fig5_period_maps.exact_cells
+    # agreement: a float64 ratio of counts; one changed pixel in a million is a real change
+    agreement = np.array([[1.0, 1.0 - 2e-16], [1.0 - 1e-6, np.nan]])
+    assert cells(agreement, "segmentation").tolist() == [[True, True], [False, False]]
+    # PSNR: 342-352 dB is what float64 rounding gives on AVX-512 (was "not inf", now exact)
+    psnr = np.array([np.inf, 342.0, 200.0, 60.0, np.nan])
+    assert cells(psnr, "regression", "float64").tolist() == [True, True, False, False, False]
+    # float32's rounding level is 90.3 dB: 200 dB is exact there, 60 dB is not
+    assert cells(psnr, "regression", "float32").tolist() == [True, True, True, False, False]
+
+
+def test_fig5_reads_the_dtype_the_study_recorded(results: Path) -> None:
+    study = fig5_period_maps.load_study(results)
+    assert fig5_period_maps.recorded_dtype(study, "nuclei") in ("float32", "float64")
+    study.doc["tasks"]["nuclei"]["period"]["dtype"] = "torch.float64"
+    assert fig5_period_maps.recorded_dtype(study, "nuclei") == "float64"
+    del study.doc["tasks"]["nuclei"]["period"]["dtype"]
+    study.doc["config"] = {}
+    assert fig5_period_maps.recorded_dtype(study, "nuclei") == "float32"  # unknown: float32
+
+
+def test_make_all_points_every_script_at_the_results_and_out_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scripts, results, out = tmp_path / "s", tmp_path / "res", tmp_path / "figs"
+    scripts.mkdir()
+    results.mkdir()
+    _script(scripts, "fig_a", "print('argv', sys.argv[1:], file=sys.stderr)")
+    assert make_all.main(["--dir", str(scripts), "--results", str(results), "--out", str(out)]) == 0
+    # make_all prints the last stderr line only of failures: run one that fails to see argv
+    _script(scripts, "fig_b", "print('argv', sys.argv[1:], file=sys.stderr)\nsys.exit(2)")
+    assert make_all.main(["--dir", str(scripts), "--results", str(results), "--out", str(out)]) == 1
+    text = capsys.readouterr().out
+    assert f"['--results-root', '{results}', '--out', '{out}']" in text, text
+    # the tutorial diagrams need the tutorial's results in *that* tree
+    _script(scripts, "fig_transposed_x", "sys.exit(0)")
+    todo, skipped = make_all.scripts(scripts, "fig_transposed_", results)
+    assert todo == [] and "transposed_tutorial" in skipped[0]
+    assert make_all.main(["--results", str(tmp_path / "none")]) == 2
+    assert "expected --results to be a folder" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""Tests of analysis/learned_kernels.py: layer discovery, the sub-pixel -> transposed rewrite,
+"""Tests of antialias.tools.learned_kernels (and analysis/learned_kernels.py): layer discovery,
+the sub-pixel -> transposed rewrite,
 measures vs closed forms and torch, constant-input patterns, files and command line."""
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from analysis import learned_kernels as L  # noqa: E402
+from analysis import learned_kernels as script  # noqa: E402
 from antialias.checkpoint import save_checkpoint  # noqa: E402
 from antialias.models import build_variant  # noqa: E402
+from antialias.tools import learned_kernels as L  # noqa: E402
 
 QUICK = L.LearnedKernelsConfig(**L.QUICK, constant_levels=(0.0, 0.5))
 
@@ -256,7 +258,7 @@ def checkpoints(tmp_path: Path) -> Path:
 
 def test_main_writes_results_and_figure(checkpoints: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "results"
-    assert L.main(["--checkpoints", str(checkpoints), "--out", str(out), "--quick"]) == 0
+    assert script.main(["--checkpoints", str(checkpoints), "--out", str(out), "--quick"]) == 0
     assert "wrote" in capsys.readouterr().out
     document = json.loads((out / "learned_kernels.json").read_text())
     assert list(document["models"]) == ["tconv2", "bilinear"]  # documented variant order
@@ -306,3 +308,21 @@ def test_main_errors_exit_2(checkpoints: Path, tmp_path: Path, capsys, args, mes
     if "checkpoints" in message:
         assert L.TRAIN_COMMAND in err
     assert not out.exists()
+
+
+def test_installed_module_runs_outside_a_clone(tmp_path: Path) -> None:
+    # the default folders are the current directory's, not the repository's
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "antialias.tools.learned_kernels", "--quick"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith(f"{L.PROG}: error: no checkpoints checkpoints/nuclei/")
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -185,3 +185,65 @@ def test_confusion_sums_give_the_same_sums(k: int) -> None:
         for i in range(k):
             for j in range(k):
                 assert conf[n, i, j] == ((a[n] == i) & (b[n] == j) & valid[n]).sum()
+
+
+def _unsliced_ci(per_image: np.ndarray, statistic, counts: np.ndarray, level: float = 0.95):
+    """The bootstrap written out in one piece: resample everything, sort, pick two ranks."""
+    values = np.sort(statistic(np.tensordot(counts, per_image, axes=(1, 0))), axis=0)
+    b = values.shape[0]
+    lo = int(np.floor((1.0 - level) / 2.0 * b))
+    hi = min(int(np.ceil((1.0 + level) / 2.0 * b)) - 1, b - 1)
+    return values[lo], values[hi]
+
+
+@pytest.mark.parametrize("slice_bytes", [1, 5000, 2**26])
+def test_streamed_bootstrap_equals_the_unsliced_one(monkeypatch, slice_bytes: int) -> None:
+    import antialias.metrics as M
+
+    monkeypatch.setattr(M, "BOOTSTRAP_SLICE_BYTES", slice_bytes)
+    rng = np.random.default_rng(0)
+    counts = bootstrap_counts(7, 300, seed=3)
+    confusion = rng.integers(0, 50, (7, 13, 3, 2, 2)).astype(np.float64)  # (N, S, regions, K, K)
+
+    def agree(c):
+        return agreement(agreement_from_confusion(c))
+
+    want = _unsliced_ci(confusion, agree, counts)
+    got = bootstrap_ci(confusion, agree, counts=counts, kept_axes=2)
+    for g, w in zip(got, want):
+        assert g.shape == (13, 3) and np.array_equal(g, w), np.abs(g - w).max()
+    se = np.stack([rng.random((7, 13, 3)), np.full((7, 13, 3), 64.0)], -1)  # float sums
+
+    def peak(s):
+        return psnr(s, 1.0)
+
+    want = _unsliced_ci(se, peak, counts)
+    got = bootstrap_ci(se, peak, counts=counts, kept_axes=2)
+    for g, w in zip(got, want):
+        err = np.abs(g - w).max()
+        assert np.allclose(g, w, rtol=1e-14, atol=0), f"max abs error {err}"
+
+
+def test_streamed_bootstrap_memory_does_not_grow_with_shifts_times_resamples() -> None:
+    import tracemalloc
+
+    # 4096 shifts x 4000 resamples: the unsliced resampled sums alone would be 1.5 GiB
+    per_image = np.ones((4, 4096, 3, 2, 2))
+    counts = bootstrap_counts(4, 4000, seed=0)
+    tracemalloc.start()
+    try:
+        lo, hi = bootstrap_ci(
+            per_image, lambda c: agreement(agreement_from_confusion(c)), counts=counts, kept_axes=2
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert lo.shape == (4096, 3) and np.all(lo == 0.5) and np.all(hi == 0.5)
+    assert peak < 256 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_bootstrap_sizes_are_bounded_before_allocating() -> None:
+    with pytest.raises(ValueError, match="n_boot x n_items"):
+        bootstrap_counts(1000, 10**9)
+    with pytest.raises(ValueError, match="kept_axes"):
+        bootstrap_ci(np.ones((3, 2)), agreement, n_boot=5, kept_axes=2)

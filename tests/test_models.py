@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from antialias.exact import is_exact, max_relative_error
 from antialias.layers import APSDown2d, APSUp2d, MaxBlurPool2d, Upsample2d
 from antialias.models import (
     SHIPPED_DEPTH,
@@ -90,8 +91,10 @@ def test_aps_unet_is_exactly_circularly_equivariant_for_every_shift() -> None:
     x = torch.randn(2, 1, 32, 32, dtype=torch.float64)
     y = net(x)
     for s in [(1, 0), (0, 3), (5, 7), (8, 8), (13, 2)]:
-        err = (net(torch.roll(x, s, (-2, -1))) - torch.roll(y, s, (-2, -1))).abs().max().item()
-        assert err == 0.0, f"shift {s}: max abs error {err}"
+        got, want = net(torch.roll(x, s, (-2, -1))), torch.roll(y, s, (-2, -1))
+        err, rel = (got - want).abs().max().item(), max_relative_error(got, want)
+        # exact to rounding (antialias.exact): BLAS rounds differently by CPU and position
+        assert is_exact(got, want), f"shift {s}: max abs error {err:.3g}, max relative {rel:.3g}"
 
 
 def test_maxpool_unet_with_circular_padding_is_equivariant_only_at_the_period() -> None:

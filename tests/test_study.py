@@ -21,6 +21,9 @@ from analysis import speed as sp
 from analysis import study as st
 from analysis import write_paper as wp
 from antialias import metrics as M
+from antialias.files import read_result_set
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +139,10 @@ def test_pieces_and_files(tiny) -> None:
     assert not list(out.glob(".*")), "temporary files left behind"
     doc = json.loads((out / "study.json").read_text())
     assert doc["schema"] == st.SCHEMA
+    # one result set each: the JSON names its siblings' digests, and they match
+    for stem in (*results, "study"):
+        _, siblings = read_result_set(out / f"{stem}.json")
+        assert ".npz" in siblings, stem
     assert set(doc["timings"]) == set(results) and all(v > 0 for v in doc["timings"].values())
     assert doc["provenance"]["versions"]["torch"] == torch.__version__
     assert sorted(doc["missing_checkpoints"]) == [
@@ -202,6 +209,7 @@ def test_layer_grid_matches_shift_consistency(tiny) -> None:
     arrays = np.load(out / "study.npz")
     layers = doc["layers"]
     assert layers["shift_classes"] == [1, 2, 4, 8] and layers["border"] == 8
+    assert layers["dtype"] == "float32"  # what "exact to rounding" in the paper is relative to
     # with one seed and one image, class 4 holds the single shift (0, 4)
     rec = next(r for r in results["layers_nuclei"][0]["results"] if r["variant"] == "blurpool_blur")
     grid = arrays["layers_nuclei__blurpool_blur__interior"]
@@ -347,3 +355,36 @@ def test_paper_missing_results(tmp_path: Path, capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "python -m analysis.study" in err[0]
     assert not (tmp_path / "p.md").exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# structure: no cycle between speed and study, no private names across rooms
+
+_ROOMS = ("analysis/study", "analysis/paper", "analysis/tutorial", "antialias/tools")
+_SCRIPTS = ("speed", "write_paper", "transposed_tutorial", "learned_kernels", "spectra")
+
+
+def test_speed_does_not_import_the_study() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, analysis.speed; sys.exit('analysis.study' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_no_private_names_imported_across_modules() -> None:
+    import ast
+
+    files = [p for room in _ROOMS for p in (REPO / room).glob("*.py")]
+    files += [REPO / "analysis" / f"{name}.py" for name in _SCRIPTS]
+    bad = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            # the shared foundation's modules are private by name, public by design
+            shared = ("_cli", "_checks") if node.module == "antialias" else ()
+            names = [a.name for a in node.names if a.name[0] == "_" and a.name not in shared]
+            bad += [f"{path.name}: {node.module}.{name}" for name in names]
+    assert len(files) > 20 and not bad, bad

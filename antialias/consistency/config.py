@@ -1,0 +1,186 @@
+"""Options of a shift-consistency run (:class:`Config`), their checks, and the size limits.
+
+Every option is checked once, here, before anything is loaded or allocated; the limits bound
+what an option implies (shifts per model, bootstrap resamples, ...) so that a typo such as
+``--max-shift 1e12`` is a one-line error instead of a ``MemoryError`` minutes later.
+
+What does not live here: the command line (:mod:`antialias.consistency.cli`) and the checks that
+need the models or the images (:mod:`antialias.consistency.engine`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, NoReturn
+
+import torch
+from torch import nn
+
+from antialias._checks import check_choice, check_float, check_int
+from antialias._cli import UsageError
+
+__all__ = [
+    "InputError",
+    "KINDS",
+    "LIMITS",
+    "MODES",
+    "PROG",
+    "REGIONS",
+    "SCHEMA",
+    "Config",
+    "check_config",
+    "fail",
+]
+
+
+class InputError(UsageError, ValueError):
+    """A mistake in the options, models or images: one line for the command, a ``ValueError``
+    for library callers (as every argument check of the library)."""
+
+
+def fail(message: str) -> NoReturn:
+    """Raise :class:`InputError` with ``message`` (the whole report, one line)."""
+    raise InputError(message)
+
+
+SCHEMA = "antialias.shift_consistency/1"
+PROG = "shift_consistency"
+MODES: tuple[str, ...] = ("circular", "crop", "fractional")
+KINDS: tuple[str, ...] = ("segmentation", "regression")
+REGIONS: tuple[str, ...] = ("all", "interior", "border")
+
+#: Upper bounds of what an option may imply. 65536 shifts is the whole period of a network with
+#: 8 down-samplings (256 x 256), far beyond any U-Net here; a million bootstrap resamples would
+#: already be 25x more than any percentile interval needs.
+LIMITS: dict[str, int] = {
+    "shifts": 65536,  # shifts per model, whatever --shifts asks for
+    "max_shift": 65535,  # pixels
+    "levels": 16,  # factor-2 down-samplings (period 65536 px)
+    "n_boot": 100_000,
+    "batch_size": 4096,
+    "lanczos_a": 16,  # StyleGAN3 uses 3; the masked band is 2a px
+    "image_size": 65536,
+    "max_images": 10_000_000,
+    "border": 65536,
+}
+
+
+@dataclass
+class Config:
+    """Options of :func:`antialias.consistency.run`: the CLI flags under the same names
+    (``--max-shift`` -> ``max_shift``); the package docstring says what each does.
+
+    Attributes:
+        checkpoints: ``.safetensors`` checkpoints or TorchScript files.
+        model: ``"pkg.module:factory"``, or (library use) the factory callable itself.
+        model_kwargs: keyword arguments of the factory.
+        weights: state dict for ``model`` (safetensors or ``torch.load(weights_only=True)``).
+        data: task name or folder/file of images; ``None``: each checkpoint's own task.
+        split: task split (``test``).
+        mode: ``circular``, ``crop`` or ``fractional``.
+        shifts: ``all``, ``line``, ``random:N`` or ``"DY:DX,..."``; ``None``: ``line`` for crop,
+            else ``all``.
+        max_shift: ``S`` of ``line`` and ``random:N`` (pixels).
+        max_images: first ``N`` images only.
+        image_size: centre-crop images to ``S x S`` first.
+        batch_size: shifted copies per forward pass (at most: lowered when the memory estimate
+            of a batch exceeds the budget, see :func:`antialias.consistency.engine.plan`).
+        device: ``cpu`` or ``cuda``; dtype: ``float32`` or ``float64``.
+        seed: seed of ``random:N`` and of the bootstrap.
+        border: width of the border band (pixels, at full resolution).
+        n_boot: bootstrap resamples.
+        per_layer: record per-level feature errors.
+        levels: factor-2 down-samplings ``L`` (default: the model's ``num_downsamplings``; a
+            different value is refused).
+        kind: ``segmentation`` or ``regression`` for data without targets.
+        data_range: PSNR data range (default: the data's, 1.0).
+        normalize: folder images: ``dtype``, ``percentile`` or ``none``.
+        fractional_method: ``lanczos`` or ``fourier``; lanczos_a: its half-width ``a``.
+        layers: with ``per_layer``, the names of the modules whose outputs are the levels
+            (``model.named_modules()`` names); ``None``: the model's ``levels()`` or, for other
+            models, the ones found from its module graph.
+    """
+
+    checkpoints: list[str] = field(default_factory=list)
+    model: str | Callable[..., nn.Module] | None = None
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    weights: str | None = None
+    data: str | None = None
+    split: str = "test"
+    mode: str = "circular"
+    shifts: str | None = None
+    max_shift: int = 16
+    max_images: int | None = None
+    image_size: int | None = None
+    batch_size: int = 16
+    device: str = "cpu"
+    dtype: str = "float32"
+    seed: int = 0
+    border: int = 16
+    n_boot: int = 1000
+    per_layer: bool = False
+    levels: int | None = None
+    kind: str | None = None
+    data_range: float | None = None
+    normalize: str = "dtype"
+    fractional_method: str = "lanczos"
+    lanczos_a: int = 3
+    layers: list[str] | None = None
+
+
+def _int(name: str, value: Any, minimum: int, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    check_int(name, value, minimum=minimum, maximum=LIMITS.get(name))
+
+
+def check_config(config: Config | dict[str, Any]) -> Config:
+    """Return ``config`` as a :class:`Config` if every option is valid (one-line errors)."""
+    if isinstance(config, dict):
+        valid = {f.name for f in fields(Config)}
+        unknown = sorted(set(config) - valid)
+        if unknown:
+            fail(f"expected config keys among {sorted(valid)}, got unknown {unknown}")
+        config = Config(**config)
+    if not isinstance(config, Config):
+        raise TypeError(f"expected a Config or dict, got {type(config).__name__}")
+    c = config
+    check_choice("mode", c.mode, MODES)
+    check_choice("dtype", c.dtype, ("float32", "float64"))
+    check_choice("normalize", c.normalize, ("dtype", "percentile", "none"))
+    check_choice("fractional_method", c.fractional_method, ("lanczos", "fourier"))
+    check_choice("split", c.split, ("train", "val", "test"))
+    if c.kind is not None:
+        check_choice("kind", c.kind, KINDS)
+    for name in ("batch_size", "n_boot", "lanczos_a"):
+        _int(name, getattr(c, name), 1)
+    for name in ("max_images", "image_size"):
+        _int(name, getattr(c, name), 1, optional=True)
+    _int("border", c.border, 0)
+    _int("max_shift", c.max_shift, 0)
+    # --levels 0 would measure the zero shift only and report an empty summary
+    _int("levels", c.levels, 1, optional=True)
+    check_int("seed", c.seed, minimum=0)
+    if c.data_range is not None:
+        value = check_float("data_range", c.data_range)
+        if value <= 0:
+            fail(f"expected data_range to be a positive finite number, got {c.data_range!r}")
+    if not isinstance(c.device, str) or not (c.device == "cpu" or c.device.startswith("cuda")):
+        fail(f"expected device cpu or cuda, got {c.device!r}")
+    if c.device.startswith("cuda") and not torch.cuda.is_available():
+        fail("expected --device cpu: CUDA is not available on this machine")
+    if not isinstance(c.model_kwargs, dict):
+        fail(f"expected model_kwargs a dict, got {c.model_kwargs!r}")
+    if c.layers is not None:
+        if not c.per_layer:
+            fail("expected --layers together with --per-layer")
+        if not c.layers or not all(isinstance(n, str) and n for n in c.layers):
+            fail(f"expected --layers as module names name,name,..., got {c.layers!r}")
+    return c
+
+
+def check_threads(threads: int) -> int:
+    """``--threads`` in ``[1, CPUs of this machine]`` (more only oversubscribes the cores)."""
+    return check_int("--threads", threads, minimum=1, maximum=os.cpu_count() or 1)

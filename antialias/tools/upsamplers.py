@@ -1,0 +1,127 @@
+"""Finding the learned up-samplers of any model: transposed convs and sub-pixel convs.
+
+:func:`find_upsampling_layers` returns every ``nn.ConvTranspose2d`` with stride >= 2 and every
+``nn.Conv2d`` immediately followed by an ``nn.PixelShuffle`` among the children of one module
+(rewritten as the equivalent transposed-conv weight by :func:`pixel_shuffle_as_transposed`).
+Nothing here depends on :class:`antialias.models.UNet`, so a user's model works as well.
+
+What does not live here: what is measured on the layers (:mod:`antialias.tools.learned_kernels`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from antialias._checks import check_int
+
+__all__ = ["UpsamplingLayer", "find_upsampling_layers", "pixel_shuffle_as_transposed"]
+
+
+@dataclass(frozen=True)
+class UpsamplingLayer:
+    """A learned up-sampler found in a model, as a transposed convolution.
+
+    Attributes:
+        name: qualified module name (of the ``ConvTranspose2d``, or of the ``Conv2d`` of a
+            conv + pixel-shuffle pair).
+        kind: ``"conv_transpose"`` or ``"pixel_shuffle"``.
+        stride: the up-sampling factor ``s``.
+        weight: the equivalent ``ConvTranspose2d`` weight, float64, ``(C_in, C_out, k, k)``
+            (for a sub-pixel conv with a ``K x K`` kernel, ``k = s K``).
+        module: the layer as a callable module (the pair as ``nn.Sequential``), for probing.
+        output_name: qualified name of the module whose forward output is the layer's output
+            (the ``ConvTranspose2d`` itself, or the ``PixelShuffle``), for forward hooks.
+    """
+
+    name: str
+    kind: str
+    stride: int
+    weight: np.ndarray
+    module: nn.Module
+    output_name: str
+
+
+def pixel_shuffle_as_transposed(weight: torch.Tensor | np.ndarray, stride: int) -> np.ndarray:
+    """The transposed-conv weight equal to ``PixelShuffle(stride)`` after a stride-1 conv.
+
+    ``PixelShuffle(s)`` puts conv channel ``c s^2 + ry s + rx`` at output pixel
+    ``(s m + ry, s n + rx)``; the conv reads input ``m + a - p`` with tap ``a``. As a transposed
+    conv (``out[o] = sum_i x[i] w[o - s i + pad]``) that is the tap ``s (K - 1 - a) + r``, so
+    ``w[ci, c, s (K-1-a) + ry, s (K-1-b) + rx] = W[c s^2 + ry s + rx, ci, a, b]``: each
+    polyphase component of the result is one group of ``s^2`` conv output channels, flipped.
+    (The conv's padding only moves the origin, which no measure here sees.)
+
+    Args:
+        weight: ``Conv2d.weight``, ``(C_out s^2, C_in, K, K)``.
+        stride: the pixel-shuffle factor ``s >= 1``.
+
+    Returns:
+        float64 array ``(C_in, C_out, s K, s K)``.
+
+    Shape:
+        - weight: ``(C_out * s**2, C_in, K, K)``; output: ``(C_in, C_out, s*K, s*K)``
+    """
+    stride = check_int("stride", stride, 1)
+    w = weight.detach().cpu().double().numpy() if isinstance(weight, torch.Tensor) else weight
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim != 4 or w.shape[0] % (stride * stride) or w.shape[2] != w.shape[3]:
+        raise ValueError(
+            f"expected a square conv weight (C_out * {stride}**2, C_in, K, K), got {w.shape}"
+        )
+    c_out, c_in, k = w.shape[0] // stride**2, w.shape[1], w.shape[2]
+    # (c, ry, rx, ci, a, b) -> flip a, b -> (ci, c, a', ry, b', rx) -> (ci, c, s K, s K)
+    parts = w.reshape(c_out, stride, stride, c_in, k, k)[..., ::-1, ::-1]
+    out = parts.transpose(3, 0, 4, 1, 5, 2).reshape(c_in, c_out, k * stride, k * stride)
+    return np.ascontiguousarray(out)
+
+
+def find_upsampling_layers(model: nn.Module) -> list[UpsamplingLayer]:
+    """Every learned up-sampler of ``model``, in module registration order.
+
+    Found: ``nn.ConvTranspose2d`` with equal strides >= 2, no groups, no dilation; and an
+    ``nn.Conv2d`` (stride 1, no groups, no dilation, square kernel) immediately followed by an
+    ``nn.PixelShuffle`` among the children of one module.
+
+    Args:
+        model: any ``nn.Module``.
+
+    Returns:
+        The layers (possibly none).
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"expected a torch nn.Module, got {type(model).__name__}")
+    found: list[UpsamplingLayer] = []
+    for parent_name, parent in model.named_modules():
+        children = list(parent.named_children())
+        for i, (child_name, child) in enumerate(children):
+            name = f"{parent_name}.{child_name}" if parent_name else child_name
+            if isinstance(child, nn.ConvTranspose2d):
+                s = child.stride
+                if s[0] != s[1] or s[0] < 2 or child.groups != 1 or tuple(child.dilation) != (1, 1):
+                    continue
+                weight = child.weight.detach().cpu().double().numpy()
+                found.append(UpsamplingLayer(name, "conv_transpose", s[0], weight, child, name))
+            elif (
+                isinstance(child, nn.Conv2d)
+                and i + 1 < len(children)
+                and isinstance(children[i + 1][1], nn.PixelShuffle)
+                and tuple(child.stride) == (1, 1)
+                and child.groups == 1
+                and tuple(child.dilation) == (1, 1)
+                and child.kernel_size[0] == child.kernel_size[1]
+            ):
+                shuffle = children[i + 1][1]
+                s = int(shuffle.upscale_factor)
+                if s < 2 or child.out_channels % (s * s):
+                    continue
+                weight = pixel_shuffle_as_transposed(child.weight, s)
+                pair = nn.Sequential(child, shuffle)
+                shuffle_name = (
+                    f"{parent_name}.{children[i + 1][0]}" if parent_name else children[i + 1][0]
+                )
+                found.append(UpsamplingLayer(name, "pixel_shuffle", s, weight, pair, shuffle_name))
+    return found
