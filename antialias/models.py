@@ -35,6 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from antialias._checks import check_choice, check_int
 from antialias.variants import DESIGNS
 
 
@@ -75,18 +76,9 @@ Every variant shares ``depth``, ``width``, ``norm`` and the double convs; build 
 """
 
 
-def _check_choice(name: str, value: object, valid: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in valid:
-        raise ValueError(f"expected {name} to be one of {list(valid)}, got {value!r}")
-    return value
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected {name} to be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"expected {name} >= {minimum}, got {value}")
-    return value
+# The one checker (antialias._checks), under the names this module's call sites use.
+_check_choice = check_choice
+_check_int = check_int
 
 
 # --- up paths composed here from public layers (no factory name of antialias.layers) --------
