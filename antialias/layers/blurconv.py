@@ -12,6 +12,7 @@ the up-samplers themselves (``blurpool_nd.py``, ``upsample_nd.py``).
 
 from __future__ import annotations
 
+import torch  # noqa: F401 - the doctests use it
 from torch import Tensor, nn
 
 from antialias._checks import check_pad_mode

@@ -15,22 +15,37 @@ found                                 becomes (``down="blurpool"``, ``up="blur"`
 ``Upsample(scale_factor=s)``           :class:`Upsample2d` ``method="blur"``         none
 ====================================  ==========================================  =========
 
-With ``up`` set to another :data:`UPSAMPLE_METHODS` name, transposed convs are *replaced* by a
-freshly initialised ``Upsample2d(in, out, method=up)`` (weights new; only when that keeps
+In 1-D and 3-D the same: ``MaxPool{1,3}d`` -> ``MaxBlurPool{1,3}d``, ``AvgPool{1,3}d`` ->
+box at stride 1 + ``BlurPool{1,3}d``, strided ``Conv{1,3}d`` -> ``ConvBlurPool{1,3}d``,
+``ConvTranspose{1,3}d`` -> ``ConvTransposeBlur{1,3}d``, ``nn.Upsample`` of signals / volumes
+-> ``BlurUpsample{1,3}d`` (its dims from its factors or mode, else the model's convs); strides
+and factors may differ per axis (``convert_nd.py``). Pixel shuffles (``nn.PixelShuffle``,
+``PixelShuffle3d``, MONAI's ``SubpixelUpsample``, whose shuffle is a function call) gain a
+same-size blur after the shuffle (:class:`~antialias.layers.blurconv.PixelShuffleBlur`);
+MONAI's ``UpSample(mode="nontrainable")`` is an ``nn.Upsample`` and converted as one.
+
+With ``up`` set to another :data:`UPSAMPLE_METHODS` name, 2-D transposed convs are *replaced*
+by a freshly initialised ``Upsample2d(in, out, method=up)`` (weights new; only when that keeps
 the output size) and ``nn.Upsample`` by the fixed method (``nearest``, ``bilinear``,
-``bicubic``). ``down=None`` / ``up=None`` leave that direction alone.
+``bicubic``). ``down=None`` / ``up=None`` leave that direction alone. ``skip_first=k`` leaves
+the first ``k`` down-samplers; ``blur_position="before"`` blurs *before* strided convs
+(``BlurConv{1,2,3}d``, the conv unchanged) instead of conv at stride 1 + blur-pool.
 
 Why the output sizes never change: a stride-1 op followed by an "adobe"-split blur-pool by
 ``s`` gives ``ceil(H'/s) = floor((H'-1)/s) + 1`` rows, exactly what the strided op gives,
-for every input size. Why the weights carry over: ``ConvBlurPool2d`` and
-``ConvTransposeBlur2d`` subclass the torch convs and share their ``weight``/``bias``, so the
+for every input size; a same-size blur keeps every size. Why the weights carry over: the
+conv replacements subclass the torch convs and share their ``weight``/``bias``, so the
 converted model's ``state_dict`` has the same keys as the original's, and with ``taps=1``
-the converted model computes exactly what the original did (tested on MONAI's nets).
+the converted model computes exactly what the original did (tested on MONAI's nets, 2-D and
+3-D).
 
-What is left, and said so in the report: ``ceil_mode`` / dilated / non-square pools,
-``return_indices``, convs with unequal strides, ``Upsample(size=...)`` or non-integer
-factors, transposed convs whose replacement would change the size, and resamplers of other
-kinds (adaptive pools, pixel (un)shuffle, 1-D/3-D layers).
+What is left, and said so in the report: ``ceil_mode`` / dilated / non-cubic pools,
+``return_indices``, 2-D convs with unequal strides, ``Upsample(size=...)`` or non-integer
+factors, transposed convs whose replacement would change the size, up-sampling methods other
+than ``blur`` in 1-D / 3-D, and resamplers of other kinds (adaptive pools, pixel unshuffle,
+unpooling). Resampling written as function calls in a ``forward`` (``F.max_pool3d``,
+``F.interpolate``, strided ``F.conv2d``, ``x[..., ::2]``) cannot be swapped: the report lists
+each with its module and source line (:mod:`antialias.layers.convert_scan`).
 """
 
 from __future__ import annotations
@@ -424,16 +439,43 @@ def convert(
     check_choice("blur_position", blur_position, BLUR_POSITIONS)
     if not isinstance(scan, bool):
         raise TypeError(f"expected scan to be True or False, got {scan!r}")
-    original_keys = set(model.state_dict())
+    walk = _Walk(model, down, up, taps, up_taps, pad_mode, skip_first, blur_position)
     if not inplace:
-        model = copy.deepcopy(model)
-    report = ConversionReport()
-    model_dims = model_spatial_dims(model)
-    skipped = [0]
-    handled_types: set[type] = set()
+        walk.model = copy.deepcopy(model)
+    walk.visit(walk.model, "")
+    if scan:
+        walk.report.warnings, walk.report.scan = scan_functional(
+            walk.model, tuple(walk.handled_types)
+        )
+    return walk.model, walk.report
 
-    def down_result(child: nn.Module) -> nn.Module | str:
+
+class _Walk:
+    """One conversion: the options, the report, and the visit of the module tree."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        down: str | None,
+        up: str | None,
+        taps: object,
+        up_taps: object,
+        pad_mode: str,
+        skip_first: int,
+        blur_position: str,
+    ) -> None:
+        self.model = model
+        self.down, self.up, self.taps, self.up_taps = down, up, taps, up_taps
+        self.pad_mode, self.skip_first, self.blur_position = pad_mode, skip_first, blur_position
+        self.original_keys = set(model.state_dict())
+        self.model_dims = model_spatial_dims(model)
+        self.skipped = 0
+        self.handled_types: set[type] = set()
+        self.report = ConversionReport()
+
+    def down_result(self, child: nn.Module) -> nn.Module | str:
         """The down-sampler's replacement (or why not), counting ``skip_first``."""
+        taps, pad_mode = self.taps, self.pad_mode
         if isinstance(child, nn.MaxPool2d):
             result = _convert_maxpool(child, taps, pad_mode)
         elif isinstance(child, nn.AvgPool2d):
@@ -442,38 +484,61 @@ def convert(
             result = convert_maxpool_nd(child, MAXPOOLS[type(child)], taps, pad_mode)
         elif type(child) in AVGPOOLS:
             result = convert_avgpool_nd(child, AVGPOOLS[type(child)], taps, pad_mode)
-        elif isinstance(child, nn.Conv2d) and blur_position == "after":
+        elif isinstance(child, nn.Conv2d) and self.blur_position == "after":
             result = _convert_conv(child, taps, pad_mode)
         else:
             dims = next(d for t, d in CONVS.items() if isinstance(child, t))
-            result = convert_conv_nd(child, dims, taps, pad_mode, blur_position)
-        if isinstance(result, nn.Module) and skipped[0] < skip_first:
-            skipped[0] += 1
-            return f"skip_first={skip_first}"
+            result = convert_conv_nd(child, dims, taps, pad_mode, self.blur_position)
+        if isinstance(result, nn.Module) and self.skipped < self.skip_first:
+            self.skipped += 1
+            return f"skip_first={self.skip_first}"
         return result
 
-    def up_result(child: nn.Module) -> tuple[nn.Module | str, str]:
+    def up_result(self, child: nn.Module) -> tuple[nn.Module | str, str]:
+        up, taps, pad_mode = self.up, self.taps, self.pad_mode
+        assert up is not None  # the caller handles up=None
         if isinstance(child, nn.ConvTranspose2d):
-            return _convert_tconv(child, up, taps, up_taps, pad_mode)
+            return _convert_tconv(child, up, taps, self.up_taps, pad_mode)
         if type(child) in TCONVS:
             return convert_tconv_nd(child, TCONVS[type(child)], up, taps, pad_mode)
         if isinstance(child, nn.Upsample):
-            dims = guess_spatial_dims(child, model_dims)
+            dims = guess_spatial_dims(child, self.model_dims)
             if dims == 2:
-                return _convert_upsample(child, up, up_taps, pad_mode), "none"
-            new = convert_upsample_nd(child, dims, up, up_taps, pad_mode, _default_up_taps)
+                return _convert_upsample(child, up, self.up_taps, pad_mode), "none"
+            new = convert_upsample_nd(child, dims, up, self.up_taps, pad_mode, _default_up_taps)
             return new, "none"
         # pixel shuffles (torch's 2-D, ours 3-D): a sub-pixel conv's checkerboard, blurred
         if up != "blur":
             return f"up={up!r}: a pixel shuffle takes up='blur' (a blur after it)", ""
         return PixelShuffleBlur(child, taps, pad_mode), "none"
 
-    def visit(parent: nn.Module, prefix: str) -> None:
+    def result_of(self, child: nn.Module) -> tuple[bool, nn.Module | str, str]:
+        """``(handled, replacement or reason, weights)`` for one module."""
+        is_down = isinstance(child, (nn.MaxPool2d, nn.AvgPool2d, *MAXPOOLS, *AVGPOOLS))
+        is_conv = isinstance(child, tuple(CONVS))
+        shuffle = isinstance(child, (nn.PixelShuffle, PixelShuffle3d))
+        is_up = shuffle or isinstance(child, (nn.ConvTranspose2d, *TCONVS, nn.Upsample))
+        if is_down or is_conv:
+            weights = "kept" if is_conv else "none"
+            if self.down:
+                return True, self.down_result(child), weights
+            return True, "" if _is_stride_one(child) else "down=None", weights
+        if is_up:
+            if self.up is None:
+                return True, "" if not shuffle and _is_stride_one(child) else "up=None", "none"
+            result, weights = self.up_result(child)
+            return True, result, weights
+        if isinstance(child, _OTHER_RESAMPLERS) or (
+            isinstance(child, _OTHER_STRIDED) and not _is_stride_one(child)
+        ):
+            return True, f"{type(child).__name__} is not handled by convert", "none"
+        return False, "", "none"
+
+    def visit(self, parent: nn.Module, prefix: str) -> None:
+        report = self.report
         for name, child in list(parent.named_children()):
             full = f"{prefix}{name}"
-            result: nn.Module | str = ""
-            weights = "none"
-            handled = True
+            # our own anti-aliased layers: leave them, silently
             if isinstance(child, _OURS) or (
                 isinstance(child, Upsample2d) and child.method in _ANTIALIASED_UP
             ):
@@ -481,69 +546,41 @@ def convert(
             # our fixed interpolations are not torch resamplers convert could swap: say so
             if isinstance(child, Upsample2d) and child.method not in _LEARNED_UP:
                 reason = f"Upsample2d(method={child.method!r}) is a fixed interpolation"
-                report.left.append(_left(full, child, reason, original_keys))
+                report.left.append(_left(full, child, reason, self.original_keys))
                 continue
             if _is_monai_subpixel(child):
-                _convert_subpixel(child, full)
+                self.subpixel(child, full)
                 continue
             # a learned Upsample2d (transposed, pixel_shuffle) is converted inside: its
             # ConvTranspose2d gains a blur like any other, state-dict keys unchanged
-            is_down = isinstance(child, (nn.MaxPool2d, nn.AvgPool2d, *MAXPOOLS, *AVGPOOLS))
-            is_conv = isinstance(child, tuple(CONVS))
-            is_up = isinstance(
-                child, (nn.ConvTranspose2d, *TCONVS, nn.Upsample, nn.PixelShuffle, PixelShuffle3d)
-            )
-            if is_down or is_conv:
-                weights = "kept" if is_conv else "none"
-                if down:
-                    result = down_result(child)
-                elif not _is_stride_one(child):
-                    result = "down=None"
-            elif is_up:
-                if up is None:
-                    stride_one = not isinstance(child, (nn.PixelShuffle, PixelShuffle3d)) and (
-                        _is_stride_one(child)
-                    )
-                    result = "" if stride_one else "up=None"
-                else:
-                    result, weights = up_result(child)
-            elif isinstance(child, _OTHER_RESAMPLERS) or (
-                isinstance(child, _OTHER_STRIDED) and not _is_stride_one(child)
-            ):
-                result = f"{type(child).__name__} is not handled by convert"
-            else:
-                handled = False
+            handled, result, weights = self.result_of(child)
             if not handled:
-                visit(child, f"{full}.")
-                continue
-            if isinstance(result, nn.Module):
+                self.visit(child, f"{full}.")
+            elif isinstance(result, nn.Module):
                 setattr(parent, name, result)
-                report.changed.append(_changed(full, child, result, weights, model))
+                report.changed.append(_changed(full, child, result, weights))
             elif result:
-                report.left.append(_left(full, child, result, original_keys))
+                report.left.append(_left(full, child, result, self.original_keys))
 
-    def _convert_subpixel(child: nn.Module, full: str) -> None:
+    def subpixel(self, child: nn.Module, full: str) -> None:
         """MONAI's SubpixelUpsample calls a functional shuffle: blur after its pad_pool."""
+        up = self.up
         if up != "blur":
             reason = "up=None" if up is None else f"up={up!r}: a pixel shuffle takes up='blur'"
-            report.left.append(_left(full, child, reason, original_keys))
+            self.report.left.append(_left(full, child, reason, self.original_keys))
             return
         before = _short(child)
         old = child.pad_pool
         child.pad_pool = PixelShuffleBlur(
-            None if isinstance(old, nn.Identity) else old, taps, pad_mode
+            None if isinstance(old, nn.Identity) else old, self.taps, self.pad_mode
         )
-        handled_types.add(type(child))
-        keys = tuple(k for k in _keys_of(child, full) if k in original_keys)
+        self.handled_types.add(type(child))
+        keys = tuple(k for k in _keys_of(child, full) if k in self.original_keys)
         after = f"{type(child).__name__} + blur after the shuffle ({_short(child.pad_pool)})"
-        report.changed.append(
-            Change(full, before, after, "kept", "", type(child).__name__, after, keys)
+        replacement = f"{type(child).__name__}+PixelShuffleBlur"
+        self.report.changed.append(
+            Change(full, before, after, "kept", "", type(child).__name__, replacement, keys)
         )
-
-    visit(model, "")
-    if scan:
-        report.warnings, report.scan = scan_functional(model, tuple(handled_types))
-    return model, report
 
 
 def _is_monai_subpixel(m: nn.Module) -> bool:
@@ -559,7 +596,7 @@ def _keys_of(m: nn.Module, prefix: str) -> list[str]:
     return [f"{prefix}.{k}" for k in m.state_dict()]
 
 
-def _changed(full: str, old: nn.Module, new: nn.Module, weights: str, model: nn.Module) -> Change:
+def _changed(full: str, old: nn.Module, new: nn.Module, weights: str) -> Change:
     old_keys = _keys_of(old, full)
     new_keys = set(_keys_of(new, full))
     keys = tuple(k for k in old_keys if k in new_keys)
