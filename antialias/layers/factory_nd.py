@@ -11,8 +11,8 @@ Names with an N-D version: down ``maxpool``, ``avgpool``, ``decimate``, ``blurpo
 ``trilinear`` (3-D: zeros + triangle FIR, replicate edges, which *is* torch's interpolation
 for ``align_corners=False``; circular with ``pad_mode="circular"``), ``blur``, ``transposed``,
 ``transposed_blur``, ``pixel_shuffle`` (3-D). The N-D transposed convs are torch's: they
-zero-pad for every ``pad_mode`` (only the blur of ``transposed_blur`` follows it). Not: ``aps`` (2-D only), ``bilinear`` /
-``bicubic`` (2-D names).
+zero-pad for every ``pad_mode`` (only the blur of ``transposed_blur`` follows it).
+Not: ``aps`` (2-D only), ``bilinear`` / ``bicubic`` (2-D names).
 """
 
 from __future__ import annotations
