@@ -323,3 +323,13 @@ def test_3d_layers_convert_cannot_handle_are_reported_not_skipped() -> None:
     assert "differs between axes" in left["0"] and "ceil_mode" in left["1"]
     assert "size=" in left["2"] and "2-D only" in left["3"]
     assert all(row["warnings"] for row in report.rows())
+
+
+def test_scalar_upsample_takes_its_dims_from_the_model() -> None:
+    """nn.Upsample(scale_factor=2, mode="nearest") does not say its dims: the convs do."""
+    vol = nn.Sequential(nn.Conv3d(1, 2, 3, padding=1), nn.Upsample(scale_factor=2))
+    sig = nn.Sequential(nn.Conv1d(1, 2, 3, padding=1), nn.Upsample(scale_factor=2))
+    img = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.Upsample(scale_factor=2))
+    got = [convert(m)[1].changed[0].replacement for m in (vol, sig, img)]
+    assert got == ["BlurUpsample3d", "BlurUpsample1d", "Upsample2d"]
+    assert convert(vol)[0](torch.randn(1, 1, 2, 3, 4)).shape == (1, 2, 4, 6, 8)

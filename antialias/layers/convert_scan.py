@@ -18,6 +18,7 @@ import inspect
 import operator
 import os
 import re
+import sys
 import textwrap
 from dataclasses import asdict, dataclass
 
@@ -156,25 +157,30 @@ def _step_slices(index: object) -> bool:
 
 
 def _autowrap() -> tuple:
-    try:  # MONAI's N-D pixel shuffle is a plain function: keep it as one node
-        from monai.networks.utils import pixelshuffle, pixelunshuffle
-    except Exception:  # noqa: BLE001 - MONAI absent or changed: nothing to wrap
-        return ()
-    return (pixelshuffle, pixelunshuffle)
+    # MONAI's N-D pixel shuffle is a plain function: keep it as one node. Only when MONAI is
+    # already imported (a MONAI model is): importing it costs seconds and a model without
+    # it cannot call it.
+    utils = sys.modules.get("monai.networks.utils")
+    fns = (getattr(utils, "pixelshuffle", None), getattr(utils, "pixelunshuffle", None))
+    return tuple(f for f in fns if callable(f))
 
 
 class _Tracer(fx.Tracer):
-    def __init__(self, leaf_types: tuple[type, ...]) -> None:
+    def __init__(self, leaf_types: tuple[type, ...], stacks: bool) -> None:
         super().__init__(autowrap_functions=_autowrap())
-        self.record_stack_traces = True
+        self.record_stack_traces = stacks
         self.leaf_types = leaf_types
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         return _is_leaf_type(m, self.leaf_types) or super().is_leaf_module(m, module_qualified_name)
 
 
-def _scan_fx(model: nn.Module, leaf_types: tuple[type, ...]) -> list[ScanWarning]:
-    graph = _Tracer(leaf_types).trace(model)
+def _scan_fx(
+    model: nn.Module, leaf_types: tuple[type, ...], stacks: bool = False
+) -> list[ScanWarning]:
+    """The findings of one fx trace; traced again with stack traces (the source lines) only
+    when there is something to locate: recording them costs seconds on the first trace."""
+    graph = _Tracer(leaf_types, stacks).trace(model)
     out: list[ScanWarning] = []
     for node in graph.nodes:
         if node.op not in ("call_function", "call_method"):
@@ -199,6 +205,8 @@ def _scan_fx(model: nn.Module, leaf_types: tuple[type, ...]) -> list[ScanWarning
             last = list(stack.values())[-1]
             path = last[0] if isinstance(last, tuple) else str(last)
         location, source = _frame(node.meta.get("stack_trace"))
+        if not stacks:
+            return _scan_fx(model, leaf_types, stacks=True)
         out.append(ScanWarning(path, call, location, source, _message(call, known), "fx"))
     return out
 
