@@ -19,6 +19,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import sys  # noqa: E402
+import types  # noqa: E402
+
 from antialias import metrics, shifts, spectral, spectral_nd, transposed  # noqa: E402
 from antialias.catalogue import interpolate_as_fir, interpolation_taps  # noqa: E402
 from antialias.filters import (  # noqa: E402
@@ -65,10 +68,26 @@ from antialias.resample import (  # noqa: E402
 from antialias.upfirdn import (  # noqa: E402
     downsample_nd,
     filter_nd,
-    upfirdn,
     upfirdn_reference,
     upsample_nd,
 )
+
+
+class _CallableModule(types.ModuleType):
+    """``antialias.upfirdn`` is both the module and its function: calling it calls
+    :func:`antialias.upfirdn.upfirdn`.
+
+    ``from antialias.upfirdn import upfirdn`` in this ``__init__`` would rebind the package
+    attribute ``upfirdn`` to the function, and ``import antialias.upfirdn as m`` would then
+    give the function, not the module (its private helpers, tests, monkeypatching gone).
+    """
+
+    def __call__(self, *args, **kwargs):
+        return self.upfirdn(*args, **kwargs)
+
+
+upfirdn = sys.modules["antialias.upfirdn"]
+upfirdn.__class__ = _CallableModule
 
 __all__ = [
     "PAD_MODES",

@@ -259,6 +259,10 @@ def test_top_level_exports_the_nd_api() -> None:
         "spectral_nd",
     ]:
         assert name in antialias.__all__ and hasattr(antialias, name), name
+    import antialias.upfirdn as module
     from antialias.upfirdn import upfirdn
 
-    assert antialias.upfirdn is upfirdn
+    # antialias.upfirdn stays the module (helpers reachable) and calls like the function
+    assert module is antialias.upfirdn and callable(module._prepare)
+    x = torch.randn(1, 2, 5, 4, 3)
+    assert torch.equal(antialias.upfirdn(x, [1.0, 1.0], 2, 1), upfirdn(x, [1.0, 1.0], 2, 1))
