@@ -65,6 +65,8 @@ def _run(
     traced = exporting()
     kernel = as_kernel(taps, x, gain, flip_filter)
     if traced or impl == "pad":
+        if not traced:  # eager: the same refusals (empty output, bounds) as every impl
+            axes(x, kernel, up, down, padding)
         # a plan's decision for torch's kernel holds (no data-dependent test of the taps)
         torch_mode = known if impl == "auto" and known != AUTO else None
         y = upfirdn2d_pad(x, kernel, up, down, padding, pad_mode, torch_mode)
