@@ -202,15 +202,20 @@ class PieceSums:
     checkpoints: dict[str, list[str]]
 
 
-def load_piece_sums(study: Study, piece: str, task: str) -> PieceSums:
-    """The per-image sums of ``piece`` for ``task``, variants in the display order."""
+def load_piece_sums(study: Study, piece: str, task: str, field_: str | None = None) -> PieceSums:
+    """The per-image sums of ``piece`` for ``task``, variants in the display order.
+
+    ``field_``: which sums (default: the consistency sums of the task's kind; ``"layer"``:
+    the per-level feature errors ``(..., levels, [sum err^2, sum ref^2, count])``).
+    """
     stem = f"{piece}_{task}"
     doc, arrays = read_results(study.where, stem, STUDY_COMMAND)
     recs = doc.get("results") or []
     if not recs:
         raise study.fail(f"expected records in {stem}.json")
     kind = recs[0].get("kind")
-    field_ = "eq_confusion" if kind == "segmentation" else "eq_se"
+    if field_ is None:
+        field_ = "eq_confusion" if kind == "segmentation" else "eq_se"
     sums: dict[str, np.ndarray] = {}
     sources: dict[str, list[str]] = {}
     for v in VARIANT_ORDER:
@@ -241,7 +246,13 @@ def shift_groups(shifts: np.ndarray, period: int) -> dict[str, list[int]]:
 
 
 def paired_to_reference(
-    study: Study, ps: PieceSums, ref: str, index: list[int], region: int = 0
+    study: Study,
+    ps: PieceSums,
+    ref: str,
+    index: list[int],
+    region: int = 0,
+    stat: Callable[[np.ndarray], np.ndarray] | None = None,
+    scale: float | None = None,
 ) -> dict[str, dict[str, float]]:
     """Design minus ``ref`` over the shifts ``index``, with the study's paired 95% interval.
 
@@ -249,14 +260,17 @@ def paired_to_reference(
     (:func:`analysis.study.stats.paired_diff_stats`: images drawn once for both designs,
     seeds per design), so over every non-zero shift this equals ``study.json``'s
     ``paired_all``. Values in plot units: label changes in percentage points (design minus
-    reference: negative = fewer changes) or EQ-T PSNR in dB (positive = more consistent).
+    reference: negative = fewer changes) or EQ-T PSNR in dB (positive = more consistent);
+    ``stat`` and ``scale`` replace the statistic and the factor (other sums, e.g. per level).
     """
     from analysis.study.stats import agreement_stat, paired_diff_stats, psnr_stat
 
     cfg = study.doc.get("config") or {}
     n_boot, seed = int(cfg.get("n_boot", 1000)), int(cfg.get("seed", 0))
-    stat = agreement_stat if ps.kind == "segmentation" else psnr_stat
-    scale = -100.0 if ps.kind == "segmentation" else 1.0  # agreement -> % label changes
+    if stat is None:
+        stat = agreement_stat if ps.kind == "segmentation" else psnr_stat
+    if scale is None:
+        scale = -100.0 if ps.kind == "segmentation" else 1.0  # agreement -> % label changes
     out = {}
     for v, s in ps.sums.items():
         if v == ref or not index:

@@ -59,8 +59,14 @@ def _tradeoff(ax: plt.Axes, study: Study, task: str, ref: str) -> list[str]:
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(0, color="black", lw=0.8)
     ax.plot(0, 0, marker=look(ref)["marker"], color=look(ref)["color"], markersize=5)
-    ax.annotate(f"{_number(ref)} (ref.)", (0, 0), xytext=(3, 3), textcoords="offset points",
-                fontsize=7, color=look(ref)["color"])
+    ax.annotate(
+        f"{_number(ref)} (ref.)",
+        (0, 0),
+        xytext=(3, 3),
+        textcoords="offset points",
+        fontsize=7,
+        color=look(ref)["color"],
+    )
     for v in names:
         a, c = a_rows[v], c_rows[v]
         style = look(v)
