@@ -33,7 +33,7 @@ from matplotlib.colors import LogNorm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from antialias.exact import is_exact_relative  # noqa: E402
 from figures._main import figure_main  # noqa: E402
-from figures._paired import GREY, difference_rows, series_handles  # noqa: E402
+from figures._paired import difference_rows, series_handles  # noqa: E402
 from figures._study_common import (  # noqa: E402
     TASK_LABEL,
     VARIANT_LABEL,
