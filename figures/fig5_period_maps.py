@@ -205,7 +205,7 @@ def draw(study: Study) -> plt.Figure:
         f"Consistency under every circular shift (dy, dx) of the period {p} px (interior "
         "pixels): each dot is one cell of a design's\nperiod map; sub-rows by shift class "
         "(largest power of 2 dividing dy and dx). Cells exact to rounding\n"
-        f"({'; '.join(dict.fromkeys(exact_text))}) are counted as '{EXACT_MARK}', not drawn. "
+        f"({'; '.join(dict.fromkeys(exact_text))}) are counted as '{EXACT_MARK}', not drawn.\n"
         "Checkpoints: " + _checkpoints(study, tasks).replace("; ", ";\n"),
         fontsize=7,
     )
