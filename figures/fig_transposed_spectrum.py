@@ -19,6 +19,7 @@ from figures._transposed_common import load  # noqa: E402
 from figures.style import FAMILY_COLOR  # noqa: E402
 
 NAME = "fig_transposed_spectrum"
+LIGHT_BLUE = "#33BBEE"  # bilinear: a lighter shade of the resize-conv family's blue
 
 
 def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
@@ -33,7 +34,9 @@ def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
             h / h[0],
             label=name,
             # family colours: transposed convs red, interpolation (+ conv) blue
-            color=FAMILY_COLOR["transposed" if "transposed" in name else "resize_conv"],
+            color=FAMILY_COLOR["transposed"]
+            if "transposed" in name
+            else (LIGHT_BLUE if name.startswith("bilinear") else FAMILY_COLOR["resize_conv"]),
             linewidth=1.6 if "transposed" in name else 1.3,
             linestyle=styles[i % len(styles)],
         )
