@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from antialias import variants  # noqa: E402
 from antialias.layers.upsample import _DEFAULT_TAPS  # noqa: E402
 from figures._main import figure_main  # noqa: E402
 from figures._spectral_common import Results, load_results  # noqa: E402
@@ -57,7 +58,7 @@ def _operator_label(name: str) -> str:
     extra = {"_bilinear_init": " (bilinear init)", "_icnr": "", "_conv": ""}
     for suffix, text in extra.items():
         if name.endswith(suffix):
-            return base + text
+            return base if text.strip(" ()") in base else base + text
     if design in ("tconv2", "tconv3", "tconv4"):
         return base + " (default)"
     if name == "pixelshuffle":
@@ -82,13 +83,22 @@ def _fixed(res: Results) -> tuple[list[str], list[str]]:
     if not isinstance(ups, dict) or "ideal" not in ups:
         raise res._fail("expected 'upsamplers' with 'ideal'")
     used = [n for n in USED if n in ups]
-    # the blur-up is shown only if the results analysed the taps the models use
+    # the blur-up is shown only if the results analysed taps a design's blur-up uses
     used += [
         n
         for n in ups
-        if n.startswith("blur_binomial") and len(ups[n]["taps"] or []) == _DEFAULT_TAPS["blur"]
+        if n.startswith("blur_binomial") and len(ups[n]["taps"] or []) in _blur_taps()
     ]
     return used, [n for n in REFERENCES if n in ups]
+
+
+def _blur_taps() -> set[int]:
+    """Tap counts of the blur-ups of the designs (:mod:`antialias.variants`), default included."""
+    out = set()
+    for row in variants.DESIGNS.values():
+        if row.unet.get("up") == "blur":
+            out.add(int((row.unet.get("up_kwargs") or {}).get("taps", _DEFAULT_TAPS["blur"])))
+    return out
 
 
 def _fixed_look(name: str, k: int) -> dict:
@@ -119,7 +129,7 @@ def draw(res: Results) -> plt.Figure:
     ax.set_ylim(0, 1.15)
     ax.set_xlabel("output frequency f (cycles/pixel)")
     ax.set_ylabel("|H(f)| / up")
-    ax.set_title("(a) fixed x2 interpolators: used (colour), references (grey)")
+    ax.set_title("(a) fixed x2 interpolators\n(colour: in a design; grey: references)")
     ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.07), handlelength=2.0)
 
     bx = fig.add_subplot(grid[0, 1])
@@ -127,18 +137,17 @@ def draw(res: Results) -> plt.Figure:
         taps = np.asarray(res.get("upsamplers", n, "taps"), dtype=float)
         x = np.arange(taps.size) - (taps.size - 1) / 2
         look = _fixed_look(n, k)
-        off = 0.14 * (k - (len(used) - 1) / 2)
+        off = 0.12 * (k - (len(used) - 1) / 2)
         bx.vlines(x + off, 0, taps, color=look["color"], lw=1.6)
         marker = "so^"[k % 3]
-        bx.plot(x + off, taps, marker, color=look["color"], markersize=4, label=n)
-        for xi, t in zip(x + off, taps):
-            bx.text(xi, t + 0.04, f"{t:g}", ha="center", fontsize=7, color=look["color"])
+        label = _fixed_label(n, res).replace(" (blur-up)", "")
+        bx.plot(x + off, taps, marker, color=look["color"], markersize=4, label=label)
     bx.axhline(0, color="black", lw=0.6)
     bx.set_ylim(0, 1.2)
     bx.set_xlabel("tap position (output px)")
     bx.set_ylabel("tap weight (sum = up)")
     bx.set_title("(b) their 1-D taps")
-    bx.legend(loc="upper left")
+    bx.legend(loc="upper left", fontsize=7, handlelength=1.0)
 
     ops = res.get("transposed")
     if not isinstance(ops, dict) or not ops:

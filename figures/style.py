@@ -42,6 +42,8 @@ FAMILY_COLOR: dict[str, str] = {
     "pixel_shuffle": "#009988",
     "blur": "#EE7733",
     "aps": "#000000",
+    "interp_1x1": "#EE3377",
+    "interp_only": "#33BBEE",
 }
 FAMILY_LABEL: dict[str, str] = {
     "transposed": "transposed conv",
@@ -49,6 +51,8 @@ FAMILY_LABEL: dict[str, str] = {
     "pixel_shuffle": "pixel shuffle",
     "blur": "zeros + blur",
     "aps": "APS",
+    "interp_1x1": "1x1 conv + interpolation",
+    "interp_only": "interpolation only",
 }
 #: One marker per encoder (:attr:`antialias.variants.Design.encoder`); anti-aliased encoders
 #: are drawn hollow, so "blur-pool" reads the same in every figure.
