@@ -139,7 +139,7 @@ def draw(res: Results) -> plt.Figure:
         0.09,
         f"max |max-pool - avg-pool|\nat landing f: {gap:.1e}",
         transform=ax_b.transAxes,
-        fontsize=6.5,
+        fontsize=7,
         color="#333333",
     )
     ax_b.legend(handlelength=1.8, columnspacing=1.0, **below)
@@ -202,7 +202,7 @@ def draw(res: Results) -> plt.Figure:
     )
     note = _maxblur_note(res, blur, maxblur)
     if note:
-        ax_c.text(0.03, 0.03, note, transform=ax_c.transAxes, fontsize=6.5, color="#333333")
+        ax_c.text(0.03, 0.03, note, transform=ax_c.transAxes, fontsize=7, color="#333333")
     return fig
 
 
