@@ -212,7 +212,7 @@ def confusions(a: Tensor, b: Tensor, k: int, compared: Tensor, interior: Tensor)
     # int32 halves the memory traffic of these memory-bound passes
     a, b = a.to(torch.int32), b.to(torch.int32)
     region = 2 - compared[:, 0].to(torch.int32) - interior[:, 0].to(torch.int32)
-    image = torch.arange(n, device=a.device, dtype=torch.int32).view(-1, 1, 1)
+    image = torch.arange(n, device=a.device, dtype=torch.int32).view(-1, *([1] * (a.ndim - 1)))
     code = ((image * k + a) * k + b) * 3 + region
     counts = torch.bincount(code.flatten(), minlength=n * k * k * 3).view(n, k, k, 3)
     counts = counts.to(torch.float64).cpu().numpy()
@@ -245,10 +245,10 @@ def _batch_sums(out, feats, ref, chunk, shifts, target, geo, acc, index, cfg) ->
     else:
         moved = geo.move(ref["out"], ss)
         for r, m in enumerate(regions):
-            sums["eq_se"][index, rows, r] = M.squared_error_sums(moved, out, m).cpu().numpy()
+            sums["eq_se"][index, rows, r] = _se(moved, out, m)
         if tgt is not None:
             for r, m in enumerate(task_regions):
-                sums["task_se"][index, rows, r] = M.squared_error_sums(tgt, out, m).cpu().numpy()
+                sums["task_se"][index, rows, r] = _se(tgt, out, m)
     if acc.levels:
         _layer_sums(feats, ref, ss, rows, geo, acc, index)
 
@@ -261,6 +261,15 @@ def strides_of(stride: int | tuple[int, ...], nd: int) -> tuple[int, ...]:
 def divides(s: tuple[float, ...], strides: tuple[int, ...]) -> bool:
     """Whether shift ``s`` is a multiple of ``strides`` on every axis."""
     return all(v % r == 0 for v, r in zip(s, strides))
+
+
+def _se(a: Tensor, b: Tensor, mask: Tensor) -> np.ndarray:
+    """:func:`antialias.metrics.squared_error_sums` of maps with any number of spatial axes
+    (volumes are folded to ``(N, C, D * H, W)``: the same elements, the same sums)."""
+    if a.ndim != 4:
+        a, b = a.flatten(2, -2), b.flatten(2, -2)
+        mask = mask.flatten(2, -2)
+    return M.squared_error_sums(a, b, mask).cpu().numpy()
 
 
 def _layer_sums(feats, ref, ss, rows, geo, acc, index) -> None:
