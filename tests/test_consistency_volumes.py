@@ -262,15 +262,17 @@ def test_monai_basic_unet_3d_runs_from_the_command(world, capsys) -> None:
     }
     argv = [
         "--model", "monai.networks.nets:BasicUNet", "--model-kwargs", json.dumps(kwargs),
-        "--data", "vol32", "--levels", "4", "--shifts", "random:2", "--max-shift", "8",
+        "--data", "vol32", "--shifts", "random:2", "--max-shift", "8",
         "--n-boot", "5", "--out", "out", "--no-progress", "--quiet", "--per-layer",
     ]  # fmt: skip
     assert cli.main(argv) == 0, capsys.readouterr().err
+    # BasicUNet declares no num_downsamplings: 4, from the strides of its modules' outputs
+    assert "--levels 4 found from its module graph" in capsys.readouterr().err
     doc = json.loads(Path("out/shift_consistency.json").read_text())
     (rec,) = doc["results"]
     assert rec["spatial_dims"] == 3 and rec["period"] == 16 and rec["kind"] == "segmentation"
     assert {"dz", "dy", "dx"} <= set(rec["shifts"][0]) and len(rec["shifts"]) == 2
-    assert doc["config"]["levels"] == 4 and "spatial_dims" not in doc["config"]
+    assert rec["levels"] == 4 and "spatial_dims" not in doc["config"]
     assert 0.0 <= rec["summary"]["agreement"] <= 1.0
     assert rec["per_layer_summary"], "levels found from MONAI's module graph"
 

@@ -281,6 +281,8 @@ def _job(ci: int, model: Model, cfg: Config, cache, world: int, rank: int, notes
     data = load_data(str(spec), cfg, cache, world, rank, task=origin, spatial_dims=nd)
     if not data.shapes:
         fail(f"expected at least one image in {data.name}")
+    if model.levels is None:
+        model.levels = infer_levels(model, data, cfg, notes)
     levels = model.levels
     if not isinstance(levels, int) and len(levels) != nd:
         fail(f"expected --levels with one number or {nd} (one per spatial axis), got {levels}")
@@ -317,6 +319,58 @@ def _job(ci: int, model: Model, cfg: Config, cache, world: int, rank: int, notes
         )
     batch = _batch_size(cfg, copy, model, geos[0], notes)
     return Job(ci, model, data, shifts, geos, kind, k, batch, copy, mine, nd, periods)
+
+
+def infer_levels(model: Model, data: Data, cfg: Config, notes: list[str]) -> int | tuple[int, ...]:
+    """Factor-2 down-samplings of a model that does not declare them, from its module graph.
+
+    One forward pass on zeros of the first image's shape (each axis cropped to a power of two,
+    at most 128 px / 64 voxels) with a hook on every module: ``L`` per axis is ``log2`` of the
+    largest power-of-two stride (input size / output size) of any module's output. Said in a
+    note; ``--levels`` overrides it.
+    """
+    shape = data.shapes[0]
+    cap = 128 if len(shape) == 3 else 64
+    sizes = [min(cap, 2 ** int(math.log2(n))) for n in shape[1:]]
+    frame = torch.zeros(1, shape[0], *sizes, dtype=getattr(torch, cfg.dtype), device=cfg.device)
+    best = [1] * len(sizes)
+
+    def hook(_m, _i, out):
+        out = out[0] if isinstance(out, (tuple, list)) and out else out
+        if not isinstance(out, Tensor) or out.ndim != frame.ndim:
+            return
+        for a, (n, m) in enumerate(zip(sizes, out.shape[2:])):
+            r = n // m if m else 0
+            if m and r * m == n and r & (r - 1) == 0:
+                best[a] = max(best[a], r)
+
+    handles = [m.register_forward_hook(hook) for m in model.net.modules()]
+    try:
+        with torch.inference_mode():
+            model.net(frame)
+    except Exception as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        fail(
+            f"cannot tell the period of model {model.name}: it failed on zeros of shape "
+            f"{tuple(frame.shape)} ({first}); pass --levels L (its factor-2 down-samplings)"
+        )
+    finally:
+        for h in handles:
+            h.remove()
+    levels = [int(math.log2(r)) for r in best]
+    if max(levels) < 1:
+        fail(
+            f"cannot tell the period of model {model.name}: no module output is down-sampled; "
+            "pass --levels L (its number of factor-2 down-samplings; the period is 2**L)"
+        )
+    found = levels[0] if len(set(levels)) == 1 else tuple(levels)
+    shown = str(found) if isinstance(found, int) else ",".join(map(str, levels))
+    notes.append(
+        f"model {model.name}: --levels {shown} found from its module graph "
+        f"(largest stride of a module's output on {'x'.join(map(str, sizes))} zeros); pass "
+        "--levels to override"
+    )
+    return found
 
 
 def _spatial_dims(model: Model, cfg: Config, spec: str) -> int:

@@ -78,7 +78,8 @@ class Model:
     source: str
     net: nn.Module
     meta: dict[str, Any]
-    levels: int | tuple[int, ...]  # one per spatial axis when anisotropic (``--levels 1,2,2``)
+    # one per spatial axis when anisotropic (``--levels 1,2,2``); None until inferred
+    levels: int | tuple[int, ...] | None
     level_modules: list[tuple[str, nn.Module, int]] | None
     in_channels: int | None
     spatial_dims: int | None = None  # from its convolutions; None: not known
@@ -132,7 +133,7 @@ def _import_factory(spec: str) -> Callable[..., nn.Module]:
     return factory
 
 
-def _levels_of(net: nn.Module, override, name: str) -> int | tuple[int, ...]:
+def _levels_of(net: nn.Module, override, name: str) -> int | tuple[int, ...] | None:
     declared = getattr(net, "num_downsamplings", None)
     if isinstance(declared, bool) or not isinstance(declared, int):
         declared = None
@@ -152,10 +153,12 @@ def _levels_of(net: nn.Module, override, name: str) -> int | tuple[int, ...]:
         if declared < 1:
             fail(f"expected model {name!r} to have at least one down-sampling, got {declared}")
         return declared
-    fail(
-        f"cannot tell the period of model {name!r}: pass --levels L (its number of factor-2 "
-        "down-samplings; the period is 2**L)"
-    )
+    if isinstance(net, torch.jit.ScriptModule):  # no hooks: the module graph cannot say
+        fail(
+            f"cannot tell the period of model {name!r}: pass --levels L (its number of "
+            "factor-2 down-samplings; the period is 2**L)"
+        )
+    return None  # found from the strides of its modules' outputs (engine.infer_levels)
 
 
 def _check_finite_weights(net: nn.Module, name: str) -> None:
