@@ -373,3 +373,66 @@ def test_peak_memory_does_not_grow_with_the_number_of_shifts(world) -> None:
     # holding every shifted copy at once would add 44 copies x (input + 3-channel features)
     copy = 32 * 48 * 48 * 4 * (1 + 3 * 5)
     assert peaks[48] - peaks[4] < 0.25 * 44 * copy, peaks
+
+
+# -- the 3-D operators against naive ones; torchrun ---------------------------------------------
+
+
+def test_3d_geometry_matches_naive_shifts() -> None:
+    from antialias.consistency.geometry import Geometry
+
+    g = torch.Generator().manual_seed(3)
+    canvas = torch.randn(1, 2, 12, 10, 14, generator=g)
+    shifts = [(0.0, 0.0, 0.0), (1.0, -2.0, 3.0), (-4.0, 0.0, 2.0)]
+    circ = Geometry(Config(mode="circular", border=2), (12, 8, 12), 4, shifts, "x")
+    frame = canvas[..., :12, :8, :12]
+    got = circ.inputs(frame.contiguous(), shifts)
+    for b, s in enumerate(shifts):
+        want = torch.roll(frame, tuple(int(v) for v in s), (-3, -2, -1))[0]
+        assert torch.equal(got[b], want)
+        assert torch.equal(circ.move(frame, [s])[0], want)
+    crop = Geometry(Config(mode="crop", border=2), (12, 10, 14), 2, shifts, "x")
+    # per axis: origin = the largest shift, size = (canvas - shift span) rounded down to 2
+    assert crop.origin == (1, 0, 3) and crop.size == (6, 8, 10)
+    got = crop.inputs(canvas, shifts)
+    masks = crop.masks(shifts)
+    for b, s in enumerate(shifts):
+        o = [crop.origin[a] - int(s[a]) for a in range(3)]
+        want = canvas[0, :, o[0] : o[0] + 6, o[1] : o[1] + 8, o[2] : o[2] + 10]
+        assert torch.equal(got[b], want)
+        # compared: voxels t with t - s inside the reference frame, on every axis
+        grids = torch.meshgrid(*[torch.arange(n) for n in crop.size], indexing="ij")
+        inside = torch.ones(crop.size, dtype=torch.bool)
+        for a in range(3):
+            inside &= (grids[a] - s[a] >= 0) & (grids[a] - s[a] < crop.size[a])
+        assert torch.equal(masks["compared"][b, 0], inside)
+
+
+def test_two_rank_torchrun_equals_single_process_on_volumes(world) -> None:
+    import os
+    import socket
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "analysis" / "shift_consistency.py"
+    common = ["--model", "vol_models:unet3d", "--data", "vol", "--dtype", "float64",
+              "--n-boot", "20", "--shifts", "random:6", "--max-shift", "6", "--per-layer",
+              "--threads", "1", "--border", "2", "--no-progress", "--quiet"]  # fmt: skip
+    assert cli.main([*common, "--out", "one"]) == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    two = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         "--master_addr", "127.0.0.1", "--master_port", str(port), str(script), *common,
+         "--out", "two"],
+        env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert two.returncode == 0, two.stderr[-2000:]
+    one_doc = json.loads(Path("one/shift_consistency.json").read_text())
+    two_doc = json.loads(Path("two/shift_consistency.json").read_text())
+    assert one_doc["results"] == two_doc["results"] and one_doc["results"][0]["n_images"] == 3
+    a, b = np.load("one/shift_consistency.npz"), np.load("two/shift_consistency.npz")
+    assert sorted(a.files) == sorted(b.files)
+    for key in a.files:
+        assert np.array_equal(a[key], b[key], equal_nan=True), key

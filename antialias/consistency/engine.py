@@ -382,6 +382,8 @@ def _spatial_dims(model: Model, cfg: Config, spec: str) -> int:
             f"{own}-D convolutions"
         )
     nd = asked or own or data_spatial_dims(spec)
+    if nd not in (2, 3):
+        fail(f"expected a 2-D or 3-D model, model {model.name} has {nd}-D convolutions")
     for name in ("image_size", "levels"):
         value = getattr(cfg, name)
         if isinstance(value, (list, tuple)) and len(value) != nd:
