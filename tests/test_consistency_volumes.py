@@ -277,6 +277,14 @@ def test_monai_basic_unet_3d_runs_from_the_command(world, capsys) -> None:
     assert rec["per_layer_summary"], "levels found from MONAI's module graph"
 
 
+def test_dry_run_of_volumes(world, capsys) -> None:
+    argv = ["--model", "vol_models:unet3d", "--data", "vol", "--dry-run", "--out", "o"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "period 4;" in out and "3 image(s) 16x16x16" in out and "64 shifts" in out, out
+    assert not Path("o").exists()
+
+
 def test_mismatched_spatial_dims_is_refused(world, capsys) -> None:
     base = ["--model", "vol_models:unet3d", "--data", "vol"]
     _refused(world, [*base, "--spatial-dims", "2"], capsys, "mismatched spatial_dims")

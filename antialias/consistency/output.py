@@ -161,7 +161,7 @@ def describe_plan(the_plan: Any) -> str:
     total = 0
     for job in the_plan.jobs:
         m, d = job.model, job.data
-        sizes = sorted({f"{h}x{w}" for _, h, w in d.shapes})
+        sizes = sorted({"x".join(map(str, shape[1:])) for shape in d.shapes})
         passes = job.passes_per_image * len(d.shapes)
         total += passes
         mem = "unknown" if job.copy_bytes is None else f"{job.copy_bytes / 2**20:.1f} MiB"
