@@ -22,7 +22,10 @@ What is computed (all float64, single thread, fixed seeds):
 - the checkerboard of each up-sampler at initialisation (default, bilinear, ICNR, resize-conv)
   on a flat input, over several seeds;
 - how many kernels each family can express (ranks), and a least-squares fit of every family
-  to real image detail (``skimage.data.camera``, 2x average-pooled, then up-sampled back).
+  to real image detail (``skimage.data.camera`` reduced 2x, then up-sampled back), per way of
+  making the input (average-pooled, decimated, triangle-filtered);
+- the U-Net up-step ``ConvTranspose2d(C, C/2, 2, stride=2)`` with a hand-checkable example,
+  and the initialisation facts (:mod:`analysis.tutorial.unet_layer`).
 """
 
 from __future__ import annotations

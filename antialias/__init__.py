@@ -3,7 +3,8 @@
 Layers of the library (each imports only the ones above it):
 
 - ``antialias.filters``     filter *design* (1-D taps, 2-D kernels); no torch.nn.
-- ``antialias.resample``    filter *application*: ``upfirdn2d`` and its wrappers.
+- ``antialias.resample``    filter *application*: ``upfirdn2d`` (``impl=``), its wrappers, the
+  "prepare once" plan and the border extension.
 - ``antialias.catalogue``   torch's fixed up-samplers expressed as zeros + FIR.
 - ``antialias.spectral``    frequency responses and aliasing / imaging / checkerboard measures.
 - ``antialias.transposed``  transposed convolution: shapes, equivalent views, initialisers.
@@ -43,7 +44,9 @@ from antialias.layers import (  # noqa: E402
 from antialias.resample import (  # noqa: E402
     PAD_MODES,
     downsample2d,
+    extend2d,
     filter2d,
+    prepare_upfirdn2d,
     upfirdn2d,
     upfirdn2d_reference,
     upsample2d,
@@ -65,6 +68,7 @@ __all__ = [
     "create_upsample",
     "cubic_taps",
     "downsample2d",
+    "extend2d",
     "filter2d",
     "interpolate_as_fir",
     "interpolation_taps",
@@ -73,6 +77,7 @@ __all__ = [
     "linear_taps",
     "metrics",
     "outer2d",
+    "prepare_upfirdn2d",
     "shifts",
     "spectral",
     "transposed",

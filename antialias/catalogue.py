@@ -28,24 +28,26 @@ of ``[1, 1]/2``. Responses and measures live in :mod:`antialias.spectral`.
 ``j (n - 1)/(up n - 1)``, so the sub-pixel phase of each output, hence its effective taps,
 depends on the input size ``n`` (tests/test_catalogue.py shows it).
 
-What lives here: the catalogue (:func:`interpolation_taps`) and its application
-(:func:`interpolate_as_fir`). Design lives in :mod:`antialias.filters`, application in
-:mod:`antialias.resample`.
+What lives here: the catalogue (:func:`interpolation_taps`: taps and phase) and its
+application (:func:`interpolate_as_fir`). The table of modes and their taps lives once, in
+:mod:`antialias.filters` (:data:`~antialias.filters.INTERPOLATION_MODES`,
+:func:`~antialias.filters.interpolation_fir`), application in :mod:`antialias.resample`.
 """
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import torch
 
-from antialias.filters import cubic_taps, linear_taps
+from antialias._checks import check_choice, check_int
+from antialias.filters import INTERPOLATION_MODES, interpolation_fir
 from antialias.resample import upfirdn2d
 
 __all__ = ["MODES", "Phase", "interpolate_as_fir", "interpolation_taps"]
 
-MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")
+#: The modes of :data:`antialias.filters.INTERPOLATION_MODES` (the one table).
+MODES: tuple[str, ...] = tuple(INTERPOLATION_MODES)
 
 
 class Phase(NamedTuple):
@@ -95,19 +97,9 @@ def interpolation_taps(
         >>> interpolation_taps("nearest", 3)[1]
         Phase(padding=(2, 0), pad_mode='replicate', first_centre=-0.3333333333333333)
     """
-    if mode not in MODES:
-        raise ValueError(f"expected mode in {MODES}, got {mode!r}")
-    if isinstance(up, bool) or not isinstance(up, numbers.Integral):
-        raise TypeError(f"expected up to be a positive integer, got {up!r}")
-    if up < 1:
-        raise ValueError(f"expected up to be a positive integer, got {up!r}")
-    up = int(up)
-    if mode in ("nearest", "nearest-exact"):
-        taps = torch.ones(up, dtype=dtype or torch.float64, device=device)
-    elif mode == "bilinear":
-        taps = linear_taps(up, dtype=dtype, device=device)
-    else:
-        taps = cubic_taps(up, -0.75, dtype=dtype, device=device)
+    check_choice("mode", mode, MODES)
+    up = check_int("up", up, minimum=1)
+    taps = interpolation_fir(mode, up, dtype=dtype, device=device)
     n = len(taps)
     p0 = (n + up - 2) // 2
     # Output j sits at fine-grid position j + (L-1)/2 - p0, i.e. input coordinate /up.
@@ -115,18 +107,19 @@ def interpolation_taps(
     return taps, Phase((p0, n - 1 - p0), "replicate", first_centre)
 
 
-def interpolate_as_fir(x: torch.Tensor, mode: str, up: int) -> torch.Tensor:
+def interpolate_as_fir(x: torch.Tensor, mode: str, up: int, *, impl: str = "auto") -> torch.Tensor:
     """``F.interpolate(x, scale_factor=up, mode=mode, align_corners=False)`` as zeros + FIR.
 
     Computed by :func:`antialias.resample.upfirdn2d` with the taps and phase of
-    :func:`interpolation_taps` (which may hand the work to torch's own kernel for exactly
-    these taps; the tests check the generic path and the reference against
+    :func:`interpolation_taps` (``impl="auto"`` hands the work to torch's own kernel for
+    exactly these taps; the tests check ``impl="generic"`` and ``"reference"`` against
     ``F.interpolate``).
 
     Args:
         x: input, shape ``(N, C, H, W)``.
         mode: one of :data:`MODES`.
         up: integer factor >= 1.
+        impl: how :func:`~antialias.resample.upfirdn2d` computes it (``IMPLS``).
 
     Returns:
         Output, shape ``(N, C, H*up, W*up)``.
@@ -144,4 +137,4 @@ def interpolate_as_fir(x: torch.Tensor, mode: str, up: int) -> torch.Tensor:
         raise TypeError(f"expected x to be a torch.Tensor, got {type(x).__name__}")
     taps, phase = interpolation_taps(mode, up, dtype=x.dtype if x.is_floating_point() else None)
     p0, p1 = phase.padding
-    return upfirdn2d(x, taps, up=up, padding=(p0, p1, p0, p1), pad_mode=phase.pad_mode)
+    return upfirdn2d(x, taps, up=up, padding=(p0, p1, p0, p1), pad_mode=phase.pad_mode, impl=impl)

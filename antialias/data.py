@@ -31,6 +31,22 @@
   val = coins, moon; test = camera, sklearn china. Val/test noise is fixed (seeded) and
   independent of the training seed; training draws fresh noise every batch.
 
+Study-v2 tasks (:data:`STUDY_TASKS`; issue 12: every test unit independent of every other and
+of training). They are not in :data:`TASKS`, which stays the shipped set that
+``antialias.train_all`` iterates; :func:`load_split` accepts both (:data:`ALL_TASKS`).
+
+- ``nuclei_sim`` (simulated, segmentation): BBBC005-style fluorescence nuclei from
+  :mod:`antialias.synthetic`, one seed per image, seeds of the splits disjoint
+  (:data:`SIM_SEEDS`): 64 train, 8 val, 24 test images. Unit of independence: the image.
+- ``denoise_photos`` (real photographs, regression): like ``denoise`` but split so that every
+  test unit is a *different photograph* never seen in training, one centred 256x256 crop per
+  val/test photograph (train uses every tile of its photographs). The offline photographs of
+  at least 256x256 pixels are 19 (scikit-image: astronaut, camera, chelsea, coffee, coins,
+  hubble_deep_field, immunohistochemistry, moon, retina, rocket, clock, stereo_motorcycle
+  (left view), brick, grass, gravel, cell; scikit-learn: china, flower; matplotlib:
+  grace_hopper), so the test split has 9 units, not 20 (:data:`_PHOTO_SPLITS`). Unit of
+  independence: the photograph. Noise of val/test image ``i`` is seeded by ``i`` (fixed).
+
 Every test image is 256x256 (shift analyses crop windows out of them). ``data_range`` is 1.0 for
 every task: PSNR uses ``10 log10(1 / MSE)``.
 
@@ -54,6 +70,32 @@ TASKS: dict[str, str] = {
     "textures": "synthetic blobs filled with grass (fg) / gravel (bg), binary segmentation",
     "denoise": "real photographs + Gaussian noise (sigma 0.1 of range 1), regression",
 }
+STUDY_TASKS: dict[str, str] = {
+    "nuclei_sim": "simulated BBBC005-style fluorescence nuclei, one seed per image, binary "
+    "segmentation",
+    "denoise_photos": "real photographs + Gaussian noise (sigma 0.1), test = held-out "
+    "photographs, regression",
+}
+"""The study-v2 tasks (module docstring); :data:`ALL_TASKS` = :data:`TASKS` + these."""
+ALL_TASKS: dict[str, str] = {**TASKS, **STUDY_TASKS}
+TASK_KINDS: dict[str, str] = {
+    "nuclei": "segmentation",
+    "textures": "segmentation",
+    "denoise": "regression",
+    "nuclei_sim": "segmentation",
+    "denoise_photos": "regression",
+}
+"""``segmentation`` (2 logits) or ``regression`` (1 residual map) of every task, without loading
+it (a trainer picks the head from here)."""
+UNITS: dict[str, str] = {
+    "nuclei": "source region or slice block (test: one DSB2018 quadrant + 5 neighbouring "
+    "slices of one volume, about 2 independent units)",
+    "textures": "seeded image (test windows come from one quadrant of the same two textures)",
+    "denoise": "photograph (test tiles come from 2 photographs: 2 independent units)",
+    "nuclei_sim": "image (one generator seed per image, splits from disjoint seed ranges)",
+    "denoise_photos": "photograph (one crop per test photograph, none used in training)",
+}
+"""The unit of independence of each task's test split (stamped into every :class:`TaskSplit`)."""
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 
 TILE = 256
@@ -92,6 +134,33 @@ _DENOISE_PHOTOS = {
     "val": ("coins", "moon"),
     "test": ("camera", "sklearn:china"),
 }
+_PHOTO_SPLITS = {
+    "train": (
+        "astronaut",
+        "coffee",
+        "chelsea",
+        "rocket",
+        "immunohistochemistry",
+        "sklearn:flower",
+        "grass",
+        "gravel",
+    ),
+    "val": ("brick", "clock"),
+    "test": (
+        "camera",
+        "coins",
+        "moon",
+        "hubble_deep_field",
+        "retina",
+        "stereo_motorcycle",
+        "cell",
+        "matplotlib:grace_hopper",
+        "sklearn:china",
+    ),
+}
+SIM_COUNTS = {"train": 64, "val": 8, "test": 24}
+SIM_SEEDS = {"train": 1_000_000, "val": 2_000_000, "test": 3_000_000}
+"""First generator seed of each ``nuclei_sim`` split (image ``i`` uses seed + ``i``)."""
 _TEXTURE_COUNTS = {"train": 64, "val": 4, "test": 8}
 _TEXTURE_SEEDS = {"train": 1000, "val": 2000, "test": 3000}
 _NOISE_SEEDS = {"train": 10, "val": 20, "test": 30}
@@ -115,6 +184,7 @@ class TaskSplit:
         data_range: peak-to-peak range for PSNR (1.0).
         sources: where each image comes from (e.g. ``"dsb2018[256:512,256:512]"``).
         noise_sigma: noise standard deviation for regression tasks, else ``None``.
+        unit: the unit of independence of the task's test split (:data:`UNITS`).
 
     Shape:
         - images: :math:`(N, 1, H, W)`
@@ -129,6 +199,7 @@ class TaskSplit:
     data_range: float
     sources: tuple[str, ...]
     noise_sigma: float | None = None
+    unit: str = ""
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
@@ -285,6 +356,16 @@ def _photo(name: str) -> np.ndarray:
         from sklearn.datasets import load_sample_image
 
         rgb = load_sample_image(name.split(":", 1)[1] + ".jpg")
+    elif name.startswith("matplotlib:"):
+        import matplotlib.cbook
+        import matplotlib.image
+
+        path = matplotlib.cbook.get_sample_data(name.split(":", 1)[1] + ".jpg", asfileobj=False)
+        rgb = matplotlib.image.imread(path)
+    elif name == "stereo_motorcycle":
+        from skimage import data as skdata
+
+        rgb = skdata.stereo_motorcycle()[0]  # the left view; the right one is the same scene
     else:
         from skimage import data as skdata
 
@@ -319,22 +400,84 @@ def _load_denoise(split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return noisy.astype(np.float32), clean_arr, sources
 
 
+def _centre_crop(image: np.ndarray) -> tuple[int, int, np.ndarray]:
+    h, w = image.shape
+    r, c = (h - TILE) // 2, (w - TILE) // 2
+    return r, c, image[r : r + TILE, c : c + TILE]
+
+
+def _load_denoise_photos(split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    clean, sources = [], []
+    for name in _PHOTO_SPLITS[split]:
+        photo = _photo(name)
+        tiles = _tiles(photo) if split == "train" else [_centre_crop(photo)]
+        for r, c, tile in tiles:
+            clean.append(tile.astype(np.float32))
+            sources.append(f"{name}[{r}:{r + TILE},{c}:{c + TILE}]")
+    clean_arr = np.stack(clean)
+    noisy = np.empty_like(clean_arr)
+    for i, image in enumerate(clean_arr):  # one noise seed per image: images stay independent
+        rng = np.random.default_rng([_NOISE_SEEDS[split], i])
+        noisy[i] = image + rng.normal(0.0, NOISE_SIGMA, image.shape).astype(np.float32)
+    return noisy, clean_arr, sources
+
+
+@lru_cache(maxsize=3)
+def _sim_arrays(split: str) -> tuple[np.ndarray, np.ndarray]:
+    from antialias.synthetic import simulate_nuclei_set
+
+    first = SIM_SEEDS[split]
+    images, masks, _ = simulate_nuclei_set(range(first, first + SIM_COUNTS[split]))
+    return images, masks
+
+
+def _load_study(task: str, split: str) -> TaskSplit:
+    if task == "nuclei_sim":
+        first = SIM_SEEDS[split]
+        seeds = range(first, first + SIM_COUNTS[split])
+        images, masks = _sim_arrays(split)  # cached; copies keep the cache unchanged
+        return TaskSplit(
+            task,
+            split,
+            "segmentation",
+            torch.from_numpy(images.copy())[:, None],
+            torch.from_numpy(masks.copy()),
+            DATA_RANGE,
+            tuple(f"nuclei_sim[seed {s}]" for s in seeds),
+            unit=UNITS[task],
+        )
+    noisy, clean, sources = _load_denoise_photos(split)
+    return TaskSplit(
+        task,
+        split,
+        "regression",
+        torch.from_numpy(noisy)[:, None],
+        torch.from_numpy(clean)[:, None],
+        DATA_RANGE,
+        tuple(sources),
+        noise_sigma=NOISE_SIGMA,
+        unit=UNITS[task],
+    )
+
+
 def load_split(task: str, split: str) -> TaskSplit:
     """Load one split of one task (deterministic: the same tensors on every call).
 
     Args:
-        task: one of :data:`TASKS`.
+        task: one of :data:`ALL_TASKS` (the shipped :data:`TASKS` and :data:`STUDY_TASKS`).
         split: ``"train"``, ``"val"`` or ``"test"``.
 
     Returns:
-        A :class:`TaskSplit`; every image is 256x256.
+        A :class:`TaskSplit`; every image is 256x256; ``unit`` says what is independent.
 
     Raises:
         ValueError: unknown task or split (the message lists the valid ones).
         DataMissingError: the nuclei files are not installed (the message names the command).
     """
-    _check_choice("task", task, TASKS)
+    _check_choice("task", task, ALL_TASKS)
     _check_choice("split", split, SPLITS)
+    if task in STUDY_TASKS:
+        return _load_study(task, split)
     if task == "nuclei":
         images, masks, sources = _load_nuclei(split)
         return TaskSplit(
@@ -345,6 +488,7 @@ def load_split(task: str, split: str) -> TaskSplit:
             torch.from_numpy(masks),
             DATA_RANGE,
             tuple(sources),
+            unit=UNITS[task],
         )
     if task == "textures":
         images, masks = make_textures(_TEXTURE_COUNTS[split], _TEXTURE_SEEDS[split], split)
@@ -359,6 +503,7 @@ def load_split(task: str, split: str) -> TaskSplit:
             torch.from_numpy(masks),
             DATA_RANGE,
             sources,
+            unit=UNITS[task],
         )
     noisy, clean, sources = _load_denoise(split)
     return TaskSplit(
@@ -370,6 +515,7 @@ def load_split(task: str, split: str) -> TaskSplit:
         DATA_RANGE,
         tuple(sources),
         noise_sigma=NOISE_SIGMA,
+        unit=UNITS[task],
     )
 
 

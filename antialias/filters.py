@@ -33,11 +33,18 @@ import numpy as np
 import scipy.signal
 import torch
 
+from antialias._checks import check_choice, check_float, check_int
+
 __all__ = [
+    "INTERPOLATION_MODES",
+    "MAX_BINOMIAL_TAPS",
+    "MAX_TAPS",
     "as_taps",
     "binomial_taps",
     "box_taps",
     "cubic_taps",
+    "interpolation_fir",
+    "interpolation_reach",
     "kaiser_lowpass_taps",
     "keys_cubic",
     "lanczos_taps",
@@ -46,30 +53,25 @@ __all__ = [
 ]
 
 
+#: The most taps any designer here returns. The 2-D kernel a resampler builds from them is their
+#: outer product: 4096**2 float64 values are 128 MiB, the most one size argument may cost; a
+#: typo such as ``up=10**6`` is refused at once instead of allocating gigabytes. No feature map
+#: this library resamples needs a longer filter.
+MAX_TAPS = 4096
+
+#: The most binomial taps: ``comb(n - 1, k)`` and their sum ``2**(n - 1)`` overflow float64
+#: (max ~2**1024) beyond ``n = 1024``, which would return NaN. Such a filter is a Gaussian of
+#: standard deviation ``sqrt(n - 1)/2`` (16 px at the bound) anyway; design longer low-passes
+#: with :func:`kaiser_lowpass_taps`.
+MAX_BINOMIAL_TAPS = 1024
+
+
 def _to_torch(
     values: np.ndarray, dtype: torch.dtype | None, device: torch.device | str | None
 ) -> torch.Tensor:
     return torch.as_tensor(np.asarray(values, dtype=np.float64)).to(
         dtype=dtype or torch.float64, device=device
     )
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    # bool is an int subclass; a factor of True is a bug, not a request.
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"expected {name} to be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"expected {name} to be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_float(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"expected {name} to be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"expected {name} to be finite, got {value!r}")
-    return value
 
 
 def binomial_taps(
@@ -82,12 +84,17 @@ def binomial_taps(
     zero of order ``n-1`` at Nyquist.
 
     Args:
-        n: number of taps, ``>= 1``.
+        n: number of taps, ``1 <= n <= MAX_BINOMIAL_TAPS`` (1024: beyond it the integer
+            coefficients and their sum ``2**(n-1)`` overflow float64).
         dtype: dtype of the result (default ``torch.float64``).
         device: device of the result.
 
     Returns:
-        Taps, shape ``(n,)``, summing to 1.
+        Taps, shape ``(n,)``, summing to 1 (exactly: every coefficient is divided by the
+        power of two ``2**(n-1)``).
+
+    Raises:
+        ValueError: ``n`` outside ``[1, MAX_BINOMIAL_TAPS]``.
 
     Example:
         >>> binomial_taps(3)
@@ -95,7 +102,7 @@ def binomial_taps(
         >>> binomial_taps(5).mul(16).tolist()
         [1.0, 4.0, 6.0, 4.0, 1.0]
     """
-    n = _check_int("n", n, 1)
+    n = check_int("n", n, 1, MAX_BINOMIAL_TAPS)
     values = np.array([math.comb(n - 1, k) for k in range(n)], dtype=np.float64)
     return _to_torch(values / values.sum(), dtype, device)
 
@@ -109,7 +116,7 @@ def box_taps(
     (interpolation convention: sum ``up``).
 
     Args:
-        n: number of taps, ``>= 1``.
+        n: number of taps, ``1 <= n <= MAX_TAPS``.
         dtype: dtype of the result (default ``torch.float64``).
         device: device of the result.
 
@@ -120,7 +127,7 @@ def box_taps(
         >>> box_taps(4)
         tensor([0.2500, 0.2500, 0.2500, 0.2500], dtype=torch.float64)
     """
-    n = _check_int("n", n, 1)
+    n = check_int("n", n, 1, MAX_TAPS)
     return _to_torch(np.full(n, 1.0 / n), dtype, device)
 
 
@@ -146,7 +153,7 @@ def linear_taps(
     along one axis. Length ``2*up - (up % 2)``.
 
     Args:
-        up: up-sampling factor, ``>= 1``.
+        up: up-sampling factor, ``1 <= up <= MAX_TAPS // 2``.
         dtype: dtype of the result (default ``torch.float64``).
         device: device of the result.
 
@@ -159,7 +166,7 @@ def linear_taps(
         >>> linear_taps(3).mul(3).tolist()
         [1.0, 2.0, 3.0, 2.0, 1.0]
     """
-    up = _check_int("up", up, 1)
+    up = check_int("up", up, 1, MAX_TAPS // 2)
     return _to_torch(_sample_kernel(lambda t: np.maximum(0.0, 1.0 - t), 1, up), dtype, device)
 
 
@@ -195,7 +202,7 @@ def cubic_taps(
     ``up`` up to rounding. Length ``4*up - (up % 2)``.
 
     Args:
-        up: up-sampling factor, ``>= 1``.
+        up: up-sampling factor, ``1 <= up <= MAX_TAPS // 4``.
         a: Keys' parameter (torch uses -0.75).
         dtype: dtype of the result (default ``torch.float64``).
         device: device of the result.
@@ -209,8 +216,8 @@ def cubic_taps(
         >>> cubic_taps(1).tolist()
         [0.0, 1.0, 0.0]
     """
-    up = _check_int("up", up, 1)
-    a = _check_float("a", a)
+    up = check_int("up", up, 1, MAX_TAPS // 4)
+    a = check_float("a", a)
     return _to_torch(_sample_kernel(lambda t: keys_cubic(t, a), 2, up), dtype, device)
 
 
@@ -237,8 +244,9 @@ def lanczos_taps(
     checkerboard). With ``normalize=False`` the raw samples are returned (sum close to ``up``).
 
     Args:
-        up: up-sampling factor, ``>= 1``.
-        a: number of lobes (support ``a`` input pixels each side), ``>= 1``.
+        up: up-sampling factor, ``1 <= up <= MAX_TAPS // 2``.
+        a: number of lobes (support ``a`` input pixels each side), ``>= 1`` and at most
+            ``MAX_TAPS // (2 up)`` (the taps' length ``2 a up`` within :data:`MAX_TAPS`).
         normalize: scale each polyphase component to sum 1.
         dtype: dtype of the result (default ``torch.float64``).
         device: device of the result.
@@ -253,13 +261,73 @@ def lanczos_taps(
         >>> lanczos_taps(1, a=3).tolist()
         [0.0, 0.0, 1.0, 0.0, 0.0]
     """
-    up = _check_int("up", up, 1)
-    a = _check_int("a", a, 1)
+    up = check_int("up", up, 1, MAX_TAPS // 2)
+    a = check_int("a", a, 1, MAX_TAPS // (2 * up))
     values = _sample_kernel(lambda t: _lanczos(t, a), a, up)
     if normalize:
         for phase in range(up):
             values[phase::up] /= values[phase::up].sum()
     return _to_torch(values, dtype, device)
+
+
+#: ``F.interpolate(x, scale_factor=up, mode=m, align_corners=False)`` for an integer ``up`` is,
+#: per axis, zeros + a fixed FIR (:func:`interpolation_fir`) with replicated edges. The one
+#: table of those modes: mode -> how many input samples beyond a border an output reads
+#: (nearest none, bilinear 1, bicubic 2). :mod:`antialias.catalogue` documents and tests it;
+#: :mod:`antialias.resample` (its hand-over to torch's kernels) and the layers (their circular
+#: wrap) read it.
+INTERPOLATION_MODES: dict[str, int] = {
+    "nearest": 0,
+    "nearest-exact": 0,  # for integer factors the same operator as nearest (floor(j/up))
+    "bilinear": 1,
+    "bicubic": 2,
+}
+
+
+def interpolation_fir(
+    mode: str,
+    up: int,
+    *,
+    dtype: torch.dtype | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """The taps (sum ``up``) of ``F.interpolate(mode=mode, align_corners=False)`` by ``up``.
+
+    ``nearest``/``nearest-exact``: the box ``[1] * up``; ``bilinear``: :func:`linear_taps`;
+    ``bicubic``: :func:`cubic_taps` with torch's ``a = -0.75``. Applied with the default
+    padding of :func:`antialias.resample.upfirdn2d` and ``pad_mode="replicate"`` they give
+    torch's result (see :mod:`antialias.catalogue`).
+
+    Args:
+        mode: one of :data:`INTERPOLATION_MODES`.
+        up: integer factor, ``1 <= up <= MAX_TAPS // 4``.
+        dtype: dtype of the result (default ``torch.float64``).
+        device: device of the result.
+
+    Returns:
+        Taps, shape ``(L,)``, summing to ``up``.
+
+    Example:
+        >>> interpolation_fir("bilinear", 2).mul(4).tolist()
+        [1.0, 3.0, 3.0, 1.0]
+    """
+    mode = check_choice("mode", mode, INTERPOLATION_MODES)
+    up = check_int("up", up, 1, MAX_TAPS // 4)
+    if mode in ("nearest", "nearest-exact"):
+        return _to_torch(np.ones(up), dtype, device)
+    if mode == "bilinear":
+        return linear_taps(up, dtype=dtype, device=device)
+    return cubic_taps(up, -0.75, dtype=dtype, device=device)
+
+
+def interpolation_reach(mode: str) -> int:
+    """Input samples beyond each border that ``F.interpolate(mode=mode)`` reads (0, 1 or 2).
+
+    Example:
+        >>> interpolation_reach("bicubic")
+        2
+    """
+    return INTERPOLATION_MODES[check_choice("mode", mode, INTERPOLATION_MODES)]
 
 
 def kaiser_lowpass_taps(
@@ -285,7 +353,7 @@ def kaiser_lowpass_taps(
     ``width``, ``beta`` is used, defaulting to ``kaiser_beta(60) ~= 5.65`` (60 dB side lobes).
 
     Args:
-        numtaps: number of taps, ``>= 1``.
+        numtaps: number of taps, ``1 <= numtaps <= MAX_TAPS``.
         cutoff: -6 dB cutoff frequency, ``0 < cutoff < fs/2``.
         width: transition-band width, ``> 0``, or ``None`` to use ``beta``.
         fs: sampling frequency (1 means cycles/pixel).
@@ -302,21 +370,21 @@ def kaiser_lowpass_taps(
         >>> taps.shape, round(float(taps.sum()), 12), bool((taps == taps.flip(0)).all())
         (torch.Size([12]), 1.0, True)
     """
-    numtaps = _check_int("numtaps", numtaps, 1)
-    fs = _check_float("fs", fs)
-    cutoff = _check_float("cutoff", cutoff)
-    gain = _check_float("gain", gain)
+    numtaps = check_int("numtaps", numtaps, 1, MAX_TAPS)
+    fs = check_float("fs", fs)
+    cutoff = check_float("cutoff", cutoff)
+    gain = check_float("gain", gain)
     if fs <= 0:
         raise ValueError(f"expected fs > 0, got {fs}")
     if not 0.0 < cutoff < fs / 2:
         raise ValueError(f"expected 0 < cutoff < fs/2 = {fs / 2}, got cutoff={cutoff}")
     if width is not None:
-        width = _check_float("width", width)
+        width = check_float("width", width)
         if width <= 0:
             raise ValueError(f"expected width > 0 (or None), got {width}")
         values = scipy.signal.firwin(numtaps, cutoff, width=width, fs=fs)
     else:
-        beta = scipy.signal.kaiser_beta(60.0) if beta is None else _check_float("beta", beta)
+        beta = scipy.signal.kaiser_beta(60.0) if beta is None else check_float("beta", beta)
         values = scipy.signal.firwin(numtaps, cutoff, window=("kaiser", beta), fs=fs)
     # firwin scales to unit DC gain; rescale in float64 so the sum is exact to rounding.
     values = np.asarray(values, dtype=np.float64)

@@ -28,6 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from antialias._checks import check_int
+from antialias.filters import MAX_TAPS
+
 __all__ = [
     "circular_shift",
     "crop_shift",
@@ -46,10 +49,9 @@ def _check_image(x: Tensor, name: str = "x") -> None:
         raise ValueError(f"expected {name} of shape (N, C, H, W), got shape {tuple(x.shape)}")
 
 
-def _check_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"expected {name} to be an int, got {type(value).__name__}")
-    return int(value)
+#: The most levels :func:`period_shifts` enumerates: it lists ``4**levels`` shifts, a million
+#: at 10 (about a second); a U-Net here has a handful of levels.
+MAX_PERIOD_LEVELS = 10
 
 
 def _range_mask(h: int, w: int, rows: tuple[int, int], cols: tuple[int, int], device) -> Tensor:
@@ -82,7 +84,7 @@ def circular_shift(x: Tensor, dy: int, dx: int) -> tuple[Tensor, Tensor]:
         [3.0, 0.0, 1.0, 2.0]
     """
     _check_image(x)
-    dy, dx = _check_int(dy, "dy"), _check_int(dx, "dx")
+    dy, dx = check_int("dy", dy), check_int("dx", dx)
     mask = torch.ones(1, 1, x.shape[-2], x.shape[-1], dtype=torch.bool, device=x.device)
     return torch.roll(x, shifts=(dy, dx), dims=(-2, -1)), mask
 
@@ -113,7 +115,7 @@ def integer_shift(x: Tensor, dy: int, dx: int) -> tuple[Tensor, Tensor]:
         ([1.0, 2.0, 3.0, 0.0], [True, True, True, False])
     """
     _check_image(x)
-    dy, dx = _check_int(dy, "dy"), _check_int(dx, "dx")
+    dy, dx = check_int("dy", dy), check_int("dx", dx)
     h, w = x.shape[-2:]
     out = torch.zeros_like(x)
     if abs(dy) < h and abs(dx) < w:
@@ -148,11 +150,9 @@ def crop_window(
         ((0, 16), (64, 48))
     """
     H, W = (int(v) for v in canvas_size)
-    multiple = _check_int(multiple, "multiple")
-    if multiple < 1:
-        raise ValueError(f"expected multiple >= 1, got {multiple}")
-    dys = [0] + [_check_int(s[0], "dy") for s in shifts]
-    dxs = [0] + [_check_int(s[1], "dx") for s in shifts]
+    multiple = check_int("multiple", multiple, 1)
+    dys = [0] + [check_int("dy", s[0]) for s in shifts]
+    dxs = [0] + [check_int("dx", s[1]) for s in shifts]
     # window[t] = canvas[o - d + t] must stay inside [0, H) for every shift d
     h = (H - (max(dys) - min(dys))) // multiple * multiple
     w = (W - (max(dxs) - min(dxs))) // multiple * multiple
@@ -202,9 +202,9 @@ def crop_shift(
         ([1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 2.0, 3.0], [False, True, True, True])
     """
     _check_image(canvas, "canvas")
-    dy, dx = _check_int(dy, "dy"), _check_int(dx, "dx")
-    oy, ox = (_check_int(v, "origin") for v in origin)
-    h, w = (_check_int(v, "size") for v in size)
+    dy, dx = check_int("dy", dy), check_int("dx", dx)
+    oy, ox = (check_int("origin", v) for v in origin)
+    h, w = (check_int("size", v) for v in size)
     H, W = canvas.shape[-2:]
     y0, x0 = oy - dy, ox - dx
     if h < 1 or w < 1 or y0 < 0 or x0 < 0 or y0 + h > H or x0 + w > W:
@@ -238,9 +238,7 @@ def lanczos_shift_taps(frac: float, a: int = 3) -> np.ndarray:
         >>> bool(abs(lanczos_shift_taps(0.5).sum() - 1.0) < 1e-15)
         True
     """
-    a = _check_int(a, "a")
-    if a < 1:
-        raise ValueError(f"expected a >= 1, got {a}")
+    a = check_int("a", a, 1, MAX_TAPS // 2)
     if not 0.0 <= frac < 1.0:
         raise ValueError(f"expected 0 <= frac < 1, got {frac}")
     j = np.arange(-(a - 1), a + 1, dtype=np.float64)
@@ -344,9 +342,7 @@ def fractional_shift(
             raise TypeError(f"expected {name} to be a real number, got {type(v).__name__}")
         if not math.isfinite(float(v)):
             raise ValueError(f"expected a finite {name}, got {v}")
-    a = _check_int(a, "a")
-    if a < 1:
-        raise ValueError(f"expected a >= 1, got {a}")
+    a = check_int("a", a, 1, MAX_TAPS // 2)
     h, w = x.shape[-2:]
     ny, fy = _split_shift(float(dy))
     nx, fx = _split_shift(float(dx))
@@ -366,13 +362,13 @@ def period_shifts(levels: int) -> list[tuple[int, int]]:
 
     A network with ``L`` factor-2 down-samplings (and circular padding) is exactly equivariant
     to shifts that are multiples of ``2^L``, so these residues are all the distinct cases.
+    ``levels`` is at most :data:`MAX_PERIOD_LEVELS` (10: ``4**10`` shifts, about a second);
+    beyond it the list would take minutes and gigabytes, so it is refused (``ValueError``).
 
     Example:
         >>> period_shifts(1)
         [(0, 0), (0, 1), (1, 0), (1, 1)]
     """
-    levels = _check_int(levels, "levels")
-    if levels < 0:
-        raise ValueError(f"expected levels >= 0, got {levels}")
+    levels = check_int("levels", levels, 0, MAX_PERIOD_LEVELS)
     p = 2**levels
     return [(dy, dx) for dy in range(p) for dx in range(p)]

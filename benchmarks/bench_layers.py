@@ -9,8 +9,8 @@ Targets, each a ratio of medians measured in the same run, 2 threads, float32:
   ``F.interpolate(mode="bilinear")``: with ``pad_mode="replicate"`` (identical output;
   resample hands the forward to torch's bilinear kernel), with the layer's default
   ``pad_mode="reflect"`` (the same plus recomputed border rows/cols) and, for the record, the
-  general polyphase path (``resample._TORCH_KERNELS = False``: the zero-stuff-free transposed
-  conv plus border strips, as any other taps take);
+  general polyphase path (``impl="generic"``: the zero-stuff-free transposed conv plus border
+  strips, as any other taps take);
 
 for inputs (8, 64, 128, 128) and (8, 32, 256, 256) (the up-samplers get the half-size input,
 so that their output has that size), blur lengths 3 and 5, forward and forward + backward
@@ -38,8 +38,8 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-import antialias.resample as resample
 from antialias.layers import BlurPool2d, Upsample2d
+from antialias.resample import prepare_upfirdn2d
 
 SHAPES = [(8, 64, 128, 128), (8, 32, 256, 256)]
 TAPS = [3, 5]
@@ -84,17 +84,11 @@ def time_interleaved(
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def _generic(fn: Fn) -> Fn:
-    """fn with resample's hand-over to torch's interpolation kernels switched off."""
-
-    def run(x: torch.Tensor) -> torch.Tensor:
-        resample._TORCH_KERNELS = False
-        try:
-            return fn(x)
-        finally:
-            resample._TORCH_KERNELS = True
-
-    return run
+def _generic(layer: Upsample2d) -> Fn:
+    """The blur layer's up-sampling (no conv: C_in == C_out) by resample's generic path:
+    its own taps, prepared with ``impl="generic"`` (no hand-over to torch's kernel)."""
+    plan = prepare_upfirdn2d(layer.taps, layer.up, pad_mode=layer.pad_mode, impl="generic")
+    return lambda z: plan(z, layer.taps)
 
 
 def _bilinear(z: torch.Tensor) -> torch.Tensor:

@@ -5,14 +5,14 @@ Ratios of medians (ours / reference), measured in one run, 2 threads, float32:
 1. ``upsample2d(x, [1, 3, 3, 1], up=2, pad_mode="replicate")`` vs
    ``F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)``: identical
    output (bilinear x2 is zeros + ``[1, 3, 3, 1]/4`` with replicate edges). Target <= 1.2.
-   upfirdn2d hands the forward of exactly these taps to torch's bilinear kernel; its backward
-   is the adjoint (one strided conv). The row "generic path" switches that hand-over off
-   (``resample._TORCH_KERNELS = False``): the polyphase transposed conv (column-blocked, see
-   ``resample._blocked_conv``) + border strips, as any other taps take; "generic depthwise"
-   also switches the column blocking off (``resample._BLOCKED = False``): a depthwise
+   upfirdn2d (``impl="auto"``) hands the forward of exactly these taps to torch's bilinear
+   kernel; its backward is the adjoint (one strided conv). The row "generic path"
+   (``impl="generic"``) switches that hand-over off: the polyphase transposed conv
+   (column-blocked) + border strips, as any other taps take; "generic depthwise"
+   (``impl="depthwise"``) also switches the column blocking off: a depthwise
    ``conv_transpose2d``.
 2. ``downsample2d(x, 3, pad_mode="zeros")`` vs ``kornia.filters.blur_pool2d(x, 3)``:
-   identical output. Target <= 1.0. "depthwise" rows: the column blocking off.
+   identical output. Target <= 1.0. "depthwise" rows: ``impl="depthwise"``.
 3. ``downsample2d(x, 3, pad_mode="reflect")`` vs ``antialiased_cnns.BlurPool(C, filt_size=3)``
    (reflect padding): identical output; and the same against kornia's zero-padded
    ``blur_pool2d`` (the price of reflect padding).
@@ -45,28 +45,12 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-import antialias.resample as resample
 from antialias.resample import downsample2d, upsample2d
 
 SHAPES = [(8, 64, 128, 128), (8, 32, 256, 256)]
 TARGETS = {"upsample2d replicate": 1.2, "downsample2d zeros": 1.0}
 
 Fn = Callable[[torch.Tensor], torch.Tensor]
-
-
-def _switched_off(fn: Fn, *flags: str) -> Fn:
-    """fn with the named resample switches (``_TORCH_KERNELS``, ``_BLOCKED``) off."""
-
-    def run(x: torch.Tensor) -> torch.Tensor:
-        for flag in flags:
-            setattr(resample, flag, False)
-        try:
-            return fn(x)
-        finally:
-            for flag in flags:
-                setattr(resample, flag, True)
-
-    return run
 
 
 def contenders(channels: int) -> dict[str, tuple[Fn, Fn]]:
@@ -78,16 +62,17 @@ def contenders(channels: int) -> dict[str, tuple[Fn, Fn]]:
     bilinear = partial(F.interpolate, scale_factor=2, mode="bilinear", align_corners=False)
     up = partial(upsample2d, taps=[1.0, 3.0, 3.0, 1.0], up=2, pad_mode="replicate")
     down = partial(downsample2d, taps=3, down=2, pad_mode="zeros")
+    # the same calls with fast paths switched off (impl=, see antialias.resample.IMPLS)
+    up_generic = partial(up, impl="generic")
+    up_depthwise = partial(up, impl="depthwise")
+    down_depthwise = partial(down, impl="depthwise")
     kornia_down = partial(kornia.filters.blur_pool2d, kernel_size=3, stride=2)
     return {
         "upsample2d replicate": (up, bilinear),
-        "upsample2d generic path": (_switched_off(up, "_TORCH_KERNELS"), bilinear),
-        "upsample2d generic depthwise": (
-            _switched_off(up, "_TORCH_KERNELS", "_BLOCKED"),
-            bilinear,
-        ),
+        "upsample2d generic path": (up_generic, bilinear),
+        "upsample2d generic depthwise": (up_depthwise, bilinear),
         "downsample2d zeros": (down, kornia_down),
-        "downsample2d zeros depthwise": (_switched_off(down, "_BLOCKED"), kornia_down),
+        "downsample2d zeros depthwise": (down_depthwise, kornia_down),
         "downsample2d reflect": (partial(downsample2d, taps=3, down=2, pad_mode="reflect"), adobe),
         "reflect vs kornia zeros": (
             partial(downsample2d, taps=3, down=2, pad_mode="reflect"),

@@ -183,3 +183,42 @@ def test_installed_command_defaults_to_the_current_directory(
     assert doc["analysis"] == "spectra" and set(doc["files_sha256"]) == {".npz"}
     assert spectra.main(["--bogus"]) == 2
     assert capsys.readouterr().err.startswith(f"{spectra.PROG}: error:")
+
+
+def _naive_landing_power(pool: str, p: int, q: int, phi: float) -> float:
+    # pairs (x[2m], x[2m+1]) -> max or mean; DFT over whole periods of the output, in numpy
+    g = min((2 * p) % q, q - (2 * p) % q)
+    period = q // math.gcd(g, q)
+    n = np.arange(2 * period * 3)
+    x = np.cos(2 * np.pi * p / q * n + phi).reshape(-1, 2)
+    y = x.max(axis=1) if pool == "max" else x.mean(axis=1)
+    m = np.arange(y.size)
+    comp = np.sum(y * np.exp(-2j * np.pi * g / q * m)) / y.size
+    return float((2 * abs(comp)) ** 2)
+
+
+@pytest.mark.parametrize("p,q", spectra.LANDING_FREQS)
+def test_landing_power_matches_a_numpy_reference(p: int, q: int) -> None:
+    import torch.nn as nn
+
+    got = spectra.landing_power(nn.MaxPool2d(2), 2, p, q, n_phases=4)
+    want = [_naive_landing_power("max", p, q, 2 * np.pi * i / 4) for i in range(4)]
+    assert np.allclose(got, want, rtol=1e-9, atol=1e-12), np.abs(got - want).max()
+    avg = spectra.landing_power(nn.AvgPool2d(2), 2, p, q, n_phases=4)
+    assert np.allclose(avg, np.cos(np.pi * p / q) ** 2, rtol=1e-9)  # |H(f)|^2 of the box
+
+
+def test_maxpool_equals_avgpool_only_at_dyadic_probes(quick: spectra.SpectraResult) -> None:
+    probes = quick.summary["landing_power"]["probes"]
+    assert {r["dyadic"] for r in probes} == {True, False}
+    for r in probes:
+        if r["dyadic"]:
+            assert abs(r["ratio_min"] - 1) < 1e-9 and abs(r["ratio_max"] - 1) < 1e-9, r
+        else:  # differs, and by the phase
+            assert r["ratio_max"] - r["ratio_min"] > 0.5, r
+    third = next(r for r in probes if r["fraction"] == "1/3")
+    assert third["ratio_max"] == pytest.approx(4.0, rel=1e-6)
+    assert third["ratio_min"] < 1e-9
+    assert quick.arrays["landing__1_3__maxpool"].shape == (
+        quick.summary["landing_power"]["phases"],
+    )

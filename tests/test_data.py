@@ -199,3 +199,56 @@ def test_sample_batch_regression_draws_fresh_noise() -> None:
     assert abs(float(noise.std()) - 0.5) < 0.05
     with pytest.raises(ValueError, match="expected crop"):
         sample_batch(split, 1, 17, gen)
+
+
+# --- study-v2 tasks: independent test units -------------------------------------------------
+
+
+@pytest.mark.parametrize("task", list(data.STUDY_TASKS))
+def test_study_tasks_load_with_their_unit_of_independence(task: str) -> None:
+    splits = {name: load_split(task, name) for name in SPLITS}
+    for s in splits.values():
+        assert s.unit == data.UNITS[task] and s.images.shape[-2:] == (256, 256)
+        assert len(set(s.sources)) == len(s.sources)
+    assert set(data.TASKS) == {"nuclei", "textures", "denoise"}, "the shipped set is unchanged"
+    assert set(data.UNITS) == set(data.ALL_TASKS) == set(data.TASK_KINDS)
+    assert all(data.TASK_KINDS[task] == s.kind for s in splits.values())
+
+
+def test_nuclei_sim_has_20_plus_independent_test_images_from_disjoint_seeds() -> None:
+    seeds = {}
+    for name in SPLITS:
+        s = load_split("nuclei_sim", name)
+        seeds[name] = {int(re.fullmatch(r"nuclei_sim\[seed (\d+)\]", x)[1]) for x in s.sources}
+        assert s.kind == "segmentation" and set(torch.unique(s.targets).tolist()) == {0, 1}
+    assert len(seeds["test"]) >= 20
+    assert not (seeds["train"] & seeds["test"]) and not (seeds["train"] & seeds["val"])
+    assert not (seeds["val"] & seeds["test"])
+    from antialias.synthetic import simulate_nuclei
+
+    test = load_split("nuclei_sim", "test")
+    first = min(seeds["test"])
+    assert np.array_equal(test.images[0, 0].numpy(), simulate_nuclei(first).image)
+
+
+def test_denoise_photos_test_units_are_distinct_held_out_photographs() -> None:
+    photos = {
+        name: [
+            source_photo
+            for source_photo in (
+                x.split("[")[0] for x in load_split("denoise_photos", name).sources
+            )
+        ]
+        for name in SPLITS
+    }
+    assert len(photos["test"]) == len(set(photos["test"])) >= 9  # one crop per photograph
+    assert len(photos["val"]) == len(set(photos["val"]))
+    assert not set(photos["train"]) & set(photos["test"])
+    assert not set(photos["train"]) & set(photos["val"])
+    assert not set(photos["val"]) & set(photos["test"])
+    test = load_split("denoise_photos", "test")
+    noise = (test.images - test.targets).double()
+    assert abs(float(noise.std()) - NOISE_SIGMA) < 0.003
+    # noise of different test images is independent (one seed per image)
+    a, b = noise[0].ravel(), noise[1].ravel()
+    assert abs(float(torch.corrcoef(torch.stack([a, b]))[0, 1])) < 0.02

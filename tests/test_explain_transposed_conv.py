@@ -147,3 +147,30 @@ def test_module_and_script_entry_points() -> None:
         else:
             assert proc.returncode == 0, proc.stderr
             assert "max |polyphase - nn.ConvTranspose2d| = 0.0e+00" in proc.stdout
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=str)
+def test_cropped_phase_rows_are_exactly_the_rows_missing_from_the_output(cfg):
+    # naive reference: interleave the phases by hand and see which full rows the output keeps
+    res = E.run(cfg)
+    s, p = cfg.stride, cfg.padding
+    phases = res.polyphase.phases  # (N, C, s, s, n, n)
+    n = phases.shape[-1]
+    for a in range(s):
+        cut = E.cropped_phase_rows(a, s, p, n, res.size_out)
+        for r in range(n):
+            o = s * r + a - p
+            if r in cut:
+                assert not 0 <= o < res.size_out
+            else:  # a kept phase row is, column by column, that output row
+                kept = phases[0, 0, a, 0, r]
+                cols = [s * q - p for q in range(n) if 0 <= s * q - p < res.size_out]
+                got = res.module_out[0, 0, o, cols]
+                want = kept[[q for q in range(n) if 0 <= s * q - p < res.size_out]]
+                assert torch.allclose(got, want.to(got.dtype)), (got - want).abs().max()
+
+
+def test_report_names_cropped_rows_and_bilinear_scale_is_a_division():
+    text = E.format_report(E.run(E.ExplainConfig(size=4, kernel=3, stride=2, padding=1)))
+    assert "phase row offset a=0: rows 0, 4 cropped, rows 1-3 kept" in text
+    assert "taps = these /16" in text and ", x16" not in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -10,10 +11,15 @@ import scipy.signal
 import torch
 
 from antialias.filters import (
+    INTERPOLATION_MODES,
+    MAX_BINOMIAL_TAPS,
+    MAX_TAPS,
     as_taps,
     binomial_taps,
     box_taps,
     cubic_taps,
+    interpolation_fir,
+    interpolation_reach,
     kaiser_lowpass_taps,
     keys_cubic,
     lanczos_taps,
@@ -123,7 +129,7 @@ def test_as_taps_accepts() -> None:
         ([], ValueError, "expected at least one tap"),
         ([1.0, float("nan")], ValueError, "expected finite taps"),
         ([[1.0, 2.0]], ValueError, "expected 1-D taps, got shape (1, 2)"),
-        (0, ValueError, "expected n to be an integer >= 1, got 0"),
+        (0, ValueError, "expected n to be an integer in [1, 1024], got 0"),
         (True, TypeError, "expected taps"),
         ("abc", TypeError, "expected taps"),
         (torch.tensor([1j]), TypeError, "expected real-valued taps"),
@@ -138,16 +144,63 @@ def test_as_taps_rejects(bad: object, error: type[Exception], message: str) -> N
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda: linear_taps(2.0), TypeError, "expected up to be an integer >= 1, got 2.0"),
-        (lambda: cubic_taps(0), ValueError, "expected up to be an integer >= 1, got 0"),
-        (lambda: lanczos_taps(2, a=0), ValueError, "expected a to be an integer >= 1"),
+        (lambda: linear_taps(2.0), TypeError, "expected up to be an integer in [1, 2048], got 2.0"),
+        (lambda: cubic_taps(0), ValueError, "expected up to be an integer in [1, 1024], got 0"),
+        (lambda: lanczos_taps(2, a=0), ValueError, "expected a to be an integer in [1, 1024]"),
         (lambda: kaiser_lowpass_taps(9, 0.5), ValueError, "expected 0 < cutoff < fs/2"),
         (lambda: kaiser_lowpass_taps(9, 0.2, width=0), ValueError, "expected width > 0"),
         (lambda: kaiser_lowpass_taps(9, 0.2, fs=-1), ValueError, "expected fs > 0"),
-        (lambda: box_taps(-1), ValueError, "expected n to be an integer >= 1, got -1"),
+        (lambda: box_taps(-1), ValueError, "expected n to be an integer in [1, 4096], got -1"),
     ],
 )
 def test_designers_reject(call, error: type[Exception], message: str) -> None:
     with pytest.raises(error) as info:
         call()
     assert message in str(info.value)
+
+
+def test_binomial_taps_up_to_the_bound_are_exact_and_beyond_it_refused() -> None:
+    # the largest n whose coefficients and sum 2**(n-1) fit float64: finite, sums to 1, symmetric
+    taps = binomial_taps(MAX_BINOMIAL_TAPS)
+    assert bool(torch.isfinite(taps).all()) and abs(float(taps.sum()) - 1.0) < 1e-12
+    assert torch.equal(taps, taps.flip(0))
+    # one more would overflow to inf / NaN: refused at once, the bound named
+    with pytest.raises(ValueError, match=r"expected n to be an integer in \[1, 1024\], got 1025"):
+        binomial_taps(MAX_BINOMIAL_TAPS + 1)
+    with pytest.raises(ValueError, match="got 10000000000"):
+        as_taps(10**10)  # an int length means binomial taps: same bound, no hang
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: box_taps(10**9),
+        lambda: linear_taps(10**9),
+        lambda: cubic_taps(10**9),
+        lambda: lanczos_taps(2, a=10**9),
+        lambda: lanczos_taps(10**9),
+        lambda: kaiser_lowpass_taps(10**9, 0.25),
+        lambda: interpolation_fir("bicubic", 10**9),
+    ],
+)
+def test_designers_refuse_sizes_beyond_max_taps_at_once(call) -> None:
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="expected .* to be an integer in"):
+        call()
+    assert time.perf_counter() - t0 < 1.0  # refused before any allocation
+
+
+def test_designers_reach_max_taps() -> None:
+    assert len(box_taps(MAX_TAPS)) == MAX_TAPS
+    assert len(linear_taps(MAX_TAPS // 2)) == MAX_TAPS
+    assert len(kaiser_lowpass_taps(MAX_TAPS, 0.25)) == MAX_TAPS
+
+
+def test_interpolation_table() -> None:
+    assert list(INTERPOLATION_MODES) == ["nearest", "nearest-exact", "bilinear", "bicubic"]
+    assert [interpolation_reach(m) for m in INTERPOLATION_MODES] == [0, 0, 1, 2]
+    assert torch.equal(interpolation_fir("bilinear", 3), linear_taps(3))
+    assert torch.equal(interpolation_fir("bicubic", 2), cubic_taps(2, -0.75))
+    assert interpolation_fir("nearest", 3).tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="expected mode to be one of"):
+        interpolation_fir("area", 2)

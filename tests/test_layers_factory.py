@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 from torch import nn
 
 from antialias.layers import (
+    DOWN_COMMON,
     DOWNSAMPLERS,
+    UPSAMPLE_COMMON,
+    UPSAMPLE_KEYWORDS,
     UPSAMPLERS,
     APSDown2d,
+    Upsample2d,
     create_downsample,
     create_upsample,
     list_downsamplers,
@@ -113,3 +119,32 @@ def test_aps_pair_through_factory() -> None:
     mask = z != 0
     assert torch.equal(z[mask], x[mask])
     assert int(mask.sum()) == 2 * 3 * 16
+
+
+def test_upsample_keywords_come_from_the_one_table() -> None:
+    """The factory accepts exactly UPSAMPLE_COMMON + UPSAMPLE_KEYWORDS[name], as Upsample2d."""
+    for name in UP_NAMES:
+        assert UPSAMPLERS[name].keywords == UPSAMPLE_COMMON + UPSAMPLE_KEYWORDS[name]
+        for keyword in ("taps", "init", "conv", "bias", "pair"):
+            if keyword in UPSAMPLE_KEYWORDS[name]:
+                continue
+            # refused by the factory (TypeError) and by the module itself (ValueError)
+            with pytest.raises(TypeError, match=rf"unexpected \['{keyword}'\]"):
+                create_upsample(name, 4, 4, **{keyword: 3})
+            with pytest.raises(ValueError, match=f"expected {keyword}=None for method {name!r}"):
+                Upsample2d(4, 4, name, **{keyword: 3})
+
+
+def test_downsample_common_keywords_checked_once_for_every_name() -> None:
+    """maxpool/avgpool take no pad_mode (no border): the factory checks a model's pad_mode,
+    and their builders do not see it; every name refuses an unknown mode alike."""
+    assert "pad_mode" not in inspect.signature(DOWNSAMPLERS["maxpool"]).parameters
+    assert "pad_mode" not in inspect.signature(DOWNSAMPLERS["avgpool"]).parameters
+    x = torch.randn(1, 2, 8, 8)
+    plain = create_downsample("maxpool", 2)(x)
+    for mode in ("zeros", "reflect", "replicate", "circular"):
+        assert torch.equal(create_downsample("maxpool", 2, pad_mode=mode)(x), plain)
+    for name in DOWN_NAMES:
+        with pytest.raises(ValueError, match="expected pad_mode to be one of"):
+            create_downsample(name, 4, pad_mode="mirror")
+    assert DOWN_COMMON == ("down", "pad_mode", "device", "dtype")

@@ -184,3 +184,84 @@ def test_shipped_set_fits_in_40_mb() -> None:
             total += runs * n
     assert total <= 40e6, f"{total / 1e6:.1f} MB"
     assert 50_000 < count_parameters(build_variant("tconv4", 1, 2)) < 400_000
+
+
+# --- study v2: MACs, width-matched twins, where the channels halve ---------------------------
+
+
+def test_count_macs_matches_hand_counts_per_layer_kind() -> None:
+    from antialias.models import count_macs
+
+    conv = nn.Conv2d(3, 8, 3, padding=1)
+    assert count_macs(conv, (1, 3, 10, 10))["total"] == 10 * 10 * 8 * 3 * 9
+    strided = nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2)  # out 5x5, 2 inputs per group
+    assert count_macs(strided, (2, 4, 10, 10))["total"] == 2 * 5 * 5 * 6 * 2 * 9
+    tconv = nn.ConvTranspose2d(8, 4, 2, stride=2)  # each input sample scatters 4 x 2x2 taps
+    assert count_macs(tconv, (1, 8, 5, 5))["total"] == 5 * 5 * 8 * 4 * 4
+    lin = nn.Linear(16, 5)
+    assert count_macs(lin, (2, 16))["total"] == 2 * 16 * 5
+    seq = nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 2, 1))
+    macs = count_macs(seq, (1, 3, 10, 10))
+    assert macs["total"] == 21600 + 5 * 5 * 2 * 8 and macs["3"] == 400
+
+
+def test_count_macs_of_a_unet_equals_the_hand_formula() -> None:
+    from antialias.models import count_macs
+
+    # depth 1, width 2, input 1x8x8: enc 1->2, 2->2 at 8x8; bottleneck 2->4, 4->4 at 4x4;
+    # up-conv 4->2 (2x2) on 4x4; decoder 4->2, 2->2 at 8x8; head 2->2 (1x1)
+    net = UNet(1, 2, depth=1, width=2, up="transposed", up_kwargs={"kernel_size": 2})
+    hand = (
+        64 * 9 * (1 * 2 + 2 * 2)
+        + 16 * 9 * (2 * 4 + 4 * 4)
+        + 16 * 4 * 2 * 4
+        + 64 * 9 * (4 * 2 + 2 * 2)
+        + 64 * 2 * 2
+    )
+    assert count_macs(net, (1, 1, 8, 8))["total"] == hand
+    assert count_macs(net, (3, 1, 8, 8))["total"] == 3 * hand
+    with pytest.raises(TypeError, match="expected input_shape"):
+        count_macs(net, "1x1x8x8")
+
+
+def test_shipped_mac_gap_is_the_fine_resolution_conv() -> None:
+    from antialias.models import count_macs
+
+    # issue 12: resize-conv's 3x3 conv at the fine resolution is the MAC gap to tconv2
+    shape = (1, 1, 256, 256)
+    gap = (
+        count_macs(build_variant("bilinear", 1, 2), shape)["total"]
+        - count_macs(build_variant("tconv2", 1, 2), shape)["total"]
+    )
+    # per level i (0..2): 3x3 conv 2C->C at the fine size minus 2x2 tconv 2C->C on the coarse
+    hand = sum(
+        (256 // 2**i) ** 2 * 9 * (16 * 2**i) * (8 * 2**i)
+        - (128 // 2**i) ** 2 * 4 * (16 * 2**i) * (8 * 2**i)
+        for i in range(3)
+    )
+    assert gap == hand
+
+
+def test_up_halves_false_moves_the_halving_into_the_decoder() -> None:
+    net = UNet(1, 2, depth=3, width=4, up="bilinear", up_halves=False)
+    assert [m[3].out_channels for m in net.decoders] == [4, 4, 8]
+    assert [m[0].out_channels for m in net.decoders] == [4, 8, 16]  # mid = in // 2
+    assert net.bottleneck[3].out_channels == 16  # halved from 32
+    assert net.config["up_halves"] is False
+    assert net(torch.randn(1, 1, 16, 16)).shape == (1, 2, 16, 16)
+    with pytest.raises(TypeError, match="expected up_halves to be a bool"):
+        UNet(1, 2, up_halves=1)
+
+
+def test_matched_width_gives_the_closest_parameter_count() -> None:
+    from antialias.models import matched_width
+
+    ref = count_parameters(build_variant("tconv2", 1, 2, depth=3, width=16))
+    w = matched_width("pixelshuffle", "tconv2", 16, 3)
+    assert w < 16  # pixel shuffle is larger at the same width
+
+    def gap(width: int) -> int:
+        net = build_variant("pixelshuffle", 1, 2, depth=3, width=width)
+        return abs(count_parameters(net) - ref)
+
+    assert all(gap(w) <= gap(v) for v in range(1, 33)), [gap(v) for v in range(8, 17)]

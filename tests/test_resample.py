@@ -15,12 +15,19 @@ import scipy.signal
 import torch
 import torch.nn.functional as F
 
-import antialias.resample as resample
+from antialias.exact import is_exact, max_relative_error
 from antialias.filters import binomial_taps, cubic_taps, linear_taps
 from antialias.resample import (
+    IMPLS,
+    MAX_PADDING,
+    MAX_PLANE,
     PAD_MODES,
+    _core,
+    _fast,
     downsample2d,
+    extend2d,
     filter2d,
+    prepare_upfirdn2d,
     upfirdn2d,
     upfirdn2d_reference,
     upsample2d,
@@ -154,17 +161,17 @@ def test_fast_path_equals_reference_sweep() -> None:
 
 def test_two_sided_strips_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
     """Larger random configurations, where both border sides of an axis are computed in one
-    small conv (resample._side_strips), forward and backward, against the reference."""
+    small conv (the fast path's side_strips), forward and backward, against the reference."""
     rng = random.Random(1)
     used = []
-    original = resample._side_strips
+    original = _fast.side_strips
 
     def spy(*args, **kwargs):
         result = original(*args, **kwargs)
         used.append(result is not None)
         return result
 
-    monkeypatch.setattr(resample, "_side_strips", spy)
+    monkeypatch.setattr(_fast, "side_strips", spy)
     for _ in range(60):
         up, down = rng.choice([1, 1, 2, 3]), rng.choice([1, 2, 3])
         n_taps, h, w = rng.randint(1, 8), rng.randint(20, 40), rng.randint(20, 40)
@@ -195,16 +202,16 @@ def test_border_strips_on_large_inputs(mode: str, size: tuple[int, int]) -> None
 
 @pytest.fixture
 def blocked_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Records, per call of resample._blocked_conv, whether it computed the conv."""
+    """Records, per call of the fast path's blocked_conv, whether it computed the conv."""
     calls: list[bool] = []
-    original = resample._blocked_conv
+    original = _fast.blocked_conv
 
     def spy(*args, **kwargs):
         y = original(*args, **kwargs)
         calls.append(y is not None)
         return y
 
-    monkeypatch.setattr(resample, "_blocked_conv", spy)
+    monkeypatch.setattr(_fast, "blocked_conv", spy)
     return calls
 
 
@@ -239,11 +246,10 @@ def test_column_blocked_conv_equals_reference(mode: str, blocked_calls: list[boo
             (g_got,) = torch.autograd.grad(got, xf, grad.float())
             _close(g_got.double(), g_want, atol=5e-5)
             assert any(blocked_calls), (taps, up, down, pad, h, w)  # the path was taken
-    resample._BLOCKED = False
-    try:  # the depthwise path on the same float32 input gives the same numbers
-        y_depthwise = downsample2d(x.float().detach(), 3, pad_mode=mode)
-    finally:
-        resample._BLOCKED = True
+    # the depthwise path on the same float32 input gives the same numbers
+    blocked_calls.clear()
+    y_depthwise = downsample2d(x.float().detach(), 3, pad_mode=mode, impl="depthwise")
+    assert not any(blocked_calls)
     _close(downsample2d(x.float().detach(), 3, pad_mode=mode), y_depthwise, atol=1e-6)
 
 
@@ -416,14 +422,10 @@ def test_torch_kernel_dispatch_equals_generic_path() -> None:
     for taps, up in cases:
         kernel = torch.outer(taps, taps)
         for mode in PAD_MODES:
-            axes = resample._axes(x, kernel, up, 1, None, mode)
-            assert resample._torch_interpolation(kernel, axes) is not None
+            axes = _core.axes(x, kernel, up, 1, None)
+            assert _fast.torch_interpolation(kernel, axes) is not None
             fast = upfirdn2d(x, taps, up=up, pad_mode=mode)
-            resample._TORCH_KERNELS = False
-            try:
-                generic = upfirdn2d(x, taps, up=up, pad_mode=mode)
-            finally:
-                resample._TORCH_KERNELS = True
+            generic = upfirdn2d(x, taps, up=up, pad_mode=mode, impl="generic")
             _close(fast, generic)
             _close(fast, upfirdn2d_reference(x, taps, up=up, pad_mode=mode))
 
@@ -431,13 +433,9 @@ def test_torch_kernel_dispatch_equals_generic_path() -> None:
 def test_upsample_linear_replicate_is_torch_bilinear() -> None:
     x = torch.randn(2, 3, 5, 6)
     want = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-    resample._TORCH_KERNELS = False
-    try:
-        _close(
-            upsample2d(x, linear_taps(2), pad_mode="replicate", normalize=False), want, atol=1e-6
-        )
-    finally:
-        resample._TORCH_KERNELS = True
+    for impl in ("generic", "depthwise", "reference", "auto"):
+        y = upsample2d(x, linear_taps(2), pad_mode="replicate", normalize=False, impl=impl)
+        _close(y, want, atol=1e-6)
 
 
 # --------------------------------------------------------------------- autograd, layouts, dtypes
@@ -501,25 +499,26 @@ def test_low_precision_dtypes(dtype: torch.dtype) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"up": 2.0}, TypeError, "expected up to be a positive integer, got 2.0"),
-        ({"up": 0}, ValueError, "expected up to be a positive integer, got 0"),
-        ({"down": -1}, ValueError, "expected down to be a positive integer, got -1"),
-        ({"down": True}, TypeError, "expected down to be a positive integer, got True"),
+        ({"up": 2.0}, TypeError, "expected up to be an integer >= 1, got 2.0"),
+        ({"up": 0}, ValueError, "expected up to be an integer >= 1, got 0"),
+        ({"down": -1}, ValueError, "expected down to be an integer >= 1, got -1"),
+        ({"down": True}, TypeError, "expected down to be an integer >= 1, got True"),
         ({"taps": []}, ValueError, "expected at least one tap"),
         ({"taps": [1.0, float("nan")]}, ValueError, "expected finite taps"),
         ({"taps": [[1.0, float("inf")]]}, ValueError, "expected a finite 2-D kernel"),
         ({"taps": torch.ones(2, 2, 2)}, ValueError, "expected 1-D taps, got shape (2, 2, 2)"),
-        ({"taps": 0}, ValueError, "expected n to be an integer >= 1, got 0"),
+        ({"taps": 0}, ValueError, "expected n to be an integer in [1, 1024], got 0"),
         (
             {"pad_mode": "same"},
             ValueError,
-            "expected pad_mode in ('zeros', 'reflect', 'replicate', 'circular'), got 'same'",
+            "expected pad_mode to be one of 'zeros', 'reflect', 'replicate', 'circular', "
+            "got 'same'",
         ),
         ({"padding": (1, 2, 3)}, TypeError, "expected padding as None, an int, (p0, p1)"),
         ({"padding": 1.5}, TypeError, "expected padding as None"),
         ({"padding": -9}, ValueError, "expected a non-empty output along H"),
-        ({"gain": "2"}, TypeError, "expected gain to be a real number"),
-        ({"gain": float("nan")}, ValueError, "expected a finite gain"),
+        ({"gain": "2"}, TypeError, "expected gain to be a finite real number, got '2'"),
+        ({"gain": float("nan")}, ValueError, "expected gain to be a finite real number, got nan"),
     ],
 )
 def test_bad_arguments(kwargs: dict, error: type[Exception], message: str) -> None:
@@ -542,9 +541,9 @@ def test_bad_inputs() -> None:
         upsample2d(torch.ones(1, 1, 0, 4), 3)
     with pytest.raises(ValueError, match="expected taps with a non-zero sum to normalise"):
         downsample2d(torch.ones(1, 1, 4, 4), [1.0, -1.0])
-    with pytest.raises(TypeError, match="expected up to be a positive integer, got 1.5"):
+    with pytest.raises(TypeError, match="expected up to be an integer >= 1, got 1.5"):
         upsample2d(torch.ones(1, 1, 4, 4), 3, up=1.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="expected down to be a positive integer, got 0"):
+    with pytest.raises(ValueError, match="expected down to be an integer >= 1, got 0"):
         downsample2d(torch.ones(1, 1, 4, 4), 3, down=0)
 
 
@@ -557,3 +556,122 @@ def test_border_strips_leave_thread_count_alone() -> None:
     y.sum().backward()
     assert torch.get_num_threads() == 2
     _close(y, upfirdn2d_reference(x, binomial_taps(3), down=2, pad_mode="reflect"))
+
+
+# ------------------------------------------------------------- impl=, plans, borders, bounds
+
+
+def _naive_2d(x: np.ndarray, f: np.ndarray, up: int, down: int, p0: int, p1: int, mode):
+    """Separable: the 1-D double loop along W for every row, then along H for every column."""
+    rows = np.stack([_naive_upfirdn_1d(r, f, up, down, p0, p1, mode) for r in x])
+    return np.stack([_naive_upfirdn_1d(c, f, up, down, p0, p1, mode) for c in rows.T]).T
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_every_impl_equals_the_naive_loop(impl: str) -> None:
+    """Each implementation (forward and gradient) against the double loop written above."""
+    rng = random.Random(7)
+    for _ in range(25):
+        up, down = rng.choice([1, 2, 3]), rng.choice([1, 2])
+        n_taps, h, w = rng.randint(1, 6), rng.randint(3, 12), rng.randint(3, 12)
+        mode = rng.choice(PAD_MODES)
+        f = np.array([rng.uniform(-1, 1) for _ in range(n_taps)])
+        x = torch.randn(1, 1, h, w, dtype=torch.float64, requires_grad=True)
+        got = upfirdn2d(x, f, up, down, None, mode, impl=impl)
+        p0 = (n_taps + up - 2) // 2
+        want = _naive_2d(x.detach()[0, 0].numpy(), f, up, down, p0, n_taps - 1 - p0, mode)
+        _close(got[0, 0].detach(), torch.from_numpy(want))
+        grad = torch.randn_like(got)
+        ref = upfirdn2d_reference(x, f, up, down, None, mode)
+        _close(torch.autograd.grad(got, x, grad)[0], torch.autograd.grad(ref, x, grad)[0])
+
+
+def test_flip_filter_is_correlation() -> None:
+    """flip_filter=True applies the taps as F.conv2d does (a correlation), for any taps."""
+    x = torch.randn(2, 3, 9, 11, dtype=torch.float64)
+    taps = torch.tensor([0.1, 0.5, -0.2, 0.7], dtype=torch.float64)  # asymmetric
+    for impl in IMPLS:
+        got = upfirdn2d(x, taps, down=2, padding=(1, 2), flip_filter=True, impl=impl)
+        weight = torch.outer(taps, taps).expand(3, 1, 4, 4)
+        want = F.conv2d(F.pad(x, (1, 2, 1, 2)), weight, stride=2, groups=3)
+        _close(got, want)
+        assert not torch.allclose(upfirdn2d(x, taps, down=2, padding=(1, 2), impl=impl), want)
+
+
+def test_prepared_plan_equals_upfirdn2d() -> None:
+    x = torch.randn(2, 3, 10, 7, dtype=torch.float64)
+    cases = [
+        (linear_taps(2), 2, 1, None, "replicate", 1.0),  # torch's bilinear kernel
+        (cubic_taps(3) / 3, 3, 1, None, "reflect", 9.0),  # gain makes it torch's bicubic
+        (torch.tensor([1.0, 3.0, 2.0]), 1, 2, (0, 2), "circular", 1.0),
+        (torch.randn(3, 4, dtype=torch.float64), 2, 1, 1, "zeros", 0.5),  # 2-D kernel
+    ]
+    for taps, up, down, padding, mode, gain in cases:
+        for flip in (False, True):
+            plan = prepare_upfirdn2d(taps, up, down, padding, mode, gain, flip_filter=flip)
+            want = upfirdn2d(x, taps, up, down, padding, mode, gain, flip_filter=flip)
+            _close(plan(x, taps.to(x.dtype)), want)
+    assert prepare_upfirdn2d(linear_taps(2), 2).torch_mode == "bilinear"
+    assert prepare_upfirdn2d(cubic_taps(3) / 3, 3, gain=9.0).torch_mode == "bicubic"
+    assert prepare_upfirdn2d(linear_taps(2), 2, impl="generic").torch_mode is None
+    assert prepare_upfirdn2d([1.0, 2.0, 1.0], 2).torch_mode is None
+    plan = prepare_upfirdn2d(3, 1, 2)
+    with pytest.raises(ValueError, match=r"expected taps of shape \(3,\) \(as prepared\)"):
+        plan(x, torch.ones(5))
+    with pytest.raises(ValueError, match="expected impl to be one of 'auto', 'generic'"):
+        prepare_upfirdn2d(3, impl="fast")
+    with pytest.raises(TypeError, match="expected flip_filter to be True or False"):
+        prepare_upfirdn2d(3, flip_filter=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", PAD_MODES)
+def test_extend2d_is_numpy_pad(mode: str) -> None:
+    """Any amounts, beyond the size too (reflect/wrap go on, as numpy.pad does)."""
+    numpy_mode = {"zeros": "constant", "reflect": "reflect", "replicate": "edge"}
+    x = torch.randn(2, 3, 4, 5, dtype=torch.float64)
+    for left, right, top, bottom in [(0, 0, 0, 0), (1, 2, 3, 0), (7, 11, 9, 6), (0, 13, 0, 1)]:
+        got = extend2d(x, (left, right, top, bottom), mode)
+        want = np.pad(
+            x.numpy(), ((0, 0), (0, 0), (top, bottom), (left, right)), numpy_mode.get(mode, "wrap")
+        )
+        _close(got, torch.from_numpy(want), atol=0.0)
+    with pytest.raises(ValueError, match="expected pad_mode to be one of"):
+        extend2d(x, (1, 1, 1, 1), "mirror")
+    with pytest.raises(ValueError, match="expected left to be an integer in"):
+        extend2d(x, (-1, 0, 0, 0), mode)
+
+
+def test_circular_upsampling_commutes_exactly_with_circular_shifts() -> None:
+    """pad_mode='circular', up > 1: every output from one whole-tensor op (resample wraps and
+    crops), so shifting the input by k shifts the output by up k, exactly to rounding."""
+    x = torch.randn(2, 3, 7, 9, dtype=torch.float64)
+    for taps, up in [(linear_taps(2), 2), (torch.randn(5, dtype=torch.float64), 3), (6, 2)]:
+        for impl in ("auto", "generic", "depthwise"):
+            y = upsample2d(x, taps, up, pad_mode="circular", normalize=False, impl=impl)
+            _close(y, upfirdn2d_reference(x, taps, up, pad_mode="circular"))
+            for s in [(1, 0), (0, 4), (-3, 2)]:
+                got = upsample2d(torch.roll(x, s, (2, 3)), taps, up, pad_mode="circular",
+                                 normalize=False, impl=impl)  # fmt: skip
+                want = torch.roll(y, (up * s[0], up * s[1]), (2, 3))
+                assert is_exact(got, want), (taps, up, impl, s, max_relative_error(got, want))
+
+
+def test_sizes_beyond_the_bounds_are_refused_at_once() -> None:
+    """A factor or padding typed wrong by orders of magnitude fails before any allocation."""
+    import time
+
+    x = torch.randn(1, 1, 8, 8)
+    calls = [
+        lambda: upsample2d(x, [1.0], up=10**6),  # 8e6 x 8e6 output samples
+        lambda: upfirdn2d(x, 3, padding=10**9),
+        lambda: upfirdn2d(x, 3, padding=(10**9, -(10**9))),
+        lambda: upfirdn2d_reference(x, 3, padding=(10**9, -(10**9))),
+        lambda: upfirdn2d(x, 10**9),  # binomial length
+        lambda: extend2d(x, (10**9, 0, 0, 0), "circular"),
+    ]
+    for call in calls:
+        t0 = time.perf_counter()
+        with pytest.raises(ValueError, match="expected"):
+            call()
+        assert time.perf_counter() - t0 < 1.0
+    assert MAX_PLANE == 2**31 - 1 and MAX_PADDING == 2**20

@@ -219,3 +219,15 @@ def test_bad_input() -> None:
         fractional_shift(x, float("nan"), 0.0)
     with pytest.raises(TypeError, match="expected x to be a torch.Tensor"):
         circular_shift(np.zeros((1, 1, 4, 4)), 1, 1)
+
+
+def test_sizes_beyond_the_bounds_are_refused_at_once() -> None:
+    from antialias.shifts import MAX_PERIOD_LEVELS, period_shifts
+
+    assert len(period_shifts(MAX_PERIOD_LEVELS)) == 4**MAX_PERIOD_LEVELS
+    with pytest.raises(ValueError, match=r"expected levels to be an integer in \[0, 10\]"):
+        period_shifts(40)  # 4**40 shifts would never finish
+    with pytest.raises(ValueError, match="expected a to be an integer in"):
+        lanczos_shift_taps(0.5, a=10**9)
+    with pytest.raises(ValueError, match="expected a to be an integer in"):
+        fractional_shift(torch.zeros(1, 1, 4, 4), 0.5, 0.0, a=10**9)

@@ -364,20 +364,36 @@ def test_empirical_aliasing_of_max_pool() -> None:
         (lambda: frequency_response([1.0, float("nan")]), ValueError, "expected finite"),
         (lambda: frequency_response(np.ones((2, 2))), ValueError, "expected taps 1-D"),
         (lambda: frequency_response(["a"]), TypeError, "expected taps"),
-        (lambda: frequency_response([1.0], worN=0), ValueError, "expected worN >= 1"),
-        (lambda: frequency_response([1.0], fs=0), ValueError, "expected fs > 0"),
+        (
+            lambda: frequency_response([1.0], worN=0),
+            ValueError,
+            r"expected worN to be an integer in \[1, 262144\], got 0",
+        ),
+        (
+            lambda: frequency_response([1.0], fs=0),
+            ValueError,
+            "expected fs to be a finite real number > 0",
+        ),
         (lambda: frequency_response([1.0], fs="1"), TypeError, "expected fs"),
         (lambda: frequency_response2d([1.0, 2.0]), ValueError, "expected kernel 2-D"),
         (lambda: polyphase_components(torch.ones(2, 3, 3), 2), ValueError, "expected weight"),
-        (lambda: polyphase_components(torch.ones(1, 1, 3, 3), 0), ValueError, "stride >= 1"),
-        (lambda: checkerboard_index([1.0, 1.0], 1.5), TypeError, "expected up as an int"),
+        (
+            lambda: polyphase_components(torch.ones(1, 1, 3, 3), 0),
+            ValueError,
+            "expected stride to be an integer >= 1",
+        ),
+        (lambda: checkerboard_index([1.0, 1.0], 1.5), TypeError, "expected up to be an integer"),
         (lambda: checkerboard_index(np.ones((2, 2, 2)), 2), ValueError, "expected taps 1-D"),
-        (lambda: imaging_energy([1.0], True), TypeError, "expected up as an int"),
+        (lambda: imaging_energy([1.0], True), TypeError, "expected up to be an integer"),
         (lambda: stopband_attenuation_db([1.0], 0.7), ValueError, "expected 0 <= edge"),
         (lambda: stopband_attenuation_db([1.0, -1.0], 0.3), ValueError, "non-zero DC"),
         (lambda: impulse_response("not a module", up=2), TypeError, "expected a torch module"),
         (lambda: impulse_response(nn.Identity(), up=2, down=2), ValueError, "coprime"),
-        (lambda: impulse_response(nn.Identity(), size=4), ValueError, "expected size >= 8"),
+        (
+            lambda: impulse_response(nn.Identity(), size=4),
+            ValueError,
+            "expected size to be an integer >= 8",
+        ),
         (lambda: impulse_response(lambda x: x[0], up=1), ValueError, "expected the module"),
         (lambda: aliasing_energy_empirical(nn.MaxPool2d(2), 2, n_freqs=5), ValueError, "even"),
         (
@@ -390,3 +406,40 @@ def test_empirical_aliasing_of_max_pool() -> None:
 def test_bad_input(call, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         call()
+
+
+def test_sizes_beyond_the_bounds_are_refused_at_once() -> None:
+    """A count typed wrong by orders of magnitude fails before the arrays are built."""
+    import time
+
+    from antialias.spectral import MAX_FREQUENCIES, MAX_FREQUENCIES_2D, constant_input_checkerboard
+
+    calls = [
+        (lambda: frequency_response([1.0, 1.0], worN=10**10), "worN"),
+        (lambda: frequency_response2d(np.ones((2, 2)), worN=10**6), "worN"),
+        (lambda: cutoff_3db([1.0, 1.0], worN=10**10), "worN"),
+        (lambda: impulse_response(nn.Identity(), size=10**6), "probe batch"),
+        (lambda: constant_input_checkerboard(nn.Identity(), 2, size=10**5), "probe batch"),
+        (lambda: aliasing_energy_empirical(nn.MaxPool2d(2), 2, n_phases=10**7), "probe batch"),
+    ]
+    for call, what in calls:
+        t0 = time.perf_counter()
+        with pytest.raises(ValueError, match=what):
+            call()
+        assert time.perf_counter() - t0 < 1.0
+    assert len(frequency_response([1.0, 1.0], worN=MAX_FREQUENCIES)[0]) == MAX_FREQUENCIES
+    assert MAX_FREQUENCIES_2D == 2**12
+
+
+def test_checkerboard_index_uses_the_phase_gains_of_transposed() -> None:
+    """One definition of the polyphase sums: spectral's index from transposed.phase_gains."""
+    from antialias.transposed import phase_gains
+
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((2, 3, 5, 5))
+    sums = phase_gains(torch.from_numpy(w), 2).numpy()
+    naive = np.array([[w[..., a::2, b::2].sum(axis=(-2, -1)) for b in range(2)] for a in range(2)])
+    assert np.allclose(sums, naive, rtol=0, atol=1e-13)  # summation order may differ
+    # equal phase sums give exactly 0, unequal ones do not
+    assert checkerboard_index(np.ones((1, 1, 4, 4)), 2) == 0.0
+    assert checkerboard_index(w, 2) > 0.0

@@ -135,16 +135,16 @@ def test_exactly_double() -> None:
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: T.conv_output_size(-1, 3), "expected size >= 1"),
-        (lambda: T.conv_output_size(0, 3), "expected size >= 1"),
-        (lambda: T.conv_output_size(4, 0), "expected kernel >= 1"),
+        (lambda: T.conv_output_size(-1, 3), "expected size to be an integer >= 1"),
+        (lambda: T.conv_output_size(0, 3), "expected size to be an integer >= 1"),
+        (lambda: T.conv_output_size(4, 0), "expected kernel to be an integer >= 1"),
         (lambda: T.conv_output_size(2, 5), "at least as long"),
-        (lambda: T.conv_output_size(4, 3, padding=-1), "expected padding >= 0"),
+        (lambda: T.conv_output_size(4, 3, padding=-1), "expected padding to be an integer >= 0"),
         (lambda: T.conv_transpose_output_size(4, 3, stride=2, output_padding=2), "smaller than"),
         (lambda: T.conv_transpose_output_size(4, 3, stride=1, output_padding=1), "smaller than"),
         (lambda: T.conv_transpose_output_size(1, 1, stride=1, padding=1), "leave an output"),
-        (lambda: T.conv_transpose_output_size(-3, 3), "expected size >= 1"),
-        (lambda: T.transpose_padding_for(4, 0, 3, 2), "expected size_out >= 1"),
+        (lambda: T.conv_transpose_output_size(-3, 3), "expected size to be an integer >= 1"),
+        (lambda: T.transpose_padding_for(4, 0, 3, 2), "expected size_out to be an integer >= 1"),
         (lambda: T.transpose_padding_for(4, 100, 3, 2), "expected size_out <= 10"),
     ],
 )
@@ -384,7 +384,7 @@ def test_views_bad_input() -> None:
             fn(x[0], w)
         with pytest.raises(ValueError, match="expected x channels == weight.shape"):
             fn(torch.zeros(1, 3, 4, 4), w)
-        with pytest.raises(ValueError, match="expected padding >= 0"):
+        with pytest.raises(ValueError, match="expected padding to be an integer >= 0"):
             fn(x, w, padding=-1)
         with pytest.raises(TypeError, match="expected x to be a Tensor"):
             fn(x.numpy(), w)
@@ -468,3 +468,37 @@ def test_overlap_counts_and_phase_gains() -> None:
                 e = torch.exp(-2j * torch.pi * (a * t[:, None] + b * t[None, :]) / s)
                 direct = (w * e).sum(dim=(-2, -1))
                 _close(T.dc_image_response(w, s)[a, b], direct, "DTFT at DC images")
+
+
+@pytest.mark.parametrize(("up", "kernel"), [(2, 2), (2, 4), (3, 5), (2, 6)])
+def test_init_icnr_transposed_is_nearest_then_conv(up: int, kernel: int) -> None:
+    """init_icnr_(transposed=True): the transposed conv equals nearest up-sampling followed by
+    a conv with the drawn sub-kernel, so every phase of the weight sums alike."""
+    torch.manual_seed(0)
+    w = T.init_icnr_(torch.empty(3, 2, kernel, kernel, dtype=torch.float64), up, transposed=True)
+    gains = T.phase_gains(w, up)
+    assert torch.allclose(gains, gains[:1, :1].expand_as(gains), atol=1e-12)
+    # the same draw, by hand: w0 with the RNG state of the call, full convolution with box(up)
+    torch.manual_seed(0)
+    w0 = torch.empty(2, 3, kernel - up + 1, kernel - up + 1, dtype=torch.float64)
+    torch.nn.init.kaiming_normal_(w0)
+    naive = torch.zeros(2, 3, kernel, kernel, dtype=torch.float64)
+    for a in range(up):
+        for b in range(up):
+            naive[..., a : a + w0.shape[-2], b : b + w0.shape[-1]] += w0
+    assert torch.allclose(w, naive.transpose(0, 1) / up, atol=1e-15)
+    with pytest.raises(ValueError, match="expected kernel_size >= up"):
+        T.init_icnr_(torch.empty(2, 2, 1, 1), 2, transposed=True)
+
+
+def test_dense_views_refuse_huge_sizes_at_once() -> None:
+    import time
+
+    for call in (
+        lambda: T.conv_matrix(torch.ones(1, 1, 3, 3), (4096, 4096), (4096, 4096)),
+        lambda: T.overlap_counts(10**6, 3, stride=2),
+    ):
+        t0 = time.perf_counter()
+        with pytest.raises(ValueError, match=f"at most {T.MAX_MATRIX_ENTRIES}"):
+            call()
+        assert time.perf_counter() - t0 < 1.0

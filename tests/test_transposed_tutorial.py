@@ -49,6 +49,7 @@ def test_sections_in_order_and_numbers_read(small, tmp_path: Path) -> None:
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert headings == [
         "## The short answer",
+        "## 0. The layer a U-Net actually uses: `ConvTranspose2d(C, C/2, kernel_size=2, stride=2)`",
         "## 1. Shapes",
         "## 2. A worked example with small integers",
         "## 3. Three equivalent views",
@@ -81,3 +82,33 @@ def test_bad_arguments_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all(line.startswith(f"{tut.PROG}: error:") for line in err)
     assert "expected --trials >= 1, got 0" in err[1]
+
+
+def test_unet_section_and_corrected_statements_read_from_the_run(small) -> None:
+    from analysis.tutorial import page_unet
+
+    text = page.render_markdown(small, {"provenance": {}})
+    u = small["unet_layer"]
+    assert f"{u['layer']['params']['up']:,}" in text  # parameter count of the up-conv
+    assert f"max relative error {u['shuffle']['max_relative_error']:.1e}" in text
+    b = u["baseline"]
+    assert f"= {b['sqrt_phases_minus_1']:.2f} in expectation, median {b['median']:.2f}" in text
+    # the refit is stated per input family, each from its own fit
+    for name, fit in small["fit_by_input"].items():
+        rows = {r["family"]: r["psnr_db"] for r in fit["rows"]}
+        best_t = max(
+            v for k, v in rows.items() if k.startswith("transposed") and k != "transposed 6x6"
+        )
+        assert fit["bilinear_3x3_beats_tconv_up_to_4x4"] == (rows["bilinear + conv 3x3"] > best_t)
+        assert f"| {name} | {rows['bilinear + conv 3x3']:.2f} |" in text
+    # the phrase follows the booleans
+    fake = {
+        "fit_by_input": {
+            "a": {"bilinear_3x3_beats_tconv_up_to_4x4": True},
+            "b": {"bilinear_3x3_beats_tconv_up_to_4x4": False},
+        }
+    }
+    assert page_unet.beats_phrase(fake) == (
+        "beats every transposed conv up to 4x4 on the a input, but not on the b input"
+    )
+    assert "1.58-1.80x the mean output level" not in text

@@ -1,4 +1,4 @@
-"""Section 4 of the paper: the answer's claims one by one, each decided by stated comparisons.
+"""Section 3.9 of the paper: the answer's claims one by one, each decided by stated comparisons.
 
 Qualitative words ("slower", "no clear difference", "more consistent") are chosen from the
 numbers: quartiles of per-round speed ratios that exclude 1, paired bootstrap intervals that
@@ -16,35 +16,48 @@ from analysis.paper.results import FIXED, LABEL, TCONV, StudyResults
 from analysis.paper.wording import cell, excludes_zero, num, pct, pdiff, speed_word
 
 
-def conclusion(c: StudyResults) -> list[str]:
-    """Section 4: each claim of the answer in turn, with the numbers that decide it."""
-    out = ["## 4. Conclusion: the answer's claims, one by one", ""]
+def conclusion(c: StudyResults, words: dict[tuple, dict[str, str]] | None = None) -> list[str]:
+    """Section 3.9: each claim of the answer in turn, with the numbers that decide it."""
+    out = ["### 3.9 The answer's claims, one by one, in detail", ""]
     nuc_acc = c.variants("nuclei", "accuracy")
     nuc_crop = c.variants("nuclei", "crop")
     spd = c.speed_recs()
     # 1
     out += [
-        '**4.1 "Transposed convolution is regular convolution with zeros inserted."** True, '
+        '**3.9.1 "Transposed convolution is regular convolution with zeros inserted."** True, '
         "as an identity (zeros between the inputs, the kernel flipped, channel axes swapped, "
         "padding `d(k-1) - p`); see [the tutorial](transposed_convolution.md), which checks it "
         "and the matrix and polyphase views numerically.",
         "",
     ]
     # 2 speed
-    out += ['**4.2 "It will only make your CNN slower."** ' + _speed_claim(c), ""]
+    out += ['**3.9.2 "It will only make your CNN slower."** ' + _speed_claim(c, words), ""]
     # 3 accuracy
-    out += ['**4.3 "It won\'t really increase your F1 score."** ' + _accuracy_claim(c), ""]
+    out += ['**3.9.3 "It won\'t really increase your F1 score."** ' + _accuracy_claim(c), ""]
     # 4 nearest
-    out += ['**4.4 "Nearest neighbour + conv loses nothing."** ' + _nearest_claim(c), ""]
+    out += ['**3.9.4 "Nearest neighbour + conv loses nothing."** ' + _nearest_claim(c), ""]
     # 5 blur
-    out += ["**4.5 Aliasing and blur.** " + _blur_claim(c, spd), ""]
+    out += ["**3.9.5 Aliasing and blur.** " + _blur_claim(c, spd), ""]
     # 6 advice
-    out += ["**4.6 What a U-Net author should choose.** " + _advice(c, nuc_acc, nuc_crop, spd), ""]
+    out += [
+        "**3.9.6 What a U-Net author should choose.** " + _advice(c, nuc_acc, nuc_crop, spd),
+        "",
+    ]
     return out
 
 
-def _speed_claim(c: StudyResults) -> str:
-    """4.2: training-step and forward ratios to bilinear, and multiply-adds, per run."""
+def _speed_claim(c: StudyResults, words: dict[tuple, dict[str, str]] | None = None) -> str:
+    """3.9.2: training-step and forward ratios to bilinear, and multiply-adds, per run.
+
+    ``words``: ``(arch, threads, what) -> {variant: word}`` from the seed-level statistics
+    (:func:`analysis.paper.verdicts.speed_words`); without them, the quartile rule of
+    :func:`~analysis.paper.wording.speed_word`.
+    """
+    words = words or {}
+
+    def word(arch: str, threads: int, v: str, rec: dict, what: str = "train_step") -> str:
+        return words.get((arch, threads, what), {}).get(v) or speed_word(rec, what)
+
     sp = c.speed or {}
     threads_all = sp.get("config", {}).get("threads") or []
     texts = []
@@ -57,12 +70,13 @@ def _speed_claim(c: StudyResults) -> str:
             parts = [
                 f"{LABEL[v]} {spd[v]['train_step_ratio']:.2f}x "
                 f"[{spd[v]['train_step_ratio_q1']:.2f}, {spd[v]['train_step_ratio_q3']:.2f}] "
-                f"({speed_word(spd[v])})"
+                f"({word(arch, threads, v, spd[v])})"
                 for v in (*TCONV, "nearest", "pixelshuffle")
                 if v in spd
             ]
             fwd = [
-                f"{LABEL[v]} {spd[v]['forward_ratio']:.2f}x ({speed_word(spd[v], 'forward')})"
+                f"{LABEL[v]} {spd[v]['forward_ratio']:.2f}x "
+                f"({word(arch, threads, v, spd[v], 'forward')})"
                 for v in (*TCONV, "nearest")
                 if v in spd
             ]
@@ -85,8 +99,14 @@ def _speed_claim(c: StudyResults) -> str:
             )
     if not texts:
         return "No speed results were found."
+    rule = (
+        "(Words: `antialias.stats.verdict` of the per-round times against bilinear + conv, "
+        "paired by round, Holm within each run, equivalence margin 5%.)"
+        if words
+        else '("Slower"/"faster": the quartiles of the per-round ratio exclude 1.)'
+    )
     return (
-        " ".join(texts) + ' ("Slower"/"faster": the quartiles of the per-round ratio exclude 1.) A '
+        " ".join(texts) + f" {rule} A "
         "resize-conv applies its 3x3 convolution at the up-sampled resolution, a stride-2 "
         "transposed convolution computes from the coarse input, which is why the learned "
         "up-sampler can cost fewer multiply-adds than the fixed one followed by a conv."

@@ -31,9 +31,11 @@ FIGURE_LINES = {
 }
 
 
-def findings(c: StudyResults, figures_dir: Path) -> list[str]:
-    """Section 3: the samplers (figures 1-3 when drawn), then 3.1-3.8 on the trained U-Nets."""
+def findings(c: StudyResults, figures_dir: Path, notes: list[str] | None = None) -> list[str]:
+    """Section 3: the samplers (figures 1-3 when drawn, then ``notes`` on them), then 3.1-3.8
+    on the trained U-Nets."""
     out = ["## 3. Results", ""] + samplers(figures_dir)
+    out += notes or []
     out += ["### 3.1 Accuracy and consistency at a glance", ""]
     for t in c.tasks("accuracy"):
         out += main_table(c, t)

@@ -29,19 +29,20 @@ def question(seed_text: str | None) -> list[str]:
         out += ["(The question file under `../shared/seeds/` was not found when this was built.)"]
     out += [
         "",
-        "The answer makes five claims, which this study turns into measurements:",
+        "The answer makes five claims, which this study turns into measurements (their "
+        "verdicts open this page):",
         "",
         "1. *A transposed convolution is a regular convolution with zeros inserted between the "
         "inputs.* Worked through, with every view checked numerically, in "
-        "[the transposed-convolution tutorial](transposed_convolution.md); conclusion 4.1.",
-        "2. *It only makes the network slower.* Timed in 3.6; conclusion 4.2.",
+        "[the transposed-convolution tutorial](transposed_convolution.md); section 3.9.1.",
+        "2. *It only makes the network slower.* Timed in 3.6; section 3.9.2.",
         "3. *It won't really increase your F1 (Dice) score.* Test Dice / PSNR in 3.1; "
-        "conclusion 4.3.",
+        "section 3.9.3.",
         "4. *With a convolution after each up-sampling, nearest neighbour loses nothing.* Nearest "
-        "+ conv against the transposed convs, in accuracy and in shift consistency; 4.4.",
+        "+ conv against the transposed convs, in accuracy and in shift consistency; 3.9.4.",
         '5. *Aliasing, as in "Making Convolutional Networks Shift-Invariant Again", also '
         "happens with max pooling.* Shift consistency of every variant, with and without "
-        "blur-pooling, 3.2-3.8; conclusion 4.5.",
+        "blur-pooling, 3.2-3.8; section 3.9.5.",
         "",
         "(On the answer's first sentence: the U-Net paper (Ronneberger et al. 2015) describes "
         'each up-step as "an upsampling of the feature map followed by a 2x2 convolution '

@@ -17,7 +17,9 @@ What is computed (all float64, single thread, fixed seeds):
 - the checkerboard of each up-sampler at initialisation (default, bilinear, ICNR, resize-conv)
   on a flat input, over several seeds;
 - how many kernels each family can express (ranks), and a least-squares fit of every family
-  to real image detail (``skimage.data.camera``, 2x average-pooled, then up-sampled back).
+  to real image detail (``skimage.data.camera`` reduced 2x, then up-sampled back), for each
+  way of making the input in :data:`INPUTS`;
+- the U-Net up-step itself and the initialisation facts (:mod:`analysis.tutorial.unet_layer`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from analysis.tutorial import unet_layer as U
 from antialias import transposed as T
 from antialias.files import npz_bytes, write_result_set
 from antialias.tools import explain_transposed as E
@@ -133,20 +136,9 @@ def _sweep(seed: int) -> dict:
 
 
 def _phase_spread(y: Tensor, stride: int, border: int) -> float:
-    """Checkerboard of a layer's response to a flat input, relative to its mean level.
-
-    ``sqrt(mean over channels and phases of (phase mean - channel mean)^2) /
-    sqrt(mean over channels of channel mean^2)``, over the interior (``border`` pixels
-    dropped). 0 = flat output; 1 = a pattern as large as the signal.
-    """
-    inner = y[0, :, border:-border, border:-border]
-    c, h, w = inner.shape
-    h, w = h - h % stride, w - w % stride
-    phases = inner[:, :h, :w].reshape(c, h // stride, stride, w // stride, stride)
-    means = phases.mean(dim=(1, 3))  # (C, s, s)
-    level = means.mean(dim=(1, 2), keepdim=True)
-    spread = (means - level).pow(2).mean().sqrt()
-    return float(spread / level.pow(2).mean().sqrt())
+    """Checkerboard index of a flat-input response (:func:`analysis.tutorial.unet_layer.
+    phase_spread`): 0 = flat output; 1 = a pattern as large as the signal."""
+    return U.phase_spread(y, stride, border)
 
 
 def _init_layers(c: int) -> dict[str, nn.Module]:
@@ -373,19 +365,31 @@ def _spectra(example: dict) -> dict:
     }
 
 
-def _fit_study(cfg: TutorialConfig) -> dict:
+INPUTS = {  # how the low-resolution input of the fits is made from the target
+    "average-pooled 2x2": lambda t: F.avg_pool2d(t, 2),
+    "decimated (every 2nd pixel)": lambda t: t[..., ::2, ::2],
+    "triangle-filtered, decimated": lambda t: F.interpolate(
+        t, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False
+    ),
+}
+"""Input families of the refit: the claim "bilinear + 3x3 beats every transposed conv up to
+4x4" is stated per family, because it depends on how the input was made."""
+
+
+def _fit_study(cfg: TutorialConfig, make_input: str = "average-pooled 2x2") -> dict:
     """Least-squares fit of each up-sampling family to real image detail (one channel).
 
-    Input: a ``crop x crop`` window of ``skimage.data.camera`` (in [0, 1]), 2x average-pooled;
-    target: the window itself. Each family is linear in its parameters, so the best member is
-    a least-squares solve over the responses to its basis kernels (interior pixels only).
+    Input: a ``crop x crop`` window of ``skimage.data.camera`` (in [0, 1]), reduced 2x by
+    ``INPUTS[make_input]``; target: the window itself. Each family is linear in its
+    parameters, so the best member is a least-squares solve over the responses to its basis
+    kernels (interior pixels only).
     """
     from skimage import data as skdata
 
     img = torch.from_numpy(skdata.camera()).to(torch.float64) / 255.0
     h0 = (img.shape[0] - cfg.crop) // 2
     target = img[h0 : h0 + cfg.crop, h0 : h0 + cfg.crop][None, None]
-    x = F.avg_pool2d(target, 2)
+    x = INPUTS[make_input](target).contiguous()
     n, b = x.shape[-1], cfg.border
     inner = (..., slice(b, -b), slice(b, -b))
 
@@ -430,7 +434,24 @@ def _fit_study(cfg: TutorialConfig) -> dict:
             dc = T.dc_image_response(theta.reshape(1, 1, k, k), 2)[..., 0, 0].abs()
             row["dc_image_ratio"] = float(dc.flatten()[1:].max() / dc[0, 0])
         rows.append(row)
-    return {"rows": rows, "input": list(x.shape[-2:]), "target": list(target.shape[-2:])}
+    return {
+        "rows": rows,
+        "input": list(x.shape[-2:]),
+        "target": list(target.shape[-2:]),
+        "make_input": make_input,
+        "bilinear_3x3_beats_tconv_up_to_4x4": _beats(rows, "bilinear + conv 3x3", 16),
+    }
+
+
+def _beats(rows: list[dict], name: str, max_params: int) -> bool:
+    """Whether family ``name`` has a higher PSNR than every transposed conv of at most
+    ``max_params`` parameters."""
+    best = {r["family"]: r["psnr_db"] for r in rows}[name]
+    return all(
+        best > r["psnr_db"]
+        for r in rows
+        if r["family"].startswith("transposed") and r["params"] <= max_params
+    )
 
 
 def _overlap() -> dict:
@@ -470,6 +491,8 @@ def run(config: TutorialConfig) -> dict:
         "example": example,
         "spectra": _spectra(example),
         "fit": _fit_study(config),
+        "fit_by_input": {name: _fit_study(config, name) for name in INPUTS},
+        "unet_layer": U.compute(config.seed),
     }
 
 
@@ -528,7 +551,17 @@ def _jsonable(result: dict) -> dict:
         "pad": list(result["walk"].zero_insertion.pad),
     }
     out["spectra_names"] = result["spectra"]["names"]
+    out["unet_layer"] = _lists(result["unet_layer"])
     return out
+
+
+def _lists(node: object) -> object:
+    """``node`` with every tensor as (nested) lists."""
+    if isinstance(node, Tensor):
+        return node.tolist()
+    if isinstance(node, dict):
+        return {k: _lists(v) for k, v in node.items()}
+    return node
 
 
 def save(result: dict, directory: Path = RESULTS) -> tuple[Path, Path]:

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import torch
 from torch import Tensor
 
+from analysis.tutorial import page_unet as PU
 from analysis.tutorial.compute import SWEEP
 from antialias.tools import explain_transposed as E
 
@@ -55,6 +56,7 @@ def render_markdown(result: dict, meta: dict | None = None) -> str:
     f = _facts(result, meta)
     sections = (
         _short_answer,
+        _unet,
         _shapes,
         _worked_example,
         _views,
@@ -143,11 +145,10 @@ def _facts(result: dict, meta: dict | None) -> SimpleNamespace:
 
 def _short_answer(result: dict, f: SimpleNamespace) -> list[str]:
     """Title, provenance line, the question and the short answer."""
-    commit, torch_version, gain4, beats, default_spreads, sw, t4, nc3, bc3 = (
+    commit, torch_version, gain4, default_spreads, sw, t4, nc3, bc3 = (
         f.commit,
         f.torch_version,
         f.gain4,
-        f.beats,
         f.default_spreads,
         f.sw,
         f.t4,
@@ -183,9 +184,8 @@ def _short_answer(result: dict, f: SimpleNamespace) -> list[str]:
         f"{_e(sw['gradient_error'])}); it is *not* the conv's inverse.",
         f"3. **It is `s^2` small ordinary convolutions whose outputs are interleaved** (pixel "
         f"shuffle). If those `s^2` phase kernels sum to different values, a flat input comes out "
-        f"as a periodic pattern: the checkerboard. At default initialisation the pattern is "
-        f"{min(default_spreads):.2f}-{max(default_spreads):.2f}x the mean output level "
-        f"(median over {result['config']['trials']} seeds, §5).",
+        f"as a periodic pattern: the checkerboard (index = spread of the phase means / their "
+        f"level). {PU.baseline_sentence(result, default_spreads)}.",
         "4. **Nearest or bilinear up-sampling followed by a convolution is itself a learned "
         "transposed convolution**, whose kernel is forced to be `box * K` (or `triangle * K`). "
         "The box has zeros exactly where the checkerboard lives (the images of DC), so a "
@@ -194,11 +194,17 @@ def _short_answer(result: dict, f: SimpleNamespace) -> list[str]:
         f"5. **What it gives up, measured**: fitted to real image detail, nearest + 3x3 conv "
         f"({nc3['params']} parameters) reaches {nc3['psnr_db']:.2f} dB, a free 4x4 transposed "
         f"conv ({t4['params']} parameters, same 4x4 footprint) {t4['psnr_db']:.2f} dB "
-        f"({gain4:+.4f} dB); bilinear + 3x3 conv ({bc3['params']} parameters, "
-        f"{bc3['psnr_db']:.2f} dB) {beats} every transposed conv up to 4x4 (§6).",
+        f"({gain4:+.4f} dB); bilinear + 3x3 conv ({bc3['params']} parameters) "
+        f"{PU.beats_phrase(result)} (§6).",
         "",
     ]
     return L
+
+
+def _unet(result: dict, f: SimpleNamespace) -> list[str]:
+    """§0: the 2x2 stride-2 up-conv of a U-Net, the skip and the two convs
+    (:func:`analysis.tutorial.page_unet.unet_section`)."""
+    return PU.unet_section(result)
 
 
 def _shapes(result: dict, f: SimpleNamespace) -> list[str]:
@@ -433,20 +439,7 @@ def _initialisation(result: dict, f: SimpleNamespace) -> list[str]:
     L += [
         "## 5. Initialisation, and why it matters",
         "",
-        "- **Default (Kaiming-uniform) init** draws every tap independently, so the phase gains "
-        "differ and the layer starts with a checkerboard that training must remove.",
-        "- **Bilinear init (FCN, `init_bilinear_`)**: the separable triangle "
-        "`1 - |t - (k-1)/2| / s` on the channel diagonal, zeros elsewhere. With `k = 2s - s%2`, "
-        "stride `s`, padding `(k - s)//2` the layer *is* `F.interpolate(mode='bilinear', "
-        "align_corners=False)` except in the outer `s//2` pixels (interpolation repeats the "
-        "edge, the transposed conv sees zeros); `tests/test_transposed.py` checks this for "
-        "several factors, and that the border really differs. It needs `C_in == C_out` "
-        "(or depthwise).",
-        "- **ICNR (Aitken et al. 2017, `init_icnr_`)** for a conv feeding `PixelShuffle(s)`: "
-        "draw one sub-kernel `W0`, copy it to all `s^2` phases. Then, exactly (tested, borders "
-        "included): `PixelShuffle(conv(x, W)) == nearest(conv(x, W0)) == conv(nearest(x), W0, "
-        "dilation=s, padding=s*p)`. Note the dilation: it starts as *conv then nearest*, not as "
-        "nearest then an ordinary conv.",
+        *PU.init_lines(result),
         "",
         f"Checkerboard at initialisation, measured on an all-ones input with "
         f"{result['config']['channels']} channels: the spread of the per-phase means relative "
@@ -460,8 +453,9 @@ def _initialisation(result: dict, f: SimpleNamespace) -> list[str]:
             ],
         ),
         "",
-        "Bilinear and ICNR initialisation start exactly flat, like the resize-convs; they differ "
-        "from them in that training may move away from flat.",
+        f"{PU.baseline_sentence(result, f.default_spreads)}. Bilinear and ICNR initialisation "
+        "start exactly flat, like the resize-convs; they differ from them in that training may "
+        "move away from flat.",
         "",
     ]
     return L
@@ -578,10 +572,12 @@ def _fits(result: dict, f: SimpleNamespace) -> list[str]:
         f"same 4x4 footprint and {extra4} more parameters; 6x6 over nearest + 5x5: "
         f"{gain6:+.4f} dB. The best free kernels are themselves nearly checkerboard-free: "
         f"their response at the DC images is at most {max_ratio:.4f} of their DC gain (last "
-        f"column). Bilinear + 3x3 conv ({bc3['psnr_db']:.2f} dB) {beats} every transposed conv "
-        f"up to 4x4, and {'beats' if bc3['psnr_db'] > bic['psnr_db'] else 'does not beat'} "
+        f"column). On this average-pooled input bilinear + 3x3 conv ({bc3['psnr_db']:.2f} dB) "
+        f"{beats} every transposed conv up to 4x4, and "
+        f"{'beats' if bc3['psnr_db'] > bic['psnr_db'] else 'does not beat'} "
         f"fixed bicubic ({bic['psnr_db']:.2f} dB).",
         "",
+        *PU.refit_lines(result),
         _fig("fig_transposed_spectrum", "frequency responses and fit quality"),
         "",
         "What a fixed interpolation gives up: (1) the phase-by-phase freedom counted above: a "
@@ -603,11 +599,10 @@ def _fits(result: dict, f: SimpleNamespace) -> list[str]:
 
 def _answer(result: dict, f: SimpleNamespace) -> list[str]:
     """§7: the user's question, answered from the numbers above."""
-    fit_rows, gain4, extra4, beats, ex, tconv_stage, resize_stage, nearest_stage = (
+    fit_rows, gain4, extra4, ex, tconv_stage, resize_stage, nearest_stage = (
         f.fit_rows,
         f.gain4,
         f.extra4,
-        f.beats,
         f.ex,
         f.tconv_stage,
         f.resize_stage,
@@ -627,16 +622,16 @@ def _answer(result: dict, f: SimpleNamespace) -> list[str]:
         "never paint a checkerboard on a flat region (§4, §5), and it needs no special "
         "initialisation to start that way. The learned factor keeps everything else. On real "
         f"image detail the free 4x4 transposed conv's {extra4} extra parameters buy "
-        f"{gain4:+.4f} dB over nearest + 3x3 conv, and bilinear + 3x3 conv {beats} every "
-        'transposed conv up to 4x4 (§6). "More control" (the quoted blog post) is real '
-        "but, on this measurement, tiny; checkerboards are its price, unless you initialise with "
-        "`init_bilinear_` (transposed conv) or `init_icnr_` (pixel shuffle) and training keeps "
-        "the phases balanced.",
+        f"{gain4:+.4f} dB over nearest + 3x3 conv, and bilinear + 3x3 conv "
+        f'{PU.beats_phrase(result)} (§6). "More control" (the quoted blog post) is real '
+        "but, on these measurements, small; checkerboards are its price, unless you "
+        "initialise with `init_bilinear_` (transposed conv) or `init_icnr_` (pixel shuffle) "
+        "and training keeps the phases balanced.",
         "",
         "The U-Net paper describes each decoder step as an up-sampling of the feature map "
-        'followed by a 2x2 convolution ("up-convolution"). Both readings are transposed '
-        "convolutions in the sense of this page: a 2x2 stride-2 transposed conv (no overlap: "
-        "each output phase is a 1x1 conv, so its best fit above, "
+        'followed by a 2x2 convolution ("up-convolution"), the layer of §0. Both readings are '
+        "transposed convolutions in the sense of this page: a 2x2 stride-2 transposed conv "
+        "(no overlap: each output phase is a 1x1 conv, so its best fit above, "
         f"{fit_rows['transposed 2x2']['psnr_db']:.4f} dB, is within "
         f"{abs(fit_rows['transposed 2x2']['psnr_db'] - fit_rows['nearest (fixed)']['psnr_db']):.4f}"
         " dB of fixed nearest) or nearest followed by a 2x2 conv (a 3x3 transposed kernel "
@@ -652,7 +647,8 @@ def _answer(result: dict, f: SimpleNamespace) -> list[str]:
         f"{'fewer' if tconv_stage < resize_stage else 'more'} than with nearest + 3x3 conv and "
         f"{abs(nearest_stage - tconv_stage) / 1e9:.2f} G "
         f"{'fewer' if tconv_stage < nearest_stage else 'more'} than with plain nearest and a "
-        "wider next conv; wall-clock speed was not timed here.",
+        "wider next conv; wall-clock speed is not timed here (the verdict table of "
+        "[the paper](paper.md) has it).",
         "",
     ]
     return L

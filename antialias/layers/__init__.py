@@ -25,6 +25,7 @@ from .blurpool import (
 )
 from .convert import Change, ConversionReport, convert
 from .factory import (
+    DOWN_COMMON,
     DOWNSAMPLERS,
     UPSAMPLERS,
     create_downsample,
@@ -33,6 +34,8 @@ from .factory import (
     list_upsamplers,
 )
 from .upsample import (
+    UPSAMPLE_COMMON,
+    UPSAMPLE_KEYWORDS,
     UPSAMPLE_METHODS,
     ConvTransposeBlur2d,
     Upsample2d,
@@ -42,10 +45,13 @@ from .upsample import (
 
 __all__ = [
     "APS_NORMS",
+    "DOWN_COMMON",
     "DOWNSAMPLERS",
     "PAD_MODES",
     "PAD_SPLITS",
     "UPSAMPLERS",
+    "UPSAMPLE_COMMON",
+    "UPSAMPLE_KEYWORDS",
     "UPSAMPLE_METHODS",
     "APSDown2d",
     "APSUp2d",

@@ -1,26 +1,19 @@
-"""Argument checks shared by the layers: one wording for every "expected ..., got ..." error.
+"""Argument checks of the layers: :mod:`antialias._checks` (one wording, "expected ..., got
+...") plus the two the layers add (optional channel counts, feature-map inputs).
 
 Nothing here touches tensors' values; it only validates configuration and input shapes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 from torch import Tensor
 
-# One list of pad modes for resample and the layers (re-exported by antialias.layers).
-from antialias.resample import PAD_MODES as PAD_MODES
-
-
-def check_int(name: str, value: object, minimum: int) -> int:
-    """Return ``value`` if it is an ``int >= minimum`` (bool rejected), else raise."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected {name} to be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"expected {name} >= {minimum}, got {value}")
-    return value
+# The one checker and list of pad modes (re-exported by antialias.layers).
+from antialias._checks import PAD_MODES as PAD_MODES
+from antialias._checks import check_choice as check_choice
+from antialias._checks import check_int as check_int
+from antialias._checks import check_pad_mode as check_pad_mode
 
 
 def check_optional_channels(name: str, value: object) -> int | None:
@@ -28,20 +21,6 @@ def check_optional_channels(name: str, value: object) -> int | None:
     if value is None:
         return None
     return check_int(name, value, 1)
-
-
-def check_pad_mode(pad_mode: object) -> str:
-    """Return ``pad_mode`` if it is one of :data:`PAD_MODES`, else raise ``ValueError``."""
-    if not isinstance(pad_mode, str) or pad_mode not in PAD_MODES:
-        raise ValueError(f"expected pad_mode to be one of {list(PAD_MODES)}, got {pad_mode!r}")
-    return pad_mode
-
-
-def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise ``ValueError`` listing them."""
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"expected {name} to be one of {list(choices)}, got {value!r}")
-    return value
 
 
 def check_feature_map(x: object, op: str, channels: int | None = None) -> Tensor:

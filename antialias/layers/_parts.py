@@ -1,8 +1,10 @@
-"""Pieces shared by the layer modules: taps as buffers, the blur used inside layers, the conv
-after a fixed up-sampler.
+"""Pieces shared by the layer modules: taps as buffers, the resampling plans the layers hold,
+the conv after a fixed up-sampler, and circular borders for torch ops that do not wrap.
 
 Filter *application* proper lives in :mod:`antialias.resample`; this module only adapts it to
-the layers' conventions (taps normalised to a stated DC gain, padding split for even lengths).
+the layers' conventions (taps normalised to a stated DC gain, padding split for even lengths,
+taps in correlation order for the blur-pools), through its public entries
+(:func:`~antialias.resample.prepare_upfirdn2d`, :func:`~antialias.resample.extend2d`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from antialias.filters import as_taps
-from antialias.resample import _AUTO, _extend, _interpolation_mode, _upfirdn2d
-
-from ._common import check_int
+from antialias._checks import check_int
+from antialias.filters import as_taps, interpolation_reach
+from antialias.resample import UpFirDn2dPlan, extend2d, prepare_upfirdn2d
 
 
 def resolve_taps(
@@ -51,68 +52,36 @@ def pad_split(k: int, down: int, split: str) -> tuple[int, int]:
     return p, p
 
 
-def blur_downsample(x: Tensor, taps: Tensor, down: int, pad_mode: str, split: str) -> Tensor:
-    """Low-pass ``outer(taps, taps)`` then keep every ``down``-th sample from index 0.
+def blur_plan(taps: Tensor, down: int, pad_mode: str, split: str) -> UpFirDn2dPlan:
+    """The plan of a blur-pool: low-pass ``outer(taps, taps)`` then keep every ``down``-th
+    sample from index 0 (``down = 1``: a same-size blur; even lengths pad one more after).
 
-    :func:`antialias.resample.downsample2d` with ``padding=pad_split(...)`` and the taps as
-    given (its fast path: zero padding inside the conv, border strips recomputed, no
-    full-tensor pad copy). The taps were validated once, when the layer resolved them, so
-    this calls resample's core directly (no per-call validation, which would also stop
-    ``torch.compile``'s graph at its data-dependent checks). The layers apply the taps as a
-    correlation (``taps[m]`` weighs ``x[j down - before + m]``, as ``F.conv2d`` and
-    antialiased-cnns do); resample convolves, hence the flip (a no-op for symmetric taps).
+    :func:`antialias.resample.downsample2d`'s fast path with ``padding=pad_split(...)`` and the
+    taps as given (validated once, when the layer resolved them). The layers apply the taps
+    as a *correlation* (``taps[m]`` weighs ``x[j down - before + m]``, as ``F.conv2d`` and
+    antialiased-cnns do), hence ``flip_filter=True`` (a no-op for symmetric taps). Call the
+    plan as ``plan(x, taps)``.
 
-    Shape: see :func:`pad_split`.
+    Shape: ``(B, C, H, W) -> (B, C, blur_pool_size(H), blur_pool_size(W))``.
     """
     padding = pad_split(taps.numel(), down, split)
-    return _upfirdn2d(x, taps.flip(0), 1, down, padding, pad_mode, 1.0)
+    return prepare_upfirdn2d(taps, 1, down, padding, pad_mode, flip_filter=True)
 
 
-def blur2d(x: Tensor, taps: Tensor, pad_mode: str) -> Tensor:
-    """Same-size separable blur ``outer(taps, taps)`` (even lengths: one more pad after)."""
-    return blur_downsample(x, taps, 1, pad_mode, "adobe")
-
-
-def blur_upsample(
-    x: Tensor, taps: Tensor, up: int, pad_mode: str, torch_mode: str | None = _AUTO
-) -> Tensor:
-    """Zero insertion + separable FIR: :func:`antialias.resample.upsample2d`, taps as given
-    (validated once by the layer, see :func:`blur_downsample`).
+def upsample_plan(taps: Tensor, up: int, pad_mode: str) -> UpFirDn2dPlan:
+    """The plan of the blur up-sampler: zeros + separable FIR, taps as given (convolution
+    order, default padding), decided once (whether torch's kernel computes these taps).
 
     The taps carry the gain (sum ``up`` per axis preserves a constant). Output ``j`` sits at
     input coordinate ``(j + 1/2)/up - 1/2`` when ``len(taps) + up`` is even, so
     ``taps = [1, 3, 3, 1] / 2`` with ``pad_mode="replicate"`` is
     ``F.interpolate(mode="bilinear", align_corners=False)`` exactly (and is computed by it).
-
-    ``torch_mode``: :func:`interpolation_mode` of the taps if the caller decided it once
-    (a module, at construction); by default resample compares the taps on every call.
-
-    With ``pad_mode="circular"`` the input is wrapped here by the samples the taps reach and
-    the result cropped: every kept output then comes from one whole-tensor op (torch's kernel
-    or the conv), never from resample's recomputed border strips, whose different summation
-    order would break shift equivariance in the last bit.
+    With ``pad_mode="circular"`` resample wraps the input and crops, so the result commutes
+    exactly with circular shifts.
 
     Shape: ``(B, C, H, W) -> (B, C, up H, up W)``.
     """
-    if pad_mode != "circular":
-        return _upfirdn2d(x, taps, up, 1, None, pad_mode, 1.0, torch_mode)
-    if torch_mode == _AUTO:
-        torch_mode = _interpolation_mode(taps, up)
-    r = -(-taps.numel() // up) + 1  # input samples the taps reach beyond a border, rounded up
-    h, w = x.shape[-2], x.shape[-1]
-    xp = wrap_pad(x, r, r, r, r)
-    # the chosen mode only decides the (cropped) border: replicate lets torch's kernel compute
-    # everything, zeros lets the conv pad itself; either way no strips
-    mode = "zeros" if torch_mode is None else "replicate"
-    y = _upfirdn2d(xp, taps, up, 1, None, mode, 1.0, torch_mode)
-    c = up * r
-    return y[..., c : c + up * h, c : c + up * w]
-
-
-def interpolation_mode(taps: Tensor, up: int) -> str | None:
-    """The ``F.interpolate`` mode whose kernel resample uses for zeros + ``taps`` (summing to
-    ``up``): ``"bilinear"`` for the triangle taps, also nearest and bicubic; else None."""
-    return _interpolation_mode(taps, up)
+    return prepare_upfirdn2d(taps, up, 1, None, pad_mode)
 
 
 def make_resize_conv(
@@ -154,25 +123,19 @@ def make_resize_conv(
 
 # --- circular borders for torch ops that do not wrap -------------------------------------------
 # F.interpolate clamps, ConvTranspose2d and max_pool2d pad with zeros / -inf. With
-# pad_mode="circular" the layers pad the input periodically by the few samples the op reaches,
-# run the op without any border handling of its own, and crop: every kept output then sees
-# exactly the periodic input, so the layer commutes with circular shifts (by multiples of its
-# stride) bit for bit.
+# pad_mode="circular" the layers pad the input periodically by the few samples the op reaches
+# (resample's extend2d: any amount, unlike F.pad's circular mode), run the op without any
+# border handling of its own, and crop: every kept output then sees exactly the periodic
+# input, so the layer commutes with circular shifts (by multiples of its stride).
 
 
 def wrap_pad(x: Tensor, top: int, bottom: int, left: int, right: int) -> Tensor:
-    """Periodic extension of ``x`` by the given amounts (``>= 0``; any size, unlike
-    ``F.pad(mode="circular")``, which needs each amount <= the size).
+    """Periodic extension of ``x`` by the given amounts (``>= 0``), rows first as the layers
+    count them: :func:`antialias.resample.extend2d` with ``pad_mode="circular"``.
 
     Shape: ``(B, C, H, W) -> (B, C, top + H + bottom, left + W + right)``.
     """
-    h, w = x.shape[-2], x.shape[-1]
-    # resample's extension: F.pad where it can, else an index gather wrapping any number of
-    # times (numpy.pad's "wrap")
-    return _extend(x, [(-top, h + bottom), (-left, w + right)], "circular")
-
-
-_INTERP_REACH = {"nearest": 0, "bilinear": 1, "bicubic": 2}
+    return extend2d(x, (left, right, top, bottom), "circular")
 
 
 def interpolate_circular(x: Tensor, up: int, mode: str) -> Tensor:
@@ -184,7 +147,7 @@ def interpolate_circular(x: Tensor, up: int, mode: str) -> Tensor:
 
     Shape: ``(B, C, H, W) -> (B, C, up H, up W)``.
     """
-    r = _INTERP_REACH[mode]
+    r = interpolation_reach(mode)
     h, w = x.shape[-2], x.shape[-1]
     if r == 0:
         return F.interpolate(x, scale_factor=float(up), mode=mode)
@@ -252,6 +215,6 @@ def fit_periodic(y: Tensor, height: int, width: int) -> Tensor:
 
 
 def blur_pool_size(n: int, k: int, down: int, split: str) -> int:
-    """Output length of :func:`blur_downsample` on ``n`` samples with ``k`` taps."""
+    """Output length of a blur-pool (:func:`blur_plan`) on ``n`` samples with ``k`` taps."""
     before, after = pad_split(k, down, split)
     return (n + before + after - k) // down + 1

@@ -45,7 +45,7 @@ from ._common import (
     check_optional_channels,
     check_pad_mode,
 )
-from ._parts import blur2d, make_resize_conv, resolve_taps
+from ._parts import blur_plan, make_resize_conv, resolve_taps
 
 __all__ = ["APSDown2d", "APSUp2d", "aps_down2d", "aps_up2d", "APS_NORMS"]
 
@@ -198,12 +198,13 @@ class APSDown2d(nn.Module):
         self.register_buffer(
             "taps", resolve_taps(taps, gain=1.0, device=device, dtype=dtype), persistent=False
         )
+        self.plan = blur_plan(self.taps, 1, self.pad_mode, "adobe")  # same-size blur
         self.phase = None
 
     def forward(self, x: Tensor) -> Tensor:
         check_feature_map(x, "APSDown2d", self.channels)
         if self.taps.numel() > 1:
-            x = blur2d(x, self.taps, self.pad_mode)
+            x = self.plan(x, self.taps)
         y, phase = aps_down2d(x, self.down, self.norm)
         self.phase = phase
         return y
@@ -269,6 +270,7 @@ class APSUp2d(nn.Module):
         self.register_buffer(
             "taps", resolve_taps(taps, gain=float(up), device=device, dtype=dtype), persistent=False
         )
+        self.plan = blur_plan(self.taps, 1, self.pad_mode, "adobe")  # same-size blur
         self.conv = make_resize_conv(
             self.in_channels, self.out_channels, conv, kernel_size, pad_mode, device, dtype
         )
@@ -322,7 +324,7 @@ class APSUp2d(nn.Module):
             )
         y = aps_up2d(x, phase, self.up)
         if self.taps.numel() > 1:
-            y = blur2d(y, self.taps, self.pad_mode)
+            y = self.plan(y, self.taps)
         if self.conv is not None:
             y = self.conv(y)
         return y

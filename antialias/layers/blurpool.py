@@ -25,6 +25,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from antialias.resample import UpFirDn2dPlan
+
 from ._common import (
     check_choice,
     check_feature_map,
@@ -33,7 +35,7 @@ from ._common import (
     check_pad_mode,
 )
 from ._parts import (
-    blur_downsample,
+    blur_plan,
     blur_pool_size,
     fit_periodic,
     max_pool_circular,
@@ -93,7 +95,7 @@ def blur_pool2d(
     check_feature_map(x, "blur_pool2d")
     _check_common(down, pad_mode, pad_split)
     t = resolve_taps(taps, 1.0, device=x.device, dtype=x.dtype)
-    return blur_downsample(x, t, down, pad_mode, pad_split)
+    return blur_plan(t, down, pad_mode, pad_split)(x, t)
 
 
 def max_blur_pool2d(
@@ -128,7 +130,8 @@ def max_blur_pool2d(
     _check_common(down, pad_mode, pad_split)
     _check_max(max_kernel_size, max_padding)
     t = resolve_taps(taps, 1.0, device=x.device, dtype=x.dtype)
-    return _max_blur(x, t, down, pad_mode, max_kernel_size, max_padding, pad_split)
+    plan = blur_plan(t, down, pad_mode, pad_split)
+    return _max_blur(x, t, plan, max_kernel_size, max_padding, pad_split)
 
 
 def _check_max(max_kernel_size: int, max_padding: int) -> None:
@@ -141,18 +144,15 @@ def _check_max(max_kernel_size: int, max_padding: int) -> None:
         )
 
 
-def _max_blur(
-    x: Tensor, taps: Tensor, down: int, pad_mode: str, k: int, p: int, split: str
-) -> Tensor:
-    if pad_mode != "circular":
-        x = F.max_pool2d(x, k, stride=1, padding=p)
-        return blur_downsample(x, taps, down, pad_mode, split)
+def _max_blur(x: Tensor, taps: Tensor, plan: UpFirDn2dPlan, k: int, p: int, split: str) -> Tensor:
+    if plan.pad_mode != "circular":
+        return plan(F.max_pool2d(x, k, stride=1, padding=p), taps)
     # The max wraps too (torch's pads with -inf): a periodic map of the input's size, then
     # the circular blur-pool; cropped (or wrapped on) to the size the other modes give, which
     # it already has when down divides H and k - 1 - 2p < down (the defaults).
     h, w = x.shape[-2], x.shape[-1]
-    y = blur_downsample(max_pool_circular(x, k, p), taps, down, "circular", split)
-    n = taps.numel()
+    y = plan(max_pool_circular(x, k, p), taps)
+    n, down = taps.numel(), plan.down
     return fit_periodic(
         y,
         blur_pool_size(h + 2 * p - k + 1, n, down, split),
@@ -204,10 +204,11 @@ class BlurPool2d(nn.Module):
         self.register_buffer(
             "taps", resolve_taps(taps, 1.0, device=device, dtype=dtype), persistent=False
         )
+        self.plan = blur_plan(self.taps, down, pad_mode, pad_split)
 
     def forward(self, x: Tensor) -> Tensor:
         check_feature_map(x, "BlurPool2d", self.channels)
-        return blur_downsample(x, self.taps.to(x.dtype), self.down, self.pad_mode, self.pad_split)
+        return self.plan(x, self.taps.to(x.dtype))
 
     def extra_repr(self) -> str:
         return (
@@ -267,14 +268,14 @@ class MaxBlurPool2d(nn.Module):
         self.register_buffer(
             "taps", resolve_taps(taps, 1.0, device=device, dtype=dtype), persistent=False
         )
+        self.plan = blur_plan(self.taps, down, pad_mode, pad_split)
 
     def forward(self, x: Tensor) -> Tensor:
         check_feature_map(x, "MaxBlurPool2d", self.channels)
         return _max_blur(
             x,
             self.taps.to(x.dtype),
-            self.down,
-            self.pad_mode,
+            self.plan,
             self.max_kernel_size,
             self.max_padding,
             self.pad_split,
@@ -371,6 +372,7 @@ class ConvBlurPool2d(nn.Conv2d):
         self.register_buffer(
             "taps", resolve_taps(taps, 1.0, device=device, dtype=dtype), persistent=False
         )
+        self.plan = blur_plan(self.taps, down, pad_mode, pad_split)
 
     @classmethod
     def from_conv(
@@ -421,7 +423,7 @@ class ConvBlurPool2d(nn.Conv2d):
         if self.padding_mode == "circular" and self.pad_mode == "circular":
             return self._forward_circular(x)
         y = self._conv_forward(x, self.weight, self.bias)
-        return blur_downsample(y, self.taps.to(y.dtype), self.down, self.pad_mode, self.pad_split)
+        return self.plan(y, self.taps.to(y.dtype))
 
     def _forward_circular(self, x: Tensor) -> Tensor:
         # nn.Conv2d pads (p, p) circularly: a periodic map only when 2 p = d (k - 1) (odd
@@ -433,10 +435,10 @@ class ConvBlurPool2d(nn.Conv2d):
         same = 2 * pad[0] == reach[0] and 2 * pad[1] == reach[1]
         if same or pad[0] > reach[0] or pad[1] > reach[1]:
             y = self._conv_forward(x, self.weight, self.bias)
-            return blur_downsample(y, self.taps.to(y.dtype), self.down, "circular", self.pad_split)
+            return self.plan(y, self.taps.to(y.dtype))
         xp = wrap_pad(x, pad[0], reach[0] - pad[0], pad[1], reach[1] - pad[1])
         y = F.conv2d(xp, self.weight, self.bias, 1, 0, self.dilation, self.groups)
-        y = blur_downsample(y, self.taps.to(y.dtype), self.down, "circular", self.pad_split)
+        y = self.plan(y, self.taps.to(y.dtype))
         n = self.taps.numel()
         return fit_periodic(
             y,

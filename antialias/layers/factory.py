@@ -4,9 +4,13 @@
 out_channels, **kw)``; the registries :data:`DOWNSAMPLERS` and :data:`UPSAMPLERS` map each
 name to its builder, and ``list_downsamplers()`` / ``list_upsamplers()`` list the names.
 An unknown name raises ``ValueError`` listing the valid ones; a keyword a builder does not
-take raises ``TypeError`` listing the ones it does (nothing is silently ignored, except
-``pad_mode`` for ``maxpool`` / ``avgpool``, which never pad, so a model can pass one
-``pad_mode`` to whichever down-sampler it builds).
+take raises ``TypeError`` listing the ones it does. ``down``/``up``, ``pad_mode``, ``device``
+and ``dtype`` are the *common* keywords (:data:`DOWN_COMMON`, ``UPSAMPLE_COMMON``): a model
+passes one ``pad_mode`` to whichever resampler it builds. They are checked here, once, for
+every name, and handed only to builders that take them: ``maxpool`` / ``avgpool`` have no
+border (kernel = stride, no padding) and no weights, so their output is the same for every
+``pad_mode`` and their builders do not take it. Up-sampler keywords come from the one table
+:data:`~antialias.layers.upsample.UPSAMPLE_KEYWORDS` that ``Upsample2d`` also reads.
 
 Every down-sampler maps ``H`` to ``H / down`` when ``down`` divides ``H``; every up-sampler
 maps ``H`` to exactly ``up H``.
@@ -28,9 +32,10 @@ from torch import nn
 from ._common import check_int, check_pad_mode
 from .aps import APSDown2d
 from .blurpool import BlurPool2d, ConvBlurPool2d, MaxBlurPool2d
-from .upsample import Upsample2d
+from .upsample import UPSAMPLE_COMMON, UPSAMPLE_KEYWORDS, Upsample2d
 
 __all__ = [
+    "DOWN_COMMON",
     "DOWNSAMPLERS",
     "UPSAMPLERS",
     "create_downsample",
@@ -45,21 +50,17 @@ Device = torch.device | str | None
 # --- down-samplers: builder(channels, *, down, pad_mode, device, dtype, ...) ------------------
 
 
-def _maxpool(
-    channels: int | None, *, down: int = 2, pad_mode: str | None = None, device=None, dtype=None
-) -> nn.Module:
-    """``nn.MaxPool2d(down, down)`` (output ``floor(H / down)``)."""
-    if pad_mode is not None:
-        check_pad_mode(pad_mode)
+#: Keywords every down-sampler name accepts (checked once by :func:`create_downsample`).
+DOWN_COMMON: tuple[str, ...] = ("down", "pad_mode", "device", "dtype")
+
+
+def _maxpool(channels: int | None, *, down: int = 2) -> nn.Module:
+    """``nn.MaxPool2d(down, down)`` (output ``floor(H / down)``; no border, no weights)."""
     return nn.MaxPool2d(check_int("down", down, 1), stride=down)
 
 
-def _avgpool(
-    channels: int | None, *, down: int = 2, pad_mode: str | None = None, device=None, dtype=None
-) -> nn.Module:
+def _avgpool(channels: int | None, *, down: int = 2) -> nn.Module:
     """``nn.AvgPool2d(down, down)`` (output ``floor(H / down)``): box filter + decimation."""
-    if pad_mode is not None:
-        check_pad_mode(pad_mode)
     return nn.AvgPool2d(check_int("down", down, 1), stride=down)
 
 
@@ -196,19 +197,7 @@ DOWNSAMPLERS: dict[str, Callable[..., nn.Module]] = {
 }
 
 
-# --- up-samplers: Upsample2d(in, out, method=name, ...), keywords per method -----------------
-
-_UP_COMMON = ("up", "pad_mode", "device", "dtype")
-_UP_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "nearest": ("kernel_size", "conv", "bias"),
-    "bilinear": ("kernel_size", "conv", "bias"),
-    "bicubic": ("kernel_size", "conv", "bias"),
-    "blur": ("taps", "kernel_size", "conv", "bias"),
-    "transposed": ("kernel_size", "init", "bias"),
-    "transposed_blur": ("kernel_size", "init", "taps", "bias"),
-    "pixel_shuffle": ("kernel_size", "init", "bias"),
-    "aps": ("pair", "taps", "kernel_size", "conv"),
-}
+# --- up-samplers: Upsample2d(in, out, method=name, ...), keywords from its table -------------
 
 
 def _upsampler(method: str) -> Callable[..., nn.Module]:
@@ -216,11 +205,11 @@ def _upsampler(method: str) -> Callable[..., nn.Module]:
         return Upsample2d(in_channels, out_channels, method=method, **kw)
 
     build.__doc__ = f":class:`Upsample2d` with ``method={method!r}``."
-    build.keywords = _UP_COMMON + _UP_KEYWORDS[method]  # type: ignore[attr-defined]
+    build.keywords = UPSAMPLE_COMMON + UPSAMPLE_KEYWORDS[method]  # type: ignore[attr-defined]
     return build
 
 
-UPSAMPLERS: dict[str, Callable[..., nn.Module]] = {m: _upsampler(m) for m in _UP_KEYWORDS}
+UPSAMPLERS: dict[str, Callable[..., nn.Module]] = {m: _upsampler(m) for m in UPSAMPLE_KEYWORDS}
 
 
 def list_downsamplers() -> list[str]:
@@ -273,9 +262,11 @@ def create_downsample(name: str, channels: int | None, **kw: object) -> nn.Modul
         torch.Size([1, 8, 3, 3])
     """
     builder = _lookup("down-sampler", name, DOWNSAMPLERS)
-    accepted = tuple(p for p in inspect.signature(builder).parameters if p != "channels")
-    _check_keywords("create_downsample", name, kw, accepted)
-    return builder(channels, **kw)
+    takes = tuple(p for p in inspect.signature(builder).parameters if p != "channels")
+    _check_keywords("create_downsample", name, kw, tuple(dict.fromkeys(DOWN_COMMON + takes)))
+    if "pad_mode" in kw:
+        check_pad_mode(kw["pad_mode"])  # once, for every name (the builders trust it)
+    return builder(channels, **{k: v for k, v in kw.items() if k in takes})
 
 
 def create_upsample(

@@ -35,6 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from antialias.resample import UpFirDn2dPlan
 from antialias.transposed import init_bilinear_, init_icnr_
 
 from ._common import (
@@ -45,17 +46,18 @@ from ._common import (
     check_pad_mode,
 )
 from ._parts import (
-    blur2d,
-    blur_upsample,
+    blur_plan,
     conv_transpose2d_circular,
     interpolate_circular,
-    interpolation_mode,
     make_resize_conv,
     resolve_taps,
+    upsample_plan,
 )
 from .aps import APSDown2d, APSUp2d
 
 __all__ = [
+    "UPSAMPLE_COMMON",
+    "UPSAMPLE_KEYWORDS",
     "UPSAMPLE_METHODS",
     "ConvTransposeBlur2d",
     "Upsample2d",
@@ -63,19 +65,27 @@ __all__ = [
     "transposed_padding",
 ]
 
-UPSAMPLE_METHODS: tuple[str, ...] = (
-    "nearest",
-    "bilinear",
-    "bicubic",
-    "blur",
-    "transposed",
-    "transposed_blur",
-    "pixel_shuffle",
-    "aps",
-)
+#: Keywords every method takes (besides the channel counts).
+UPSAMPLE_COMMON: tuple[str, ...] = ("up", "pad_mode", "device", "dtype")
 
+#: The one keyword table: method -> the optional keywords it takes. :class:`Upsample2d` refuses
+#: any other (a layer that does not use an argument does not accept it) and
+#: :func:`antialias.layers.create_upsample` reads the same table.
+UPSAMPLE_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "nearest": ("kernel_size", "conv", "bias"),
+    "bilinear": ("kernel_size", "conv", "bias"),
+    "bicubic": ("kernel_size", "conv", "bias"),
+    "blur": ("taps", "kernel_size", "conv", "bias"),
+    "transposed": ("kernel_size", "init", "bias"),
+    "transposed_blur": ("kernel_size", "init", "taps", "bias"),
+    "pixel_shuffle": ("kernel_size", "init", "bias"),
+    "aps": ("pair", "taps", "kernel_size", "conv"),
+}
+
+UPSAMPLE_METHODS: tuple[str, ...] = tuple(UPSAMPLE_KEYWORDS)
+
+_FIXED = ("nearest", "bilinear", "bicubic")  # F.interpolate: any up >= 1
 _DEFAULT_TAPS = {"blur": 4, "transposed_blur": 3, "aps": 1}
-_DEFAULT_KERNEL = {"transposed": None, "transposed_blur": None}  # None -> up
 _INITS = {
     "transposed": ("default", "bilinear", "icnr"),
     "transposed_blur": ("default", "bilinear", "icnr"),
@@ -124,27 +134,7 @@ def blur_upsample2d(
     check_int("up", up, 1)
     check_pad_mode(pad_mode)
     t = resolve_taps(taps, float(up), device=x.device, dtype=x.dtype)
-    return blur_upsample(x, t, up, pad_mode)
-
-
-def _init_transposed_icnr_(weight: Tensor, up: int) -> Tensor:
-    # nearest (zeros + box(up)) followed by a conv w0 == a transposed conv whose kernel is the
-    # full convolution box(up) * w0; every polyphase component then sums to the same value.
-    c_in, c_out, kh, kw = weight.shape
-    if kh < up or kw < up:
-        raise ValueError(
-            f"expected kernel_size >= up for icnr init of a transposed conv, got {kh}x{kw}, up={up}"
-        )
-    w0 = torch.empty(c_out, c_in, kh - up + 1, kw - up + 1, dtype=torch.float64)
-    nn.init.kaiming_normal_(w0)
-    box = torch.ones(1, 1, up, up, dtype=torch.float64)
-    # full 2-D convolution of each (out, in) sub-kernel with the box
-    full = F.conv2d(
-        F.pad(w0.reshape(-1, 1, *w0.shape[2:]), (up - 1, up - 1, up - 1, up - 1)), box
-    ).reshape(c_out, c_in, kh, kw)
-    with torch.no_grad():
-        weight.copy_(full.transpose(0, 1) / up)
-    return weight
+    return upsample_plan(t, up, pad_mode)(x, t)
 
 
 class Upsample2d(nn.Module):
@@ -156,8 +146,7 @@ class Upsample2d(nn.Module):
         method: one of :data:`UPSAMPLE_METHODS`.
         up: factor, ``>= 2`` (``>= 1`` for the fixed interpolators).
         taps: low-pass for ``blur`` (default 4, normalised to sum ``up``), ``transposed_blur``
-            (default 3, sum 1) and ``aps`` (default 1 = none, sum ``up``). Ignored otherwise:
-            passing it there raises.
+            (default 3, sum 1) and ``aps`` (default 1 = none, sum ``up``).
         pad_mode: padding of every filter and conv in the layer. A transposed conv
             zero-pads (as torch's does) except with ``"circular"``, where it, like bilinear
             and bicubic interpolation, wraps: the layer then commutes exactly with circular
@@ -168,10 +157,13 @@ class Upsample2d(nn.Module):
             ``default`` or ``icnr`` (``pixel_shuffle``, default ``icnr``).
         conv: force (``True``) or forbid (``False``) the conv after a fixed up-sampler;
             ``None``: only when the channel counts differ.
-        bias: conv bias.
+        bias: conv bias (``None``: ``True``).
         pair: the :class:`~antialias.layers.aps.APSDown2d` to take the phase from (``aps``).
         device: device of parameters and buffers.
         dtype: dtype of parameters and buffers.
+
+    Only the keywords of :data:`UPSAMPLE_KEYWORDS` ``[method]`` may be given (not ``None``);
+    any other raises ``ValueError`` naming it.
 
     Shape:
         - Input: ``(B, C_in, H, W)``
@@ -193,7 +185,7 @@ class Upsample2d(nn.Module):
         kernel_size: int | None = None,
         init: str | None = None,
         conv: bool | None = None,
-        bias: bool = True,
+        bias: bool | None = None,
         pair: APSDown2d | None = None,
         *,
         device: torch.device | str | None = None,
@@ -204,29 +196,32 @@ class Upsample2d(nn.Module):
         self.in_channels = check_optional_channels("in_channels", in_channels)
         out_channels = check_optional_channels("out_channels", out_channels)
         self.out_channels = self.in_channels if out_channels is None else out_channels
-        self.up = check_int("up", up, 1 if method in ("nearest", "bilinear", "bicubic") else 2)
+        self.up = check_int("up", up, 1 if method in _FIXED else 2)
         self.pad_mode = check_pad_mode(pad_mode)
-        if taps is not None and method not in _DEFAULT_TAPS:
-            raise ValueError(
-                f"expected taps=None for method {method!r} (taps apply to "
-                f"{sorted(_DEFAULT_TAPS)}), got {taps!r}"
-            )
-        if init is not None and method not in _INITS:
-            raise ValueError(
-                f"expected init=None for method {method!r} (init applies to {sorted(_INITS)}), "
-                f"got {init!r}"
-            )
-        if pair is not None and method != "aps":
-            raise ValueError(f"expected pair=None for method {method!r} (only 'aps'), got one")
-        if method == "aps" and not (conv is None or isinstance(conv, bool)):
-            raise TypeError(f"expected conv to be True, False or None, got {conv!r}")
+        given = {
+            "taps": taps,
+            "init": init,
+            "pair": pair,
+            "conv": conv,
+            "bias": bias,
+            "kernel_size": kernel_size,
+        }
+        for name, value in given.items():
+            if value is not None and name not in UPSAMPLE_KEYWORDS[method]:
+                takers = [m for m, kws in UPSAMPLE_KEYWORDS.items() if name in kws]
+                shown = "one" if name == "pair" else repr(value)
+                raise ValueError(
+                    f"expected {name}=None for method {method!r} ({name} applies to "
+                    f"{takers}), got {shown}"
+                )
         factory = {"device": device, "dtype": dtype}
-        self.init = None
-        self.kernel_size = None
+        self.init: str | None = None
+        self.kernel_size: int | None = None
         # Identity placeholders rather than None keep forward scriptable
         self.body: nn.Module = nn.Identity()
         self.conv: nn.Module = nn.Identity()
         self.has_conv = False
+        self.plan: UpFirDn2dPlan | None = None
         gain = 1.0 if method == "transposed_blur" else float(up)
         if method in _DEFAULT_TAPS:
             resolved = resolve_taps(
@@ -235,104 +230,125 @@ class Upsample2d(nn.Module):
         else:
             resolved = torch.ones(1, **factory)
         self.register_buffer("taps", resolved, persistent=False)
-        # Whether resample hands the forward to one of torch's kernels (triangle taps: its
-        # fused bilinear one), decided once here rather than on every call.
-        self.torch_mode = interpolation_mode(resolved, up) if method == "blur" else None
-        self.linear = self.torch_mode == "bilinear"
-
+        bias = True if bias is None else bias
         if method == "aps":
-            self.kernel_size = 3 if kernel_size is None else kernel_size
-            self.body = APSUp2d(
-                self.in_channels,
-                self.out_channels,
-                up,
-                pair=pair,
-                taps=1 if taps is None else taps,
-                pad_mode=pad_mode,
-                kernel_size=self.kernel_size,
-                conv=conv,
-                **factory,
-            )
+            self._build_aps(pair, taps, kernel_size, conv, factory)
         elif method in ("transposed", "transposed_blur"):
-            if conv is not None:
-                raise ValueError(f"expected conv=None for method {method!r}, got {conv!r}")
-            if self.in_channels is None or self.out_channels is None:
-                raise ValueError(
-                    f"expected in_channels and out_channels for method {method!r}, got "
-                    f"in_channels={in_channels}, out_channels={out_channels}"
-                )
-            self.kernel_size = (
-                up if kernel_size is None else check_int("kernel_size", kernel_size, 1)
-            )
-            self.init = check_choice("init", "default" if init is None else init, _INITS[method])
-            padding, output_padding = transposed_padding(self.kernel_size, up)
-            # torch's transposed conv only zero-pads; the subclass wraps (same parameters and
-            # state_dict keys). Kernel <= stride reaches no neighbour: nothing to wrap.
-            circular = pad_mode == "circular" and self.kernel_size > up
-            tconv = (_CircularConvTranspose2d if circular else nn.ConvTranspose2d)(
-                self.in_channels,
-                self.out_channels,
-                self.kernel_size,
-                stride=up,
-                padding=padding,
-                output_padding=output_padding,
-                bias=bias,
-                **factory,
-            )
-            if self.init == "bilinear":
-                if self.in_channels != self.out_channels:
-                    raise ValueError(
-                        "expected in_channels == out_channels for init='bilinear' (the triangle "
-                        f"sits on the channel diagonal), got {in_channels} and {out_channels}"
-                    )
-                init_bilinear_(tconv.weight.data, up)
-            elif self.init == "icnr":
-                _init_transposed_icnr_(tconv.weight.data, up)
-            if self.init != "default" and tconv.bias is not None:
-                nn.init.zeros_(tconv.bias)
-            self.body = tconv
+            self._build_transposed(kernel_size, init, bias, factory)
         elif method == "pixel_shuffle":
-            if conv is not None:
-                raise ValueError(f"expected conv=None for method {method!r}, got {conv!r}")
-            if self.in_channels is None or self.out_channels is None:
+            self._build_pixel_shuffle(kernel_size, init, bias, factory)
+        else:
+            self._build_fixed(kernel_size, conv, bias, factory)
+
+    # --- one builder per method (the checks above are shared) ---------------------------------
+
+    def _build_fixed(
+        self, kernel_size: int | None, conv: bool | None, bias: bool, factory: dict
+    ) -> None:
+        """nearest, bilinear, bicubic, blur: a fixed up-sampler, then the resize conv if any."""
+        if self.method == "blur":
+            # Decided once: whether resample hands the forward to one of torch's kernels
+            # (triangle taps: its fused bilinear one).
+            self.plan = upsample_plan(self.taps, self.up, self.pad_mode)
+        self.kernel_size = 3 if kernel_size is None else kernel_size
+        resize_conv = make_resize_conv(
+            self.in_channels, self.out_channels, conv, self.kernel_size, self.pad_mode, **factory
+        )
+        if resize_conv is None:
+            self.kernel_size = None
+            return
+        if not bias:
+            resize_conv.bias = None
+        self.conv = resize_conv
+        self.has_conv = True
+
+    def _require_channels(self) -> tuple[int, int]:
+        if self.in_channels is None or self.out_channels is None:
+            raise ValueError(
+                f"expected in_channels and out_channels for method {self.method!r}, got "
+                f"in_channels={self.in_channels}, out_channels={self.out_channels}"
+            )
+        return self.in_channels, self.out_channels
+
+    def _build_transposed(
+        self, kernel_size: int | None, init: str | None, bias: bool, factory: dict
+    ) -> None:
+        """transposed (and transposed_blur: then a same-size blur) conv of stride ``up``."""
+        c_in, c_out = self._require_channels()
+        up = self.up
+        self.kernel_size = up if kernel_size is None else check_int("kernel_size", kernel_size, 1)
+        self.init = check_choice("init", "default" if init is None else init, _INITS[self.method])
+        padding, output_padding = transposed_padding(self.kernel_size, up)
+        # torch's transposed conv only zero-pads; the subclass wraps (same parameters and
+        # state_dict keys). Kernel <= stride reaches no neighbour: nothing to wrap.
+        circular = self.pad_mode == "circular" and self.kernel_size > up
+        tconv = (_CircularConvTranspose2d if circular else nn.ConvTranspose2d)(
+            c_in,
+            c_out,
+            self.kernel_size,
+            stride=up,
+            padding=padding,
+            output_padding=output_padding,
+            bias=bias,
+            **factory,
+        )
+        if self.init == "bilinear":
+            if c_in != c_out:
                 raise ValueError(
-                    f"expected in_channels and out_channels for method {method!r}, got "
-                    f"in_channels={in_channels}, out_channels={out_channels}"
+                    "expected in_channels == out_channels for init='bilinear' (the triangle "
+                    f"sits on the channel diagonal), got {c_in} and {c_out}"
                 )
-            self.kernel_size = (
-                3 if kernel_size is None else check_int("kernel_size", kernel_size, 1)
-            )
-            self.init = check_choice("init", "icnr" if init is None else init, _INITS[method])
-            pconv = nn.Conv2d(
-                self.in_channels,
-                self.out_channels * up * up,
-                self.kernel_size,
-                padding="same",
-                padding_mode=pad_mode,
-                bias=bias,
-                **factory,
-            )
-            if self.init == "icnr":
-                init_icnr_(pconv.weight.data, up, bias=pconv.bias.data if bias else None)
-            self.body = nn.Sequential(pconv, nn.PixelShuffle(up))
-        else:  # nearest, bilinear, bicubic, blur: fixed up-sampler + optional conv
-            self.kernel_size = 3 if kernel_size is None else kernel_size
-            resize_conv = make_resize_conv(
-                self.in_channels,
-                self.out_channels,
-                conv,
-                self.kernel_size,
-                pad_mode,
-                device,
-                dtype,
-            )
-            if resize_conv is None:
-                self.kernel_size = None
-            else:
-                if not bias:
-                    resize_conv.bias = None
-                self.conv = resize_conv
-                self.has_conv = True
+            init_bilinear_(tconv.weight.data, up)
+        elif self.init == "icnr":
+            init_icnr_(tconv.weight.data, up, transposed=True)
+        if self.init != "default" and tconv.bias is not None:
+            nn.init.zeros_(tconv.bias)
+        self.body = tconv
+        if self.method == "transposed_blur":
+            self.plan = blur_plan(self.taps, 1, self.pad_mode, "adobe")
+
+    def _build_pixel_shuffle(
+        self, kernel_size: int | None, init: str | None, bias: bool, factory: dict
+    ) -> None:
+        """conv to ``C_out up**2`` channels + ``PixelShuffle(up)``."""
+        c_in, c_out = self._require_channels()
+        up = self.up
+        self.kernel_size = 3 if kernel_size is None else check_int("kernel_size", kernel_size, 1)
+        self.init = check_choice("init", "icnr" if init is None else init, _INITS[self.method])
+        pconv = nn.Conv2d(
+            c_in,
+            c_out * up * up,
+            self.kernel_size,
+            padding="same",
+            padding_mode=self.pad_mode,
+            bias=bias,
+            **factory,
+        )
+        if self.init == "icnr":
+            init_icnr_(pconv.weight.data, up, bias=pconv.bias.data if bias else None)
+        self.body = nn.Sequential(pconv, nn.PixelShuffle(up))
+
+    def _build_aps(
+        self,
+        pair: APSDown2d | None,
+        taps: int | Tensor | list[float] | None,
+        kernel_size: int | None,
+        conv: bool | None,
+        factory: dict,
+    ) -> None:
+        """:class:`~antialias.layers.aps.APSUp2d` (its own taps, blur and conv)."""
+        self.kernel_size = 3 if kernel_size is None else kernel_size
+        self.body = APSUp2d(
+            self.in_channels,
+            self.out_channels,
+            self.up,
+            pair=pair,
+            taps=1 if taps is None else taps,
+            pad_mode=self.pad_mode,
+            kernel_size=self.kernel_size,
+            conv=conv,
+            **factory,
+        )
 
     @property
     def pair(self) -> APSDown2d | None:
@@ -358,10 +374,11 @@ class Upsample2d(nn.Module):
         method = self.method
         if method == "aps" or method == "transposed" or method == "pixel_shuffle":
             return self.body(x)
-        if method == "transposed_blur":
-            return blur2d(self.body(x), self.taps.to(x.dtype), self.pad_mode)
-        if method == "blur":
-            y = blur_upsample(x, self.taps.to(x.dtype), self.up, self.pad_mode, self.torch_mode)
+        plan = self.plan
+        if method == "transposed_blur" and plan is not None:
+            return plan(self.body(x), self.taps.to(x.dtype))
+        if method == "blur" and plan is not None:
+            y = plan(x, self.taps.to(x.dtype))
         elif method == "nearest":
             y = F.interpolate(x, scale_factor=float(self.up), mode="nearest")
         elif self.pad_mode == "circular":
@@ -464,11 +481,12 @@ class ConvTransposeBlur2d(nn.ConvTranspose2d):
             resolve_taps(taps, 1.0, device=weight.device, dtype=weight.dtype),
             persistent=False,
         )
+        new.plan = blur_plan(new.taps, 1, pad_mode, "adobe")  # same-size blur
         return new
 
     def forward(self, x: Tensor, output_size: list[int] | None = None) -> Tensor:
         y = super().forward(x, output_size)
-        return blur2d(y, self.taps.to(y.dtype), self.pad_mode)
+        return self.plan(y, self.taps.to(y.dtype))
 
     def extra_repr(self) -> str:
         values = ", ".join(f"{v:.4g}" for v in self.taps.tolist())

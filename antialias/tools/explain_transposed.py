@@ -509,8 +509,41 @@ def _polyphase_view(result: ExplainResult) -> list[str]:
     out += side_by_side(
         [(f"phase ({a},{b})", grid(poly.phases[0, 0, a, b])) for a in range(s) for b in range(s)]
     )
+    n_phase, size_out = int(poly.phases.shape[-1]), result.size_out
+    out += prose(
+        f"Phase row r is output row {s}r + a - {p}; rows outside 0..{size_out - 1} are cropped "
+        "(padding removes them at the top, the output size at the bottom; columns likewise "
+        "with b):"
+    )
+    for a in range(s):
+        cut = cropped_phase_rows(a, s, p, n_phase, size_out)
+        kept = [r for r in range(n_phase) if r not in cut]
+        out.append(f"  phase row offset a={a}: rows {_rows(cut)} cropped, rows {_rows(kept)} kept")
     out.append(f"max |polyphase - nn.ConvTranspose2d| = {result.errors['polyphase']:.1e}")
     return out
+
+
+def cropped_phase_rows(a: int, stride: int, padding: int, n_rows: int, size_out: int) -> list[int]:
+    """Rows ``r`` of phase ``a`` whose output row ``stride r + a - padding`` is not kept.
+
+    Example:
+        >>> cropped_phase_rows(0, 2, 1, 5, 8)  # row 0 would be output row -1
+        [0]
+        >>> cropped_phase_rows(1, 2, 1, 5, 8)  # row 4 would be output row 8
+        [4]
+    """
+    return [r for r in range(n_rows) if not 0 <= stride * r + a - padding < size_out]
+
+
+def _rows(rows: list[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``"0-2, 5"``; ``"none"`` when empty."""
+    runs: list[list[int]] = []
+    for r in rows:
+        if runs and r == runs[-1][-1] + 1:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    return ", ".join(f"{u[0]}-{u[-1]}" if len(u) > 1 else f"{u[0]}" for u in runs) or "none"
 
 
 def _fixed_upsamplers(result: ExplainResult) -> list[str]:
@@ -523,7 +556,7 @@ def _fixed_upsamplers(result: ExplainResult) -> list[str]:
         [
             (f"nearest: {s}x{s} ones, pad 0", grid(fx["nearest_weight"][0, 0])),
             (
-                f"bilinear: {kb}x{kb}, pad {fx['bilinear_padding']}, x{scale}",
+                f"bilinear: {kb}x{kb}, pad {fx['bilinear_padding']}, taps = these /{scale}",
                 grid(fx["bilinear_weight"][0, 0] * scale),
             ),
         ]

@@ -18,7 +18,9 @@ Three parts, each computed (no number is typed in):
    avg-pool (box-2), blur-pool binomial-1..7 and max-blur-pool-1..7 (:mod:`antialias.layers`).
    Aliasing energy analytically (1-D and 2-D, linear ones) and empirically from sinusoid
    probes (:func:`~antialias.spectral.aliasing_energy_empirical`, along W), plus the share that
-   counts a nonlinear op's harmonic distortion.
+   counts a nonlinear op's harmonic distortion. Those probes are all dyadic (``(2j+1)/(4n)``),
+   where max-pool's landing power equals avg-pool's; part 2b (:func:`landing_power`) adds
+   probes at 1/6, 1/3 and 2/5, where it does not and depends on the probe's phase.
 3. **Learned up-samplers at initialisation** (figure 3): transposed convs 2x2 / 3x3 / 4x4
    stride ``up`` (default init, and FCN bilinear init for 4x4), nearest + conv, conv + pixel
    shuffle (random and ICNR); channel-operator-norm maps, checkerboard and imaging energy.
@@ -27,7 +29,9 @@ Output (one result set, :func:`antialias.files.write_result_set`): ``<out>/spect
 provenance, every scalar and 1-D taps) and ``<out>/spectra.npz`` with the arrays:
 ``freqs_1d`` (cycles/pixel, ``[0, 0.5]``), ``freqs_2d`` (centred FFT grid), ``probe_freqs``;
 ``up__<name>__mag1d``, ``up__<name>__mag2d``; ``down__<name>__mag1d`` (linear only),
-``down__<name>__transfer``, ``down__<name>__distortion``; ``tconv__<name>__spectral_norm``,
+``down__<name>__transfer``, ``down__<name>__distortion``; ``landing__freqs``,
+``landing__phases``, ``landing__<p>_<q>__{maxpool,avgpool}`` (per-phase landing power,
+:func:`landing_power`); ``tconv__<name>__spectral_norm``,
 ``tconv__<name>__frobenius_norm``. Frequencies in cycles/pixel, Nyquist 0.5.
 
 Importable: :func:`run` computes a :class:`SpectraResult` without I/O or printing;
@@ -331,6 +335,80 @@ def _downsamplers(config: SpectraConfig, result: SpectraResult, f1: np.ndarray):
     return out
 
 
+LANDING_FREQS: tuple[tuple[int, int], ...] = ((3, 16), (5, 16), (37, 256), (1, 6), (1, 3), (2, 5))
+"""Probe frequencies ``p/q`` cycles/pixel of :func:`landing_power`: three dyadic (odd
+numerator over a power of 2, like the probes of part 2) and three that are not. Max-pool's
+power at the landing frequency equals avg-pool's at every dyadic probe, but not in general:
+``max(a, b) = (a + b)/2 + |a - b|/2`` and the harmonics of ``|a - b|`` land on the probe's own
+output frequency ``g`` when ``(2k +- 1) g`` is an integer (``g = 1/3``: ``k = 2``)."""
+
+
+def landing_power(
+    module: Callable, down: int, p: int, q: int, n_phases: int = 16, repeats: int = 4
+) -> np.ndarray:
+    """Output power at the landing frequency of ``cos(2 pi (p/q) n + phi)``, per phase ``phi``.
+
+    The probe runs along W (constant along H); the landing frequency is ``down p / q`` folded
+    into ``[0, 0.5]``. The DFT of a whole number of output periods (``repeats`` of them, from
+    the interior) holds that component exactly; power = amplitude squared (input amplitude 1).
+    The landing frequency must not be 0 or 1/2 (their amplitude convention differs).
+
+    Returns:
+        ``(n_phases,)`` powers, phases ``2 pi i / n_phases``.
+    """
+    num = (down * p) % q
+    g_num = min(num, q - num)  # folded landing frequency g = g_num / q
+    if g_num == 0 or 2 * g_num == q:
+        raise ValueError(f"expected a landing frequency off 0 and 1/2, got {p}/{q}")
+    period = q // math.gcd(g_num, q)  # outputs per period of the landing frequency
+    length = period * repeats
+    margin = 8
+    width = down * (length + 2 * margin)
+    n = np.arange(width)
+    phis = 2 * np.pi * np.arange(n_phases) / n_phases
+    rows = np.cos(2 * np.pi * (p / q) * n[None, :] + phis[:, None])  # (P, W)
+    x = torch.from_numpy(rows).reshape(n_phases, 1, 1, width).expand(-1, 1, down * 2, width)
+    with torch.no_grad():
+        y = (
+            module.double().eval()(x.contiguous().double())
+            if isinstance(module, nn.Module)
+            else module(x)
+        )
+    seg = y[:, 0, 0, margin : margin + length].numpy()
+    k = g_num * length // q  # the DFT bin of g
+    amp = 2 * np.abs(np.fft.fft(seg, axis=-1)[:, k]) / length
+    return amp**2
+
+
+def _landing(config: SpectraConfig, result: SpectraResult) -> dict[str, object]:
+    """Part 2b: max-pool's landing power against avg-pool's at dyadic and other probes."""
+    down, n_phases = config.down, max(config.n_phases, 16)
+    modules = {"maxpool": nn.MaxPool2d(down), "avgpool": nn.AvgPool2d(down)}
+    out: dict[str, object] = {"phases": n_phases, "probes": []}
+    for p, q in LANDING_FREQS:
+        power = {name: landing_power(m, down, p, q, n_phases) for name, m in modules.items()}
+        ratio = power["maxpool"] / power["avgpool"]
+        dyadic = q & (q - 1) == 0 and p % 2 == 1
+        out["probes"].append(
+            {
+                "f": p / q,
+                "fraction": f"{p}/{q}",
+                "dyadic": bool(dyadic),
+                "avgpool_power": float(power["avgpool"].mean()),
+                "avgpool_power_spread": float(np.ptp(power["avgpool"])),
+                "maxpool_power_min": float(power["maxpool"].min()),
+                "maxpool_power_max": float(power["maxpool"].max()),
+                "ratio_min": float(ratio.min()),
+                "ratio_max": float(ratio.max()),
+            }
+        )
+        for name, pw in power.items():
+            result.arrays[f"landing__{p}_{q}__{name}"] = pw
+    result.arrays["landing__freqs"] = np.array([p / q for p, q in LANDING_FREQS])
+    result.arrays["landing__phases"] = 2 * np.pi * np.arange(n_phases) / n_phases
+    return out
+
+
 # ----------------------------------------------------------------------------- part 3: learned
 
 
@@ -440,6 +518,7 @@ def _run(config: SpectraConfig) -> SpectraResult:
     ups, edge = _upsamplers(config, result, f1, f2)
     result.summary["upsamplers"] = ups
     result.summary["downsamplers"] = _downsamplers(config, result, f1)
+    result.summary["landing_power"] = _landing(config, result)
     result.summary["transposed"] = _transposed(config, result, f2)
     result.summary["definitions"] = {
         "frequency_unit": "cycles/pixel, Nyquist 0.5",
@@ -449,6 +528,8 @@ def _run(config: SpectraConfig) -> SpectraResult:
         "aliasing_energy_empirical_1d": "cos probes along W: share of output power at the "
         "landing frequency coming from f > 1/(2 down)",
         "aliasing_energy_with_distortion_1d": "also counting power at other non-DC frequencies",
+        "landing_power": "per-phase output power at the landing frequency of a cos probe "
+        "(input amplitude 1), max-pool vs avg-pool, at dyadic and non-dyadic probes",
         "checkerboard_index": "max |H(k/up)| / |H(0)| over the DC images (channel operator norm)",
         "checkerboard_index_measured": "the same from a constant input (phase means, interior)",
         "null": "infinite (stop-band of the ideal) or not applicable",

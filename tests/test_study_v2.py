@@ -1,0 +1,170 @@
+"""Tests of analysis/study_v2.py: the declared plan (seeds, widths, twins), the cost model, and
+one tiny run end to end (result file, learning curve, per-image test metrics, skip when done)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from analysis import study_v2
+from antialias import variants
+from antialias.data import UNITS
+from antialias.files import read_json
+
+
+def test_plan_declares_the_headline_and_the_rest() -> None:
+    runs = study_v2.plan()
+    head = [r for r in runs if r.piece.startswith("headline_w")]
+    assert {r.design for r in head} == set(study_v2.HEADLINE)
+    assert {r.width for r in head} == {8, 16, 32} and {r.depth for r in head} == {4}
+    for w in (8, 16, 32):
+        for d in study_v2.HEADLINE:
+            seeds = {r.seed for r in head if r.width == w and r.design == d}
+            assert len(seeds) >= (5 if w < 32 else 3), (w, d)
+    den = [r for r in runs if r.piece == "headline_denoise"]
+    assert {r.task for r in den} == {"denoise_photos"} and len(den) == 4 * 5
+    others = {r.design for r in runs if r.piece == "designs"}
+    assert others == set(variants.DESIGNS) - set(study_v2.HEADLINE)
+    assert len({r.path for r in runs}) == len(runs), "one result file per run"
+    assert set(study_v2.REFERENCE) == set(variants.DESIGNS)
+
+
+def test_twins_match_their_reference_within_10_percent() -> None:
+    twins = dict(study_v2._twins())
+    assert "pixelshuffle" in twins and "bilinear_only" in twins
+    assert twins["pixelshuffle"] < study_v2.OTHER_WIDTH < twins["bilinear_only"]
+    for name, w in twins.items():
+        ref = study_v2._parameters(study_v2.REFERENCE[name], study_v2.OTHER_WIDTH)
+        assert abs(study_v2._parameters(name, w) / ref - 1) < 0.1, name
+    # same-size ablation pairs need no twin
+    assert "aps_zeros" not in twins and "blurpool_bilinear" not in twins
+
+
+def test_estimate_scales_the_measured_run_by_macs() -> None:
+    runs = [r for r in study_v2.plan() if r.piece == "headline_w8"][:4]
+    steps = {
+        f"{d}_w{w}": 0.1 * (1 + i) for i, d in enumerate(study_v2.HEADLINE) for w in (8, 16, 32)
+    }
+    timing = {"seconds": 100.0, "run": {"design": "tconv2", "width": 8}, "step_seconds": steps}
+    est = study_v2.estimate(runs, timing)
+    expected = sum(100.0 * steps[f"{r.design}_w8"] / 0.1 for r in runs)
+    assert est["total_core_seconds"] == pytest.approx(expected)
+    assert est["wall_hours_on_2_cores"] == pytest.approx(expected / 2 / 3600)
+    half = study_v2.estimate(runs, {**timing, "epochs_done": study_v2._settings().epochs // 2})
+    assert half["wall_hours_upper_bound"] == pytest.approx(2 * half["wall_hours_on_2_cores"])
+    assert study_v2.estimate(runs, None) == {"measured": None}
+    # a design without a measured step: tconv2's step at that width times the MAC ratio
+    other = study_v2.Run("designs", "nuclei_sim", "pixelshuffle", 16, 4, 0)
+    ref = study_v2.Run("designs", "nuclei_sim", "tconv2", 16, 4, 0)
+    got = study_v2.estimate([other], timing)["total_core_seconds"]
+    assert got == pytest.approx(100.0 * study_v2._macs(other) / study_v2._macs(ref))
+
+
+@pytest.mark.parametrize(
+    "task, design, metric, units",
+    [("nuclei_sim", "bilinear_only", "dice", 20), ("denoise_photos", "bilinear_1x1", "psnr", 9)],
+)
+def test_one_tiny_run_writes_its_result_and_is_skipped_after(
+    tmp_path, monkeypatch, task: str, design: str, metric: str, units: int
+) -> None:
+    from antialias.train import QUICK
+
+    monkeypatch.setattr(study_v2, "OUT", tmp_path)
+    monkeypatch.setattr(study_v2, "_settings", lambda: replace(QUICK, eval_size=0, eval_images=0))
+    run = study_v2.Run("designs", task, design, 2, 2, 0)
+    doc = study_v2.run_one(run)
+    saved = read_json(run.path)
+    assert saved["run"]["design"] == design and len(saved["curve"]) == QUICK.epochs
+    assert len(saved["test"][metric]) == len(saved["test"]["sources"]) >= units
+    assert saved["test"]["unit"] == UNITS[task]
+    if metric == "psnr":  # a residual denoiser: test PSNR near the noisy input's (20 dB) or above
+        assert min(saved["test"]["psnr"]) > 15 and saved["config"]["residual"] is True
+    assert 1 <= saved["best_epoch"] <= saved["epochs_done"] == QUICK.epochs
+    assert saved["design"]["mirrors"] == variants.design(design).mirrors
+    assert doc["parameters"] == saved["parameters"] > 0
+    assert (tmp_path / saved["checkpoint"]).is_file()  # seed 0 ships its checkpoint
+    monkeypatch.setattr(study_v2, "plan", lambda: [run])
+    assert study_v2.run_piece("designs", progress=False) == []  # done: skipped
+    with pytest.raises(study_v2.UsageError, match="expected PIECE"):
+        study_v2.run_piece("nothing")
+
+
+def test_cli_errors_are_one_line(capsys) -> None:
+    assert study_v2.main(["--run", "everything"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "expected PIECE to be one of" in err
+
+
+def _fake(design: str, seed: int, dice: list[float], best: int = 3, width: int = 8) -> dict:
+    return {
+        "run": {"task": "nuclei_sim", "design": design, "width": width, "depth": 4, "seed": seed},
+        "test": {"sources": [f"img{i}" for i in range(len(dice))], "dice": dice},
+        "best_epoch": best,
+        "epochs_done": 5,
+    }
+
+
+def test_analyse_names_verdicts_from_result_documents() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    base = 0.9 + rng.normal(0, 0.01, 24)
+    docs = []
+    for s in range(5):
+        jitter = rng.normal(0, 0.001)
+        docs.append(_fake("tconv2", s, list(base + jitter), best=5 if s == 0 else 3))
+        docs.append(_fake("bilinear_1x1", s, list(base + 0.03 + jitter + rng.normal(0, 0.002))))
+        docs.append(_fake("bilinear", s, list(base + jitter + rng.normal(0, 0.0005))))
+        docs.append(_fake("bilinear_only", s, list(base + rng.normal(0, 0.03))))
+    baselines = {
+        "nuclei_sim": {
+            "kind": "segmentation",
+            "methods": {
+                "gaussian_otsu": {
+                    "test": {"sources": [f"img{i}" for i in range(24)], "dice": list(base - 0.05)},
+                    "test_mean": {"dice": float((base - 0.05).mean())},
+                }
+            },
+        }
+    }
+    res = study_v2.analyse(docs, baselines)
+    fam = {c["name"]: c for c in res["families"]["headline/nuclei_sim/w8/dice"]}
+    assert set(fam) == {"bilinear_1x1", "bilinear", "bilinear_only"}
+    assert fam["bilinear_1x1"]["verdict"] == "better"
+    assert fam["bilinear"]["verdict"] == "equivalent"
+    assert fam["bilinear_only"]["verdict"] == "inconclusive"
+    assert all(not math.isnan(c["p_diff_holm"]) for c in fam.values())
+    assert {c["verdict"] for c in res["vs_baseline"] if c["name"] != "bilinear_only_w8"} == {
+        "better"
+    }
+    assert res["convergence"] == {
+        "runs": 20,
+        "best_epoch_is_last": 1,
+        "share_best_epoch_is_last": 0.05,
+    }
+    docs[1]["test"]["sources"] = ["other"] * 24
+    with pytest.raises(ValueError, match="same test images"):
+        study_v2.analyse(docs)
+
+
+def test_shipped_checkpoints_fit_in_100_mb() -> None:
+    mb = study_v2.shipped_megabytes()
+    assert 10 < mb < 100, mb
+    shipped = {(r.task, r.design) for r in study_v2.plan() if study_v2.ships(r)}
+    assert {d for t, d in shipped if t == "nuclei_sim"} == set(variants.DESIGNS)
+
+
+def test_step_seconds_measures_every_cell() -> None:
+    steps = study_v2.step_seconds([("tconv2", 2), ("bilinear_only", 2)], rounds=2, warmup=1)
+    assert set(steps) == {"tconv2_w2", "bilinear_only_w2"} and all(v > 0 for v in steps.values())
+
+
+def test_a_changed_training_loop_is_one_clear_error(tmp_path, monkeypatch) -> None:
+    from antialias import train
+
+    monkeypatch.setattr(train, "_run", lambda task, variant, seed, out, settings, model, splits: 0)
+    run = study_v2.Run("designs", "nuclei_sim", "tconv2", 2, 2, 0)
+    with pytest.raises(study_v2.UsageError, match="needs train.train\\(\\) to accept"):
+        study_v2._train(run, tmp_path / "work")
