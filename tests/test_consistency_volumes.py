@@ -289,6 +289,7 @@ def test_mismatched_spatial_dims_is_refused(world, capsys) -> None:
     base = ["--model", "vol_models:unet3d", "--data", "vol"]
     _refused(world, [*base, "--spatial-dims", "2"], capsys, "mismatched spatial_dims")
     _refused(world, [*base, "--levels", "2,2"], capsys, "mismatched spatial_dims")
+    _refused(world, [*base, "--report"], capsys, "--report for 2-D images only")
 
 
 def test_a_2d_model_given_volumes_is_refused(world, capsys) -> None:
