@@ -130,9 +130,10 @@ are ``P x P x P``; the NPZ ``<id>__shifts`` is ``(S, 3)``); ``--axes`` picks the
 (``D,H,W``, ``H,W``, ...; 2-D: ``H,W``), the others stay 0, and a ``--shifts`` list has one
 number per shifted axis (``DZ:DY:DX``). ``all`` is the whole period (``prod 2^L`` offsets along
 the shifted axes, 16^3 = 4096 for a 4-level volume U-Net) when it has at most
-``--shift-budget`` (4096) offsets, else a seeded sample of that many distinct offsets (zero
-included): the record's ``shift_set`` says which (``{"spec", "axes", "sampling": "full
-period" | "sample" | "asked", "period_offsets", "n_shifts"}``) and a note says so. Fractional
+``--shift-budget`` offsets (default: 4096 for volumes; 2-D images: no sampling), else a
+seeded sample of that many distinct offsets (zero included): the record's ``shift_set`` says
+which (``{"spec", "budget", "axes", "sampling": "full period" | "sample" | "asked",
+"period_offsets", "n_shifts"}``) and a note says so. Fractional
 ``all`` is the quarter-pixel grid of the shifted axes (64 in 3-D), by the separable N-D
 Lanczos (or Fourier) shift of :mod:`antialias.consistency.ndshift`. ``--levels`` may be one
 per axis (``2,3,3``: an anisotropic period); a model that declares no ``num_downsamplings``

@@ -98,7 +98,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--shift-budget",
         type=int,
-        default=4096,
         help="--shifts all measures the whole period up to this many offsets, else a sample",
     )
     p.add_argument("--kind", choices=KINDS, help="for folders: segmentation or regression")

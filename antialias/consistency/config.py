@@ -24,6 +24,7 @@ from antialias._cli import UsageError
 __all__ = [
     "AXIS_NAMES",
     "NEW_OPTIONS",
+    "VOLUME_SHIFT_BUDGET",
     "InputError",
     "KINDS",
     "LIMITS",
@@ -112,7 +113,9 @@ class Config:
         axes: the spatial axes that shift, names among ``D, H, W`` (3-D) or ``H, W`` (2-D);
             ``None``: all of them.
         shift_budget: ``shifts="all"`` measures the whole period when it has at most this many
-            offsets, else a seeded sample of this many (the result says which).
+            offsets, else a seeded sample of this many (the result says which); ``None``:
+            :data:`VOLUME_SHIFT_BUDGET` for volumes, no sampling for 2-D images (their
+            ``all`` is refused above ``LIMITS["shifts"]``, as before).
     """
 
     checkpoints: list[str] = field(default_factory=list)
@@ -142,11 +145,14 @@ class Config:
     layers: list[str] | None = None
     spatial_dims: int | None = None
     axes: list[str] | None = None
-    shift_budget: int = 4096
+    shift_budget: int | None = None
 
 
 #: Options newer than the schema: written to the result's config only when not the default.
-NEW_OPTIONS: dict[str, Any] = {"spatial_dims": None, "axes": None, "shift_budget": 4096}
+NEW_OPTIONS: dict[str, Any] = {"spatial_dims": None, "axes": None, "shift_budget": None}
+
+#: Default ``shift_budget`` of volumes: the whole 16^3 period of a 4-level 3-D U-Net.
+VOLUME_SHIFT_BUDGET = 4096
 
 
 def _int(name: str, value: Any, minimum: int, optional: bool = False) -> None:
@@ -176,7 +182,7 @@ def check_config(config: Config | dict[str, Any]) -> Config:
     for name in ("batch_size", "n_boot", "lanczos_a"):
         _int(name, getattr(c, name), 1)
     _int("max_images", c.max_images, 1, optional=True)
-    _int("shift_budget", c.shift_budget, 1)
+    _int("shift_budget", c.shift_budget, 1, optional=True)
     _int("border", c.border, 0)
     _int("max_shift", c.max_shift, 0)
     if c.spatial_dims is not None:

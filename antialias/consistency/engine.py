@@ -299,7 +299,7 @@ def _job(ci: int, model: Model, cfg: Config, cache, world: int, rank: int, notes
     if shifts.info["sampling"] == "sample":
         notes.append(
             f"model {model.name}: --shifts all is {shifts.info['period_offsets']} offsets of the "
-            f"period, over --shift-budget {cfg.shift_budget}: measured a seeded sample of "
+            f"period, over --shift-budget {shifts.info['budget']}: measured a seeded sample of "
             f"{len(shifts)} of them"
         )
     geos = [

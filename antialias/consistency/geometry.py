@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from antialias.consistency.config import LIMITS, Config, fail
+from antialias.consistency.config import LIMITS, VOLUME_SHIFT_BUDGET, Config, fail
 from antialias.consistency.ndshift import fractional_shift_nd
 from antialias.shifts import fractional_shift
 
@@ -84,7 +84,10 @@ def parse_shifts(
     s = cfg.max_shift
     count = shift_count(spec, cfg.mode, s, periods, axes)
     budget = cfg.shift_budget
-    sampled = spec == "all" and count > budget
+    if budget is None:  # 2-D: every offset up to the limit, as always; volumes: a budget
+        budget = LIMITS["shifts"] if nd == 2 else VOLUME_SHIFT_BUDGET
+    # 2-D without a budget keeps its refusal above the limit (no silent sampling)
+    sampled = spec == "all" and count > budget and (cfg.shift_budget is not None or nd != 2)
     if (count > LIMITS["shifts"] and not sampled) or len(spec) > 16 * LIMITS["shifts"]:
         asked = f"{count} shifts" if count else "a longer list"
         shown = "x".join(str(p) for p in periods)
@@ -92,7 +95,12 @@ def parse_shifts(
             f"expected at most {LIMITS['shifts']} shifts per model, --shifts {spec[:40]!r} "
             f"asks for {asked} (period {shown}): ask for fewer (random:N, line, a list)"
         )
-    info = {"spec": spec, "axes": [AXIS_KEYS[nd][a][1:] for a in axes], "sampling": "asked"}
+    info = {
+        "spec": spec,
+        "budget": budget,
+        "axes": [AXIS_KEYS[nd][a][1:] for a in axes],
+        "sampling": "asked",
+    }
     out: list[tuple[float, ...]]
     if spec == "all":
         if frac:
@@ -102,7 +110,8 @@ def parse_shifts(
             sizes = [periods[a] for a in axes]
             if sampled:
                 rng = np.random.default_rng(cfg.seed)
-                flat = np.sort(rng.choice(np.arange(1, count), size=budget - 1, replace=False))
+                # distinct non-zero offsets (numpy draws few of many without an arange)
+                flat = np.sort(rng.choice(count - 1, size=budget - 1, replace=False) + 1)
                 flat = np.concatenate([[0], flat])
                 grid = zip(*np.unravel_index(flat, sizes))
             else:
