@@ -10,6 +10,7 @@ Layers of the library (each imports only the ones above it):
 - ``antialias.transposed``  transposed convolution: shapes, equivalent views, initialisers.
 - ``antialias.layers``      blur-pool, APS, ``Upsample2d``, the factories, ``convert``.
 - ``antialias.models``      the U-Net family.
+- ``antialias.export``      ONNX export of any model, checked against eager at a second size.
 - ``antialias.data``, ``antialias.train``, ``antialias.checkpoint``: data, training, safe I/O.
 - ``antialias.shifts``, ``antialias.metrics``: shift operators and equivariance metrics.
 """
