@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from antialias.shifts import _fourier_1d, lanczos_shift_taps
+from antialias.shifts import fourier_shift_1d, lanczos_shift_taps
 
 __all__ = ["fractional_shift_nd"]
 
@@ -77,5 +77,5 @@ def fractional_shift_nd(
             whole = math.floor(d)
             out = _lanczos_axis(out, int(whole), d - whole, a, dim)
         else:
-            out = _fourier_1d(out, d, dim)
+            out = fourier_shift_1d(out, d, dim)
     return out
