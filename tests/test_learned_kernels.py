@@ -393,3 +393,51 @@ def test_no_readable_upsampler_warns() -> None:
         assert any("no up-sampling layer" in n for n in notes)
         assert notes[0] in result.summary["warnings"]
     assert "1 (ConvTranspose2d, groups 2)" in notes[0]
+
+
+# --------------------------------------------------------------------- any model: --model
+
+
+MONAI_2D = (
+    '{"spatial_dims": 2, "in_channels": 1, "out_channels": 2, "channels": [4, 8], "strides": [2]}'
+)
+
+
+def test_command_reads_a_factory_with_weights_and_scores_its_deconv(tmp_path, capsys) -> None:
+    """``--model monai...:UNet --weights`` finds MONAI's transposed conv and scores it."""
+    monai_nets = pytest.importorskip("monai.networks.nets")
+    from safetensors.torch import save_file
+
+    from antialias.tools import learned_kernels as lk
+
+    torch.manual_seed(0)
+    net = monai_nets.UNet(**json.loads(MONAI_2D))
+    weights = tmp_path / "w.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(weights))
+    argv = ["--model", "monai.networks.nets:UNet", "--model-kwargs", MONAI_2D]
+    argv += ["--weights", str(weights), "--quick", "--out", str(tmp_path / "o")]
+    assert lk.main(argv) == 0
+    doc = json.loads((tmp_path / "o" / "learned_kernels.json").read_text())
+    (layers,) = [m["layers"] for m in doc["models"].values()]
+    deconvs = [m for m in net.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert len(layers) == len(deconvs) >= 1
+    assert all(e["checkerboard_index"] is not None for e in layers)
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--weights", "w.safetensors"], "--weights together with --model"),
+        (["--model", "no_such_module_xyz:f"], "cannot import module"),
+        (["--model", "monai.networks.nets:UNet", "--model-kwargs", "[1]"], "JSON object"),
+        (["--torchscript", "missing.pt"], "expected a TorchScript file"),
+    ],
+)
+def test_command_refuses_bad_user_models_in_one_line(tmp_path, capsys, argv, words) -> None:
+    from antialias.tools import learned_kernels as lk
+
+    out = tmp_path / "o"
+    assert lk.main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err, err
+    assert not out.exists()

@@ -189,25 +189,61 @@ def _finish_model(
     return Model(name, source, net, meta, levels, level_modules, in_channels, dims)
 
 
-def _factory_model(cfg: Config) -> Model:
+def build_factory_model(
+    model: str | Callable[..., nn.Module],
+    model_kwargs: dict[str, Any] | None = None,
+    weights: str | Path | None = None,
+) -> tuple[nn.Module, str, str]:
+    """A user's model from ``pkg.module:factory`` (or a callable) plus optional ``weights``.
+
+    The factory *runs its module's code* by design; the weights are read without unpickling
+    (safetensors, or ``torch.load(weights_only=True)``) and must match the model's keys and
+    shapes. Used by the shift-consistency and learned-kernel commands.
+
+    Returns:
+        ``(net, name, source)``: the model, a short name and where it came from.
+
+    Raises:
+        UsageError: the factory cannot be imported or fails, or the weights do not fit.
+    """
     from antialias.checkpoint import check_state_dict, load_state_dict_safely
 
-    if callable(cfg.model):  # library use: run(Config(model=factory, ...))
-        factory, spec = cfg.model, getattr(cfg.model, "__name__", "model")
+    if callable(model):  # library use: run(Config(model=factory, ...))
+        factory, spec = model, getattr(model, "__name__", "model")
     else:
-        factory, spec = _import_factory(str(cfg.model)), str(cfg.model)
+        factory, spec = _import_factory(str(model)), str(model)
     try:
-        net = factory(**cfg.model_kwargs)
+        net = factory(**(model_kwargs or {}))
     except Exception as err:
         fail(f"--model {spec}: the factory failed: {err}")
     if not isinstance(net, nn.Module):
         fail(f"expected --model {spec} to return an nn.Module, got {type(net)}")
-    if cfg.weights is not None:
-        state = load_state_dict_safely(cfg.weights)
-        check_state_dict(net, state, cfg.weights)
+    if weights is not None:
+        state = load_state_dict_safely(weights)
+        check_state_dict(net, state, weights)
         net.load_state_dict(state, strict=True)
-    source = spec if cfg.weights is None else f"{spec} + {cfg.weights}"
-    name = spec.split(":")[-1] if cfg.weights is None else Path(cfg.weights).stem
+    source = spec if weights is None else f"{spec} + {weights}"
+    name = spec.split(":")[-1] if weights is None else Path(weights).stem
+    return net, name, source
+
+
+def load_torchscript(path: str | Path) -> nn.Module:
+    """A TorchScript archive (``torch.jit.save``); it *runs its own code* by design.
+
+    Raises:
+        UsageError: ``path`` is not a loadable TorchScript file.
+    """
+    path = Path(path)
+    if not path.is_file() or not _is_torchscript(path):
+        fail(f"expected a TorchScript file, got {str(path)!r}")
+    try:
+        return torch.jit.load(str(path), map_location="cpu")
+    except Exception as err:
+        fail(f"{path}: not a loadable TorchScript file: {err}")
+
+
+def _factory_model(cfg: Config) -> Model:
+    net, name, source = build_factory_model(cfg.model, cfg.model_kwargs, cfg.weights)
     return _finish_model(net, name, source, {}, cfg)
 
 
@@ -227,11 +263,7 @@ def load_models(cfg: Config) -> list[Model]:
         if path.suffix == ".safetensors":
             net, meta = load_checkpoint(path)
         elif _is_torchscript(path):
-            try:
-                net = torch.jit.load(str(path), map_location="cpu")
-            except Exception as err:
-                fail(f"{item}: not a loadable TorchScript file: {err}")
-            meta = {}
+            net, meta = load_torchscript(path), {}
         else:
             fail(
                 f"expected a .safetensors checkpoint or a TorchScript file, got {item!r} (for a "

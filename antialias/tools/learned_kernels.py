@@ -764,7 +764,44 @@ def build_parser(
     parser.add_argument("--variants", default=None, help="comma-separated (default: all found)")
     parser.add_argument("--out", type=Path, default=Path(default_out), help="output folder")
     parser.add_argument("--quick", action="store_true", help="coarse grids (a smoke test)")
+    user = parser.add_argument_group(
+        "any model (instead of --checkpoints; a factory and a TorchScript file run their code "
+        "by design: analyse only code you trust)"
+    )
+    user.add_argument("--model", help="factory pkg.module:factory (e.g. monai.networks.nets:UNet)")
+    user.add_argument("--model-kwargs", default="{}", help="JSON keyword arguments of --model")
+    user.add_argument("--weights", help="safetensors or plain state-dict file for --model")
+    user.add_argument("--torchscript", type=Path, help="a TorchScript archive (torch.jit.save)")
     return parser
+
+
+def user_models(args: argparse.Namespace) -> dict[str, tuple[nn.Module, dict[str, Any]]]:
+    """The models named by ``--model`` (+ ``--weights``) and ``--torchscript``; may be empty."""
+    from antialias.consistency.inputs import build_factory_model, load_torchscript
+
+    if args.weights is not None and args.model is None:
+        _cli.fail("expected --weights together with --model pkg.module:factory")
+    try:
+        kwargs = json.loads(args.model_kwargs)
+    except json.JSONDecodeError as err:
+        _cli.fail(f"expected --model-kwargs as a JSON object, got {args.model_kwargs!r} ({err})")
+    if not isinstance(kwargs, dict):
+        _cli.fail(f"expected --model-kwargs as a JSON object, got {args.model_kwargs!r}")
+    models: dict[str, tuple[nn.Module, dict[str, Any]]] = {}
+    if args.model is not None:
+        net, name, source = build_factory_model(args.model, kwargs, args.weights)
+        models[name] = (net.eval(), {"checkpoint": source})
+    if args.torchscript is not None:
+        net = load_torchscript(args.torchscript)
+        # Layers are found by type (nn.ConvTranspose*d ...); an archive keeps only compiled
+        # code, so say so instead of reporting "no up-sampling layer".
+        if not any(isinstance(m, nn.modules.conv._ConvNd) for m in net.modules()):
+            _cli.fail(
+                f"{args.torchscript}: a TorchScript archive hides its layers' types; analyse "
+                "the Python model instead (--model pkg.module:factory --weights FILE)"
+            )
+        models[args.torchscript.stem] = (net.eval(), {"checkpoint": str(args.torchscript)})
+    return models
 
 
 def config_from_args(args: argparse.Namespace) -> LearnedKernelsConfig:
@@ -817,7 +854,8 @@ def main(
             config.validate()
             with warnings.catch_warnings():  # said below as one line each, not file:line
                 warnings.simplefilter("ignore", UserWarning)
-                result = run(config, load_models(config, root))
+                models = user_models(args) or load_models(config, root)
+                result = run(config, models)
             for message in result.summary["warnings"]:
                 print(f"{prog}: warning: {message}", file=sys.stderr)
             seconds = round(time.perf_counter() - start, 2)
