@@ -11,6 +11,7 @@ Layers of the library (each imports only the ones above it):
 - ``antialias.upfirdn``     the N-D (1-3 axes) resampling primitive; ``spectral_nd`` its analysis.
 - ``antialias.layers``      blur-pool, APS, ``Upsample2d``, 1-D/3-D layers, factories, ``convert``.
 - ``antialias.models``      the U-Net family.
+- ``antialias.export``      ONNX export of any model, checked against eager at a second size.
 - ``antialias.data``, ``antialias.train``, ``antialias.checkpoint``: data, training, safe I/O.
 - ``antialias.shifts``, ``antialias.metrics``: shift operators and equivariance metrics.
 """
