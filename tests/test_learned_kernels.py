@@ -441,3 +441,25 @@ def test_command_refuses_bad_user_models_in_one_line(tmp_path, capsys, argv, wor
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err, err
     assert not out.exists()
+
+
+def test_command_reads_a_scripted_archive_like_its_python_model(tmp_path) -> None:
+    """A ``torch.jit.script`` archive scores like the Python model; a traced one is refused."""
+    monai_nets = pytest.importorskip("monai.networks.nets")
+    from antialias.tools import learned_kernels as lk
+
+    torch.manual_seed(0)
+    net = monai_nets.UNet(**json.loads(MONAI_2D)).eval()
+    scripted, traced = tmp_path / "scripted.pt", tmp_path / "traced.pt"
+    torch.jit.save(torch.jit.script(net), str(scripted))
+    torch.jit.save(torch.jit.trace(net, torch.zeros(1, 1, 16, 16)), str(traced))
+    assert lk.main(["--torchscript", str(scripted), "--quick", "--out", str(tmp_path / "s")]) == 0
+    doc = json.loads((tmp_path / "s" / "learned_kernels.json").read_text())
+    (layers,) = [m["layers"] for m in doc["models"].values()]
+    expected = lk.run(lk.LearnedKernelsConfig(**lk.QUICK), {"python": net})
+    (reference,) = [m["layers"] for m in expected.summary["models"].values()]
+    assert [e["name"] for e in layers] == [e["name"] for e in reference]
+    for got, want in zip(layers, reference):
+        assert got["checkerboard_index"] == pytest.approx(want["checkerboard_index"], rel=1e-9)
+    assert lk.main(["--torchscript", str(traced), "--out", str(tmp_path / "t")]) == 2
+    assert not (tmp_path / "t").exists()

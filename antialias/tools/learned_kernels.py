@@ -84,6 +84,7 @@ from antialias.tools.upsamplers import (  # re-exported: the API of this analysi
     UpsamplingLayer,
     find_upsampling_layers,
     pixel_shuffle_as_transposed,
+    plain_twin,
     unreadable_upsamplers,
 )
 
@@ -324,9 +325,11 @@ def constant_measures(
     in_channels = _in_channels(model)
     seen: dict[int, dict[str, Any]] = {}
     modules = dict(model.named_modules())  # the copy's modules carry the originals' names
+    # TorchScript has no forward hooks: its layers' output strides stay unknown (None).
+    hooked = [] if isinstance(model, torch.jit.ScriptModule) else list(enumerate(layers))
     handles = [
         modules[layer.output_name].register_forward_hook(_shape_recorder(seen, i))
-        for i, layer in enumerate(layers)
+        for i, layer in hooked
         if layer.output_name in modules
     ]
     entries, arrays = [], {}
@@ -426,6 +429,7 @@ def _in_channels(model: nn.Module) -> int:
     if isinstance(config, Mapping) and isinstance(config.get("in_channels"), int):
         return int(config["in_channels"])
     for module in model.modules():
+        module = plain_twin(module)  # TorchScript: the plain layer it was scripted from
         if isinstance(module, nn.modules.conv._ConvNd):
             return int(module.in_channels)
     raise ValueError("expected a model with a `config['in_channels']` or a first conv layer")
@@ -793,12 +797,13 @@ def user_models(args: argparse.Namespace) -> dict[str, tuple[nn.Module, dict[str
         models[name] = (net.eval(), {"checkpoint": source})
     if args.torchscript is not None:
         net = load_torchscript(args.torchscript)
-        # Layers are found by type (nn.ConvTranspose*d ...); an archive keeps only compiled
-        # code, so say so instead of reporting "no up-sampling layer".
-        if not any(isinstance(m, nn.modules.conv._ConvNd) for m in net.modules()):
+        # Layers are found by type; a scripted archive keeps each layer's original name and
+        # constants (read back by upsamplers.plain_twin), a traced one keeps neither.
+        if not any(plain_twin(m) is not m for m in net.modules()):
             _cli.fail(
-                f"{args.torchscript}: a TorchScript archive hides its layers' types; analyse "
-                "the Python model instead (--model pkg.module:factory --weights FILE)"
+                f"{args.torchscript}: no layer of this TorchScript archive can be read (a traced "
+                "archive keeps no strides); save it with torch.jit.script, or pass the Python "
+                "model (--model pkg.module:factory --weights FILE)"
             )
         models[args.torchscript.stem] = (net.eval(), {"checkpoint": str(args.torchscript)})
     return models

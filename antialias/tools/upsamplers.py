@@ -61,6 +61,45 @@ class UpsamplingLayer:
 _OTHER_TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose3d)
 
 
+_TWINS: dict[str, type[nn.Module]] = {
+    "Conv2d": nn.Conv2d,
+    "ConvTranspose1d": nn.ConvTranspose1d,
+    "ConvTranspose2d": nn.ConvTranspose2d,
+    "ConvTranspose3d": nn.ConvTranspose3d,
+    "PixelShuffle": nn.PixelShuffle,
+}
+_CONV_ATTRS = ("stride", "padding", "dilation", "groups", "in_channels", "out_channels")
+
+
+def plain_twin(module: nn.Module) -> nn.Module:
+    """A TorchScript conv / transposed conv / pixel shuffle as the plain module it was scripted
+    from (same weights), so that layers are found by type; any other module is returned as is.
+
+    ``torch.jit.script`` keeps a module's ``original_name`` and its constants (stride, padding,
+    ...); ``torch.jit.trace`` keeps no constants, so traced layers stay unreadable (and are
+    reported as such by the analysis).
+    """
+    kind = _TWINS.get(getattr(module, "original_name", ""))
+    if kind is None or not isinstance(module, torch.jit.ScriptModule):
+        return module
+    try:
+        if kind is nn.PixelShuffle:
+            return nn.PixelShuffle(int(module.upscale_factor))
+        config = {a: getattr(module, a) for a in _CONV_ATTRS}
+        weight = module.weight
+        config["kernel_size"] = tuple(weight.shape[2:])
+        if kind is not nn.Conv2d:
+            config["output_padding"] = module.output_padding
+        twin = kind(**config, bias=getattr(module, "bias", None) is not None)
+    except (AttributeError, RuntimeError, TypeError, ValueError):
+        return module  # a traced archive: the constants are gone
+    with torch.no_grad():
+        twin.weight.copy_(weight)
+        if twin.bias is not None:
+            twin.bias.copy_(module.bias)
+    return twin.eval()
+
+
 def _readable_nd(m: nn.Module) -> bool:
     """A 1-D/3-D transposed conv whose weight :mod:`antialias.spectral_nd` reads."""
     return m.groups == 1 and set(m.dilation) == {1} and max(m.stride) >= 2
@@ -144,7 +183,7 @@ def find_upsampling_layers(model: nn.Module) -> list[UpsamplingLayer]:
         raise TypeError(f"expected a torch nn.Module, got {type(model).__name__}")
     found: list[UpsamplingLayer] = []
     for parent_name, parent in model.named_modules():
-        children = list(parent.named_children())
+        children = [(n, plain_twin(c)) for n, c in parent.named_children()]
         for i, (child_name, child) in enumerate(children):
             name = f"{parent_name}.{child_name}" if parent_name else child_name
             if isinstance(child, nn.ConvTranspose2d):
