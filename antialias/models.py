@@ -35,7 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from antialias._checks import check_choice, check_int
+from antialias._checks import PAD_MODES, check_choice, check_int
 from antialias.variants import DESIGNS
 
 
@@ -58,7 +58,6 @@ class UNetConfig(TypedDict):
 
 
 NORMS: tuple[str, ...] = ("batch", "group", "none")
-PAD_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
 SIZE_POLICIES: tuple[str, ...] = ("pad", "error")
 
 # Architecture shared by every shipped variant (see docs/ARCHITECTURE.md): 3 down-samplings

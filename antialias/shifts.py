@@ -35,6 +35,7 @@ __all__ = [
     "circular_shift",
     "crop_shift",
     "crop_window",
+    "fourier_shift_1d",
     "fractional_shift",
     "integer_shift",
     "lanczos_shift_taps",
@@ -276,7 +277,12 @@ def _lanczos_1d(x: Tensor, n: int, frac: float, a: int, dim: int) -> Tensor:
     return out.reshape(x.shape)
 
 
-def _fourier_1d(x: Tensor, d: float, dim: int) -> Tensor:
+def fourier_shift_1d(x: Tensor, d: float, dim: int) -> Tensor:
+    """Ideal (band-limited, periodic) shift of ``x`` by ``d`` samples along ``dim``.
+
+    Content moves by ``+d``; the result is real and has ``x``'s dtype. The N-D shifts of
+    :mod:`antialias.consistency.ndshift` apply it axis by axis.
+    """
     size = x.shape[dim]
     real = torch.float64 if x.dtype == torch.float64 else torch.float32
     # Moving the content by +d multiplies the DFT by exp(-2 pi i f d), f in cycles/pixel. The
@@ -349,7 +355,7 @@ def fractional_shift(
     if method == "lanczos":
         out = _lanczos_1d(_lanczos_1d(x, nx, fx, a, -1), ny, fy, a, -2)
     elif method == "fourier":
-        out = _fourier_1d(_fourier_1d(x, float(dx), -1), float(dy), -2)
+        out = fourier_shift_1d(fourier_shift_1d(x, float(dx), -1), float(dy), -2)
     else:
         raise ValueError(f"expected method 'lanczos' or 'fourier', got {method!r}")
     b = a - 1

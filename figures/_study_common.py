@@ -143,15 +143,8 @@ def consistency_axis(kind: str) -> tuple[str, Callable[[np.ndarray], np.ndarray]
 
 
 def look(variant: str) -> dict[str, Any]:
-    """:func:`figures.style.variant_style` plus hollow markers for the blur-pool variants.
-
-    Blur-pool variants share hue and marker with their plain counterpart (the shared style);
-    a dashed line tells them apart in line plots, a hollow marker in scatter plots.
-    """
-    style = dict(variant_style(variant))
-    if variant.startswith("blurpool"):
-        style["markerfacecolor"] = "white"
-    return style
+    """:func:`figures.style.variant_style` (family colour, encoder marker; hollow for blur-pool)."""
+    return dict(variant_style(variant))
 
 
 def log_axis(ax: Any, which: str = "y") -> None:
@@ -183,3 +176,138 @@ def finite_limits(values: list[np.ndarray], log: bool, pad: float = 0.08) -> tup
         return 10 ** (math.log10(lo) - pad * 2), 10 ** (math.log10(hi) + pad * 2)
     span = hi - lo if hi > lo else max(abs(hi), 1.0)
     return lo - pad * span, hi + pad * span
+
+
+#: The design every difference is taken to: the original U-Net up-conv (transposed 2x2).
+REFERENCE = "tconv2"
+
+
+def reference(names: list[str]) -> str:
+    """:data:`REFERENCE` when it was run, else the first design shown (named in every title)."""
+    return REFERENCE if REFERENCE in names else names[0]
+
+
+@dataclass
+class PieceSums:
+    """Per-seed, per-image sums of one shift piece (``<piece>_<task>.{json,npz}``).
+
+    ``sums[v]`` has shape ``(S, N, n_shifts, 2 regions (all, interior), ...)``: the sums the
+    study's statistics reduce (confusion matrices for segmentation, ``[sse, n]`` for PSNR).
+    """
+
+    kind: str
+    shifts: np.ndarray
+    period: int
+    sums: dict[str, np.ndarray]
+    checkpoints: dict[str, list[str]]
+
+
+def load_piece_sums(study: Study, piece: str, task: str, field_: str | None = None) -> PieceSums:
+    """The per-image sums of ``piece`` for ``task``, variants in the display order.
+
+    ``field_``: which sums (default: the consistency sums of the task's kind; ``"layer"``:
+    the per-level feature errors ``(..., levels, [sum err^2, sum ref^2, count])``).
+    """
+    stem = f"{piece}_{task}"
+    doc, arrays = read_results(study.where, stem, STUDY_COMMAND)
+    recs = doc.get("results") or []
+    if not recs:
+        raise study.fail(f"expected records in {stem}.json")
+    kind = recs[0].get("kind")
+    if field_ is None:
+        field_ = "eq_confusion" if kind == "segmentation" else "eq_se"
+    sums: dict[str, np.ndarray] = {}
+    sources: dict[str, list[str]] = {}
+    for v in VARIANT_ORDER:
+        vr = sorted((r for r in recs if r.get("variant") == v), key=lambda r: r["seed"])
+        if not vr:
+            continue
+        try:
+            parts = [np.asarray(arrays[f"{r['id']}__sums__{field_}"], np.float64) for r in vr]
+        except KeyError as err:
+            raise study.fail(f"expected the array {err.args[0]!r} in {stem}.npz") from None
+        if len({p.shape for p in parts}) != 1:
+            raise study.fail(f"expected the same images for every seed of {v} in {stem}")
+        sums[v] = np.stack(parts)
+        sources[v] = [r.get("source", "") for r in vr]
+    key = f"{recs[0]['id']}__shifts"
+    if key not in arrays:
+        raise study.fail(f"expected the array {key!r} in {stem}.npz")
+    return PieceSums(
+        kind, np.asarray(arrays[key], np.float64), int(recs[0]["period"]), sums, sources
+    )
+
+
+def shift_groups(shifts: np.ndarray, period: int) -> dict[str, list[int]]:
+    """Indices of the non-zero shifts: ``all``, ``on`` (multiples of the period), ``off``."""
+    nonzero = [i for i, s in enumerate(shifts.tolist()) if any(d != 0 for d in s)]
+    on = [i for i in nonzero if all(float(d) % period == 0 for d in shifts[i])]
+    return {"all": nonzero, "on": on, "off": [i for i in nonzero if i not in on]}
+
+
+def paired_to_reference(
+    study: Study,
+    ps: PieceSums,
+    ref: str,
+    index: list[int],
+    region: int = 0,
+    stat: Callable[[np.ndarray], np.ndarray] | None = None,
+    scale: float | None = None,
+) -> dict[str, dict[str, float]]:
+    """Design minus ``ref`` over the shifts ``index``, with the study's paired 95% interval.
+
+    The statistic, the resampling and its seed are the study's own
+    (:func:`analysis.study.stats.paired_diff_stats`: images drawn once for both designs,
+    seeds per design), so over every non-zero shift this equals ``study.json``'s
+    ``paired_all``. Values in plot units: label changes in percentage points (design minus
+    reference: negative = fewer changes) or EQ-T PSNR in dB (positive = more consistent);
+    ``stat`` and ``scale`` replace the statistic and the factor (other sums, e.g. per level).
+    """
+    from analysis.study.stats import agreement_stat, paired_diff_stats, psnr_stat
+
+    cfg = study.doc.get("config") or {}
+    n_boot, seed = int(cfg.get("n_boot", 1000)), int(cfg.get("seed", 0))
+    if stat is None:
+        stat = agreement_stat if ps.kind == "segmentation" else psnr_stat
+    if scale is None:
+        scale = -100.0 if ps.kind == "segmentation" else 1.0  # agreement -> % label changes
+    out = {}
+    for v, s in ps.sums.items():
+        if v == ref or not index:
+            continue
+        d = paired_diff_stats(
+            s[:, :, index, region].sum(2),
+            ps.sums[ref][:, :, index, region].sum(2),
+            stat,
+            n_boot,
+            seed,
+        )
+        lo, hi = sorted((scale * d["lo"], scale * d["hi"]))
+        out[v] = {"diff": scale * d["diff"], "lo": lo, "hi": hi}
+    return out
+
+
+def checkpoint_note(sources: dict[str, list[str]]) -> str:
+    """The checkpoints behind a panel, compactly: ``checkpoints/nuclei/<design>_s{0,1,2}``.
+
+    Built from the record sources (the paths the study read), with the design name and the
+    seed replaced by placeholders; patterns that do not fit are listed as they are.
+    """
+    import re
+
+    folders: dict[str, set[str]] = {}
+    for v, paths in sources.items():
+        for p in paths:
+            m = re.match(rf"(.*/){re.escape(v)}_s(\d+)\.safetensors$", p)
+            if m:
+                folders.setdefault(m.group(1), set()).add(m.group(2))
+            else:
+                folders.setdefault(p, set())
+    parts = []
+    for folder, seeds in folders.items():
+        if not seeds:
+            parts.append(folder)
+            continue
+        s = sorted(seeds, key=int)
+        parts.append(f"{folder}<design>_s{{{','.join(s)}}}.safetensors")
+    return "; ".join(parts)

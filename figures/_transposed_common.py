@@ -96,3 +96,20 @@ def draw_grid(
                     fontsize=fontsize,
                     color="black",
                 )
+
+
+def wrap_titles(fig, width: int = 34, sup_width: int = 95) -> None:
+    """Re-wrap every axes title (and the suptitle) to ``width`` characters per line.
+
+    The diagrams were drawn for a 12-inch canvas; at page width (7 in) with text >= 7 pt a
+    title must break more often. Existing line breaks are kept.
+    """
+    import textwrap
+
+    def wrap(text: str, n: int) -> str:
+        return "\n".join(textwrap.fill(line, n) if line else line for line in text.split("\n"))
+
+    for ax in fig.axes:
+        ax.set_title(wrap(ax.get_title(), width))
+    if fig._suptitle is not None:
+        fig._suptitle.set_text(wrap(fig._suptitle.get_text(), sup_width))

@@ -1,10 +1,21 @@
-"""Figure 1: frequency responses of the fixed x2 up-samplers against the ideal interpolator.
+"""Figure 1: the up-samplers the U-Nets use, and the effective up-sampling operators compared.
 
 Reads ``results/spectra/spectra.{json,npz}`` (``python -m analysis.spectra``) and writes
-``fig1_upsampler_response.{png,pdf}``: (a) ``|H(f)|`` along one axis, linear, image band shaded;
-(b) the same in dB; (c) imaging energy per up-sampler (1-D and 2-D, read from the results);
-(d) 2-D ``|H(fy, fx)|`` maps with the pass band outlined. Frequencies in output cycles/pixel
-(Nyquist 0.5); responses divided by the DC gain ``up`` per axis.
+``fig1_upsampler_response.{png,pdf}``:
+
+(a) ``|H(f)|`` of the fixed x2 interpolators in the designs (nearest, bilinear; the blur-up
+    only when the results' blur has the taps the models use), linear, divided by the DC gain
+    ``up``; classical references (bicubic, Kaiser-windowed sinc, the ideal brick wall) in grey;
+    (b) their 1-D taps;
+(c) the effective operators a design's up path applies (up-sampler plus the 3x3 conv where
+    the design has one, transposed convs at PyTorch's default init, ICNR, bilinear init; 16
+    channels, seed of the results): ``||H(f)||_2 / ||H(0)||_2`` along ``fx`` (``fy = 0``),
+    in dB, floor -40 dB;
+(d) their imaging energy (share of ``||H||^2`` outside the input band, 2-D) and checkerboard
+    index (largest response at an image of DC, relative to DC).
+
+Colours: the design families of :mod:`antialias.variants`. Frequencies in output cycles/pixel
+(Nyquist 0.5).
 
 Usage: ``python figures/fig1_upsampler_response.py [--results DIR] [--out DIR]``
 """
@@ -17,55 +28,85 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Rectangle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from antialias import variants  # noqa: E402
+from antialias.layers.upsample import _DEFAULT_TAPS  # noqa: E402
 from figures._main import figure_main  # noqa: E402
 from figures._spectral_common import Results, load_results  # noqa: E402
-from figures.style import PALETTE  # noqa: E402
+from figures.style import FAMILY_COLOR, VARIANT_LABEL, VARIANT_ORDER, family  # noqa: E402
 
 NAME = "fig1_upsampler_response"
 COMMAND = "python -m analysis.spectra"
-FLOOR_DB = -80.0
-
-# Display order and look of the up-samplers; labels come from here, numbers from the results.
-_ORDER = ("nearest", "bilinear", "bicubic", "blur_binomial", "kaiser", "ideal")
-_LOOK = {
-    "nearest": (PALETTE[0], "-"),
-    "bilinear": (PALETTE[1], "-"),
-    "bicubic": (PALETTE[2], "--"),
-    "blur_binomial": (PALETTE[3], "-."),
-    "kaiser": (PALETTE[6], "-"),
-    "ideal": ("#000000", ":"),
-}
+FLOOR_DB = -40.0
+REFERENCES = ("bicubic", "kaiser", "ideal")  # classical interpolators no design uses
+USED = ("nearest", "bilinear")  # the fixed interpolators of the resize-conv designs
+GREYS = {"bicubic": ("#777777", "--"), "kaiser": ("#777777", "-."), "ideal": ("#000000", ":")}
 
 
-def _key(name: str) -> str:
-    """``blur_binomial5`` -> ``blur_binomial`` (the length is part of the name in the results)."""
-    return "blur_binomial" if name.startswith("blur_binomial") else name
+def _design_of(name: str) -> str | None:
+    """The design an operator of the results belongs to: the longest design-name prefix."""
+    hits = [d for d in VARIANT_ORDER if name == d or name.startswith(d + "_")]
+    stem = name.removesuffix("_conv")
+    hits += [d for d in VARIANT_ORDER if stem == d]
+    return max(hits, key=len) if hits else None
 
 
-def _label(name: str, res: Results) -> str:
+def _operator_label(name: str) -> str:
+    design = _design_of(name)
+    base = VARIANT_LABEL.get(design, name) if design else name
+    extra = {"_bilinear_init": " (bilinear init)", "_icnr": "", "_conv": ""}
+    for suffix, text in extra.items():
+        if name.endswith(suffix):
+            return base if text.strip(" ()") in base else base + text
+    if design in ("tconv2", "tconv3", "tconv4"):
+        return base + " (default)"
+    if name == "pixelshuffle":
+        return "pixel shuffle (default)"
+    return base
+
+
+def _fixed_label(name: str, res: Results) -> str:
+    taps = res.get("upsamplers", name, "taps")
     if name.startswith("blur_binomial"):
-        return f"blur (binomial-{len(res.get('upsamplers', name, 'taps'))})"
+        return f"zeros + binomial-{len(taps)} (blur-up)"
     if name == "kaiser":
-        n = len(res.get("upsamplers", name, "taps"))
-        return f"Kaiser sinc ({n} taps)"
+        return f"Kaiser sinc ({len(taps)} taps)"
     if name == "ideal":
         return "ideal (brick wall)"
     return name
 
 
-def _short(name: str, res: Results) -> str:
-    return _label(name, res).split(" (")[0].replace(" sinc", "")
-
-
-def _names(res: Results) -> list[str]:
+def _fixed(res: Results) -> tuple[list[str], list[str]]:
+    """(interpolators a design uses, classical references) present in the results."""
     ups = res.get("upsamplers")
-    if not isinstance(ups, dict) or "ideal" not in ups or len(ups) < 2:
-        raise res._fail("expected 'upsamplers' with 'ideal' and at least one other entry")
-    rank = {k: i for i, k in enumerate(_ORDER)}
-    return sorted(ups, key=lambda n: (rank.get(_key(n), len(rank)), n))
+    if not isinstance(ups, dict) or "ideal" not in ups:
+        raise res._fail("expected 'upsamplers' with 'ideal'")
+    used = [n for n in USED if n in ups]
+    # the blur-up is shown only if the results analysed taps a design's blur-up uses
+    used += [
+        n
+        for n in ups
+        if n.startswith("blur_binomial") and len(ups[n]["taps"] or []) in _blur_taps()
+    ]
+    return used, [n for n in REFERENCES if n in ups]
+
+
+def _blur_taps() -> set[int]:
+    """Tap counts of the blur-ups of the designs (:mod:`antialias.variants`), default included."""
+    out = set()
+    for row in variants.DESIGNS.values():
+        if row.unet.get("up") == "blur":
+            out.add(int((row.unet.get("up_kwargs") or {}).get("taps", _DEFAULT_TAPS["blur"])))
+    return out
+
+
+def _fixed_look(name: str, k: int) -> dict:
+    if name in GREYS:
+        color, ls = GREYS[name]
+        return {"color": color, "linestyle": ls, "lw": 1.1}
+    fam = "blur" if name.startswith("blur") else "resize_conv"
+    return {"color": FAMILY_COLOR[fam], "linestyle": ("-", "--")[k % 2], "lw": 1.6}
 
 
 def draw(res: Results) -> plt.Figure:
@@ -73,123 +114,97 @@ def draw(res: Results) -> plt.Figure:
     up = int(res.number("config", "up"))
     f1 = res.array("freqs_1d", ndim=1)
     f2 = res.array("freqs_2d", ndim=1)
-    names = _names(res)
-    mags1 = {n: res.array(f"up__{n}__mag1d", shape=f1.shape) / up for n in names}
-    mags2 = {n: res.array(f"up__{n}__mag2d", shape=(f2.size, f2.size)) / up**2 for n in names}
-    energy = {
-        n: (
-            res.number("upsamplers", n, "imaging_energy_1d"),
-            res.number("upsamplers", n, "imaging_energy_2d"),
-        )
-        for n in names
-    }
-    band = 1.0 / (2 * up)  # the input's Nyquist, in output cycles/pixel
+    used, refs = _fixed(res)
+    band = 1.0 / (2 * up)
+    fig = plt.figure(figsize=(6.9, 6.6), layout="constrained")
+    grid = fig.add_gridspec(2, 2, width_ratios=[1.5, 1], height_ratios=[1, 1.1])
 
-    fig = plt.figure(figsize=(7.2, 6.6))
-    grid = fig.add_gridspec(2, 1, height_ratios=[1.0, 0.78], hspace=0.38)
-    top = grid[0].subgridspec(1, 3, width_ratios=[1, 1, 0.85], wspace=0.42)
-    ax_lin, ax_db, ax_bar = (fig.add_subplot(top[i]) for i in range(3))
+    ax = fig.add_subplot(grid[0, 0])
+    ax.axvspan(0, band, color="#EEEEEE", lw=0)
+    ax.text(band / 2, 0.03, "input band", ha="center", fontsize=7, color="#444444")
+    for k, n in enumerate(used + refs):
+        mag = res.array(f"up__{n}__mag1d", shape=f1.shape) / up
+        ax.plot(f1, mag, label=_fixed_label(n, res), **_fixed_look(n, k))
+    ax.set_xlim(0, f1.max())
+    ax.set_ylim(0, 1.15)
+    ax.set_xlabel("output frequency f (cycles/pixel)")
+    ax.set_ylabel("|H(f)| / up")
+    ax.set_title("(a) fixed x2 interpolators\n(colour: in a design; grey: references)")
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.07), handlelength=2.0)
 
+    bx = fig.add_subplot(grid[0, 1])
+    for k, n in enumerate(used):
+        taps = np.asarray(res.get("upsamplers", n, "taps"), dtype=float)
+        x = np.arange(taps.size) - (taps.size - 1) / 2
+        look = _fixed_look(n, k)
+        off = 0.12 * (k - (len(used) - 1) / 2)
+        bx.vlines(x + off, 0, taps, color=look["color"], lw=1.6)
+        marker = "so^"[k % 3]
+        label = _fixed_label(n, res).replace(" (blur-up)", "")
+        bx.plot(x + off, taps, marker, color=look["color"], markersize=4, label=label)
+    bx.axhline(0, color="black", lw=0.6)
+    bx.set_ylim(0, 1.2)
+    bx.set_xlabel("tap position (output px)")
+    bx.set_ylabel("tap weight (sum = up)")
+    bx.set_title("(b) their 1-D taps")
+    bx.legend(loc="upper left", fontsize=7, handlelength=1.0)
+
+    ops = res.get("transposed")
+    if not isinstance(ops, dict) or not ops:
+        raise res._fail("expected a non-empty 'transposed' object")
+    names = sorted(ops, key=lambda n: (VARIANT_ORDER.index(_design_of(n) or "aps"), n))
+    cx = fig.add_subplot(grid[1, 0])
+    row = int(np.argmin(np.abs(f2)))
+    keep = f2 >= 0
+    counts: dict[str, int] = {}
     for n in names:
-        color, style = _LOOK.get(_key(n), ("#777777", "-"))
-        kw = {"color": color, "linestyle": style, "label": _label(n, res)}
-        if n == "ideal":
-            kw["linewidth"] = 1.8
-        ax_lin.plot(f1, mags1[n], **kw)
+        norm = res.array(f"tconv__{n}__spectral_norm", shape=(f2.size, f2.size))
+        dc = norm[row, row]
+        if dc <= 0:
+            raise res._fail(f"expected a positive DC response for {n}")
         with np.errstate(divide="ignore"):
-            db = 20 * np.log10(np.maximum(mags1[n], 10 ** (FLOOR_DB / 20)))
-        ax_db.plot(f1, db, **kw)
-    for ax in (ax_lin, ax_db):
-        ax.axvspan(band, f1.max(), color="#DDDDDD", alpha=0.6, linewidth=0, zorder=0)
-        ax.set_xlim(0, f1.max())
-        ax.set_xlabel("f (output cycles/pixel)")
-    ax_lin.text(
-        (band + f1.max()) / 2, 1.08, "image band", ha="center", va="top", fontsize=8, color="#444"
-    )
-    ax_lin.set_ylim(0, 1.12)
-    ax_lin.set_ylabel(f"|H(f)| / {up}  (gain, 1 = DC)")
-    ax_lin.set_title("(a) response along one axis")
-    ax_db.set_ylim(FLOOR_DB, 5)
-    ax_db.set_ylabel(f"20 log10(|H(f)| / {up})  (dB)")
-    ax_db.set_title(f"(b) in dB (floor {FLOOR_DB:.0f} dB)")
-
-    # (c) imaging energy: the share of |H|^2 in the image band, as the analysis computed it
-    shown = [n for n in names if n != "ideal"]
-    y = np.arange(len(shown))
-    e1 = np.array([energy[n][0] for n in shown]) * 100
-    e2 = np.array([energy[n][1] for n in shown]) * 100
-    colors = [_LOOK.get(_key(n), ("#777777", "-"))[0] for n in shown]
-    ax_bar.barh(y - 0.2, e1, height=0.38, color=colors, label="1-D")
-    ax_bar.barh(y + 0.2, e2, height=0.38, color=colors, alpha=0.45, hatch="///", label="2-D")
-    for yi, a, b in zip(y, e1, e2):
-        ax_bar.text(a, yi - 0.2, f" {a:.1f}", va="center", fontsize=7)
-        ax_bar.text(b, yi + 0.2, f" {b:.1f}", va="center", fontsize=7)
-    ax_bar.set_yticks(y)
-    ax_bar.set_yticklabels([_short(n, res) for n in shown])
-    ax_bar.invert_yaxis()
-    ax_bar.set_xlim(0, max(e2.max(), e1.max()) * 1.35)
-    ax_bar.set_xlabel("imaging energy (% of |H|²)")
-    ax_bar.set_title("(c) energy in the image band\n(ideal: 0)")
-    ax_bar.grid(axis="y", visible=False)
-    ax_bar.legend(loc="lower right", handlelength=1.2, fontsize=7)
-
-    handles, labels = ax_lin.get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="upper center",
-        ncol=len(labels),
-        bbox_to_anchor=(0.5, 1.0),
-        fontsize=7.5,
-        columnspacing=1.2,
-        handlelength=2.2,
-    )
-
-    # (d) 2-D maps, one per up-sampler, same colour scale
-    bottom = grid[1].subgridspec(1, len(names), wspace=0.15)
-    step = f2[1] - f2[0]
-    extent = (f2[0] - step / 2, f2[-1] + step / 2, f2[0] - step / 2, f2[-1] + step / 2)
-    axes = []
-    image = None
-    for i, n in enumerate(names):
-        ax = fig.add_subplot(bottom[i])
-        axes.append(ax)
-        image = ax.imshow(mags2[n], origin="lower", extent=extent, vmin=0, vmax=1, cmap="viridis")
-        ax.add_patch(
-            Rectangle(
-                (-band, -band),
-                2 * band,
-                2 * band,
-                fill=False,
-                edgecolor="white",
-                linewidth=0.8,
-                linestyle="--",
-            )
+            db = 20 * np.log10(np.maximum(norm[row, keep] / dc, 1e-12))
+        fam = family(_design_of(n) or "")
+        k = counts[fam] = counts.get(fam, -1) + 1
+        cx.plot(
+            f2[keep],
+            np.maximum(db, FLOOR_DB),
+            color=FAMILY_COLOR.get(fam, "#777777"),
+            linestyle=("-", "--", ":", "-.")[k % 4],
+            lw=1.3,
+            label=_operator_label(n),
         )
-        ax.set_title(f"{_short(n, res)}\nimaging {energy[n][1] * 100:.1f}%", fontsize=8)
-        ax.grid(False)
-        # label the pass-band edges only: outer labels of neighbours would collide
-        ticks, tick_labels = [-0.5, -band, 0, band, 0.5], ["", f"-{band:g}", "0", f"{band:g}", ""]
-        ax.set_xticks(ticks, tick_labels)
-        ax.set_yticks(ticks, tick_labels if i == 0 else [])
-        ax.tick_params(labelsize=7)
-        ax.set_xlabel("fx", fontsize=8)
-        if i == 0:
-            ax.set_ylabel("fy (cycles/pixel)")
-    for ax in axes:
-        ax.apply_aspect()  # square maps: their final boxes, to place the colour bar beside them
-    last = axes[-1].get_position()
-    cax = fig.add_axes((last.x1 + 0.012, last.y0, 0.013, last.height))
-    bar = fig.colorbar(image, cax=cax)
-    bar.set_label(f"|H(fy, fx)| / {up}²", fontsize=8)
-    bar.ax.tick_params(labelsize=7)
-    fig.text(
-        0.5,
-        last.y1 + 0.075,
-        f"(d) 2-D response maps; dashed square: pass band |fx|, |fy| < {band:g} cycles/pixel "
-        "(outside it: imaging)",
-        ha="center",
-        fontsize=9,
+    cx.axvspan(0, band, color="#EEEEEE", lw=0, zorder=0)
+    cx.set_xlim(0, 0.5)
+    cx.set_ylim(FLOOR_DB, 10)
+    cx.set_xlabel("output frequency fx (cycles/pixel), fy = 0")
+    cx.set_ylabel("||H(f)|| / ||H(0)|| (dB)")
+    cx.set_title("(c) effective up-sampling operators compared")
+    cx.legend(loc="lower left", fontsize=7, handlelength=2.2)
+
+    dx = fig.add_subplot(grid[1, 1])
+    y = np.arange(len(names))
+    energy = [100 * float(ops[n]["imaging_energy_2d"]) for n in names]
+    colors = [FAMILY_COLOR.get(family(_design_of(n) or ""), "#777777") for n in names]
+    dx.barh(y, energy, color=colors, height=0.6)
+    for yi, n, e in zip(y, names, energy):
+        ci = ops[n].get("checkerboard_index")
+        text = f"{e:.0f}%, chk {ci:.2f}" if isinstance(ci, (int, float)) else f"{e:.0f}%"
+        dx.text(e + 1.5, yi, text, va="center", fontsize=7)
+    dx.set_yticks(y)
+    dx.set_yticklabels([_operator_label(n) for n in names])
+    dx.set_ylim(len(names) - 0.5, -0.5)
+    dx.set_xlim(0, 150)
+    dx.set_xticks([0, 25, 50, 75, 100])
+    dx.set_xlabel("imaging energy, 2-D (%)")
+    dx.set_title("(d) imaging energy\n(chk: checkerboard index)")
+    dx.grid(axis="y", visible=False)
+    cfg = res.get("config")
+    fig.suptitle(
+        "Up-sampling in the U-Net designs: fixed interpolators (top) and the whole up path at "
+        f"initialisation (bottom;\n{cfg.get('channels', '?')} channels, seed "
+        f"{cfg.get('seed', '?')}; no trained checkpoint: learned kernels are in figure 2)",
+        fontsize=8,
     )
     return fig
 

@@ -36,7 +36,6 @@ COMMAND = "python -m analysis.learned_kernels"
 
 DISPLAY_LEVEL = 0.0  # constant input shown in (b): background of the nuclei images
 DB_RANGE = (-20.0, 6.0)  # colour range of the response maps
-PHASE_RANGE = (0.0, 2.0)  # colour range of the relative phase gains (1 = balanced)
 TINY = 1e-6  # pattern rms below this (logits) is printed as "rms<1e-6"
 CONSTANT_SHOWN = 16  # side of the patch drawn in (b) (two periods of a depth-3 U-Net)
 
@@ -102,14 +101,15 @@ def draw(res: Results) -> plt.Figure:
     n_rows = len(with_layers)
 
     height_a = 1.18 * n_rows if n_rows else 0.0
-    fig = plt.figure(figsize=(7.2, height_a + 3.7))
+    fig = plt.figure(figsize=(6.6, height_a + 5.6))
     outer = fig.add_gridspec(
         2 if n_rows else 1,
         1,
-        height_ratios=[height_a, 3.1] if n_rows else [1],
+        height_ratios=[height_a, 5.0] if n_rows else [1],
         hspace=0.32 if n_rows else 0,
     )
     phase_image = resp_image = None
+    vmax_phase = _phase_max(res, models, with_layers)
     if n_rows:
         grid = outer[0].subgridspec(
             n_rows, 2 * n_cols, wspace=0.08, hspace=0.55, width_ratios=[0.62, 1] * n_cols
@@ -123,29 +123,35 @@ def draw(res: Results) -> plt.Figure:
             for c, (i, layer) in enumerate(layers):
                 ax_p = fig.add_subplot(grid[r, 2 * c])
                 ax_h = fig.add_subplot(grid[r, 2 * c + 1])
-                phase_image = _phase_panel(ax_p, res, name, i, layer)
+                phase_image = _phase_panel(ax_p, res, name, i, layer, vmax_phase)
                 resp_image = _response_panel(ax_h, res, name, i, layer, freqs)
                 if r == 0:
                     headers.append((ax_p, ax_h, _layer_title(layer)))
                 if c == 0:
-                    ax_p.set_ylabel(_label(name), fontsize=7.5, rotation=0, ha="right", va="center")
+                    ax_p.set_ylabel(
+                        _label(name).replace(" + ", " +\n", 1),
+                        fontsize=7.5,
+                        rotation=0,
+                        ha="right",
+                        va="center",
+                    )
         for ax in fig.axes:
             ax.apply_aspect()  # final boxes of the square maps, to place the headers
         top = max(ax.get_position().y1 for ax in fig.axes)
         for ax_p, ax_h, text in headers:
             x = (ax_p.get_position().x0 + ax_h.get_position().x1) / 2
-            fig.text(x, top + 0.022, text, ha="center", fontsize=8.5, fontweight="bold")
+            fig.text(x, top + 0.03, text, ha="center", fontsize=8.5, fontweight="bold")
         fig.text(
             0.5,
-            top + 0.042,
-            "(a) learned up-samplers, coarse to fine: polyphase DC gains ||G_r|| / ||mean G|| "
-            "(CI: checkerboard index)\nand 2-D response ||H(f)|| re DC (dB; fx, fy in -0.5..0.5 "
-            "cycles/pixel; o = images of DC)",
+            top + 0.047,
+            "(a) learned up-samplers, coarse to fine: polyphase DC gains ||G_r|| / ||mean_r G_r|| "
+            "(2x2 grid)\nand 2-D response ||H(f)|| re DC (dB; fx, fy in -0.5..0.5 cycles/pixel; "
+            "o = images of DC)\n" + _checkpoints(models),
             ha="center",
             va="bottom",
             fontsize=8.5,
         )
-    bottom = outer[-1].subgridspec(2, 1, height_ratios=[1.0, 1.1], hspace=0.75)
+    bottom = outer[-1].subgridspec(2, 1, height_ratios=[2.0, 1.1], hspace=0.45)
     const_image = _constant_row(fig, bottom[0], res, models, order)
     _level_panel(
         fig.add_subplot(bottom[1].subgridspec(1, 2, width_ratios=[1.2, 1])[0]), models, order
@@ -159,34 +165,69 @@ def draw(res: Results) -> plt.Figure:
         y1 = max(ax.get_position().y1 for ax in top_axes)
         h = (y1 - y0) / 2 - 0.02
         cax = fig.add_axes((x1 + 0.015, y0 + h + 0.04, 0.012, h))
-        fig.colorbar(phase_image, cax=cax).set_label("phase gain (1 = mean)", fontsize=7)
-        cax.tick_params(labelsize=6.5)
+        fig.colorbar(phase_image, cax=cax).set_label(
+            "||G_r|| / ||mean_r G_r||\n(all equal: no checkerboard)", fontsize=7
+        )
+        cax.tick_params(labelsize=7)
         cax = fig.add_axes((x1 + 0.015, y0, 0.012, h))
         fig.colorbar(resp_image, cax=cax).set_label("||H(f)|| / ||H(0)|| (dB)", fontsize=7)
-        cax.tick_params(labelsize=6.5)
+        cax.tick_params(labelsize=7)
     if const_image is not None:
         row = [ax for ax in fig.axes if getattr(ax, "_const_map", False)]
         last = row[-1].get_position()
         cax = fig.add_axes((last.x1 + 0.015, last.y0, 0.012, last.height))
-        fig.colorbar(const_image, cax=cax).set_label("logit margin\n- mean", fontsize=7)
-        cax.tick_params(labelsize=6.5)
+        fig.colorbar(const_image, cax=cax).set_label("logit margin - mean", fontsize=7)
+        cax.tick_params(labelsize=7)
     return fig
 
 
-def _phase_panel(ax: plt.Axes, res: Results, name: str, i: int, layer: dict[str, Any]):
+def _checkpoints(models: dict[str, Any]) -> str:
+    """The checkpoints shown, compactly (``checkpoints/nuclei/<design>_s{0}.safetensors``)."""
+    from figures._study_common import checkpoint_note
+
+    return "checkpoints: " + checkpoint_note(
+        {n: [m["checkpoint"]] for n, m in models.items() if isinstance(m.get("checkpoint"), str)}
+    )
+
+
+def _phase_max(res: Results, models: dict[str, Any], names: list[str]) -> float:
+    """Largest relative phase gain of every layer shown: one colour scale from 0 for all."""
+    top = 1.0
+    for name in names:
+        for i, layer in enumerate(models[name]["layers"]):
+            mean = layer.get("phase_gain_mean_spectral")
+            if isinstance(mean, (int, float)) and mean > 0:
+                gains = res.array(f"layer__{name}__{i}__phase_gain_spectral", ndim=2)
+                top = max(top, float(np.max(gains / mean)))
+    return top
+
+
+def _phase_panel(ax: plt.Axes, res: Results, name: str, i: int, layer: dict[str, Any], vmax: float):
     gains = res.array(f"layer__{name}__{i}__phase_gain_spectral", ndim=2)
     mean = layer.get("phase_gain_mean_spectral")
     if not isinstance(mean, (int, float)) or mean <= 0:
         raise res._fail(f"expected a positive phase_gain_mean_spectral for {name} layer {i}")
     rel = gains / mean
-    image = ax.imshow(rel, cmap="PuOr_r", vmin=PHASE_RANGE[0], vmax=PHASE_RANGE[1])
+    # a sequential scale from 0: the ratio to the norm of the mean is >= 1 on average, so a
+    # scale centred on 1 would paint almost every cell as "above average"
+    image = ax.imshow(rel, cmap="Oranges", vmin=0.0, vmax=vmax)
     for (y, x), v in np.ndenumerate(rel):
-        ax.text(x, y, f"{v:.2f}", ha="center", va="center", fontsize=6, color="black")
+        dark = v > 0.6 * vmax
+        ax.text(
+            x,
+            y,
+            f"{v:.2f}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if dark else "black",
+        )
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
     ci = layer.get("checkerboard_index")
-    ax.set_title(f"CI {ci:.2f}" if isinstance(ci, (int, float)) else "CI -", fontsize=7, pad=5)
+    text = f"{ci:.2f}" if isinstance(ci, (int, float)) else "-"
+    ax.set_title(f"checkerboard\nindex {text}", fontsize=7, pad=3)
     return image
 
 
@@ -251,16 +292,17 @@ def _constant_row(fig, spec, res: Results, models: dict[str, Any], order: list[s
     if not maps:
         return None
     vmax = max(float(np.abs(m).max()) for _, m, _ in maps) or 1.0
-    row = spec.subgridspec(1, len(maps), wspace=0.12)
+    per_row = -(-len(maps) // 2)  # two rows: each map large enough to read its pixels
+    row = spec.subgridspec(2, per_row, wspace=0.15, hspace=0.75)
     image = None
     for k, (name, dev, entry) in enumerate(maps):
-        ax = fig.add_subplot(row[k])
+        ax = fig.add_subplot(row[k // per_row, k % per_row])
         ax._const_map = True  # found again when placing the colour bar
         image = ax.imshow(dev, cmap="PuOr_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
-        ax.set_title(SHORT_LABEL.get(name, _label(name)), fontsize=6.5, pad=2)
+        ax.set_title(SHORT_LABEL.get(name, _label(name)), fontsize=7, pad=2)
         rms = entry.get("pattern_rms")
         mean = entry.get("mean")
         if not isinstance(rms, (int, float)):
@@ -270,9 +312,9 @@ def _constant_row(fig, spec, res: Results, models: dict[str, Any], order: list[s
             text = f"rms {rms:.2g}" if rms >= TINY else f"rms<{tiny}"
         if isinstance(mean, (int, float)):
             text += f"\nmean {mean:.1f}"
-        ax.set_xlabel(text, fontsize=6.5, labelpad=2)
+        ax.set_xlabel(text, fontsize=7, labelpad=2)
         notes.append(entry.get("level"))
-        if k == 0:
+        if k % per_row == 0:
             ax.set_ylabel(f"{CONSTANT_SHOWN} px", fontsize=7)
     level = notes[0]
     axes = [ax for ax in fig.axes if getattr(ax, "_const_map", False)]
@@ -282,8 +324,8 @@ def _constant_row(fig, spec, res: Results, models: dict[str, Any], order: list[s
         0.5,
         max(ax.get_position().y1 for ax in axes) + 0.045,
         f"(b) whole model, constant input {level:g} (background): output logit margin minus its "
-        f"mean, interior {CONSTANT_SHOWN}x{CONSTANT_SHOWN} px (rms of the periodic pattern, "
-        "logits)",
+        f"mean,\ninterior {CONSTANT_SHOWN}x{CONSTANT_SHOWN} px (two periods); rms of the "
+        "periodic pattern in logits",
         ha="center",
         fontsize=8.5,
     )
@@ -302,7 +344,7 @@ def _level_panel(ax: plt.Axes, models: dict[str, Any], order: list[str]) -> None
     ax.set_ylabel("pattern rms (logits)")
     ax.set_title("(c) periodic pattern of the output vs input level", fontsize=8.5)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.0), fontsize=7, ncol=2, handlelength=2.2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.03, 1.05), fontsize=7, ncol=2, handlelength=2.2)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -130,24 +130,45 @@ def draw(res: Results) -> plt.Figure:
             hatch=None if i == 0 else "///",
             label=f"{nl_label}: harmonics",
         )
-    # The identity is stated only as far as the probed numbers show it.
+    # The identity is stated only as far as the probed numbers show it: the dense probes are
+    # dyadic frequencies ((2j+1)/256), where max-pool's landing power equals avg-pool's; at
+    # non-dyadic probes (results' landing_power) it depends on the phase: drawn as ranges.
     gap = float(np.abs(transfer("maxpool") - transfer("avgpool")).max())
     relation = "=" if gap <= EQUAL_RTOL else "vs"
-    ax_b.set_title(f"(b) max-pool: landing power {relation} avg-pool's,\nplus harmonic distortion")
+    odd = _non_dyadic_probes(res)
+    for k, probe_row in enumerate(odd):
+        f = probe_row["f"]
+        ax_b.vlines(f, probe_row["lo"], probe_row["hi"], color=C_MAX, linewidth=2.2, zorder=4)
+        ax_b.plot(f, probe_row["avg"], marker="_", markersize=9, color=C_AVG, zorder=5)
+        ax_b.annotate(
+            probe_row["fraction"],
+            (f, probe_row["hi"]),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+            color=C_MAX,
+        )
+        if k == 0:
+            label = "max-pool, non-dyadic f:\nrange over phases"
+            ax_b.plot([], [], color=C_MAX, linewidth=2.2, label=label)
+    where = " at dyadic f only" if odd and relation == "=" else ""
+    ax_b.set_title(f"(b) max-pool: landing power {relation} avg-pool's{where},\nplus harmonics")
     ax_b.text(
         0.02,
         0.09,
-        f"max |max-pool - avg-pool|\nat landing f: {gap:.1e}",
+        f"max |max-pool - avg-pool|\nat dyadic landing f: {gap:.1e}",
         transform=ax_b.transAxes,
-        fontsize=6.5,
+        fontsize=7,
         color="#333333",
     )
     ax_b.legend(handlelength=1.8, columnspacing=1.0, **below)
 
-    for ax in (ax_a, ax_b):
+    top_b = max([1.0] + [float(r["hi"]) for r in odd]) * 1.12  # a phase can exceed 1
+    for ax, top in ((ax_a, 1.08), (ax_b, top_b)):
         ax.axvspan(edge, 0.5, color="#DDDDDD", alpha=0.6, linewidth=0, zorder=0)
         ax.set_xlim(0, 0.5)
-        ax.set_ylim(0, 1.08)
+        ax.set_ylim(0, top)
         ax.set_xlabel("f (input cycles/pixel)")
         ax.text(edge + 0.01, 0.95, "aliased band", fontsize=7, color="#444444", va="top")
     ax_a.set_ylabel("output power / input power")
@@ -202,8 +223,27 @@ def draw(res: Results) -> plt.Figure:
     )
     note = _maxblur_note(res, blur, maxblur)
     if note:
-        ax_c.text(0.03, 0.03, note, transform=ax_c.transAxes, fontsize=6.5, color="#333333")
+        ax_c.text(0.03, 0.03, note, transform=ax_c.transAxes, fontsize=7, color="#333333")
     return fig
+
+
+def _non_dyadic_probes(res: Results) -> list[dict[str, float | str]]:
+    """Max-pool's landing power at the non-dyadic probes: min / max over phases, avg-pool's."""
+    landing = res.meta.get("landing_power")
+    if not isinstance(landing, dict):
+        return []  # results written before the non-dyadic probes existed
+    rows: list[dict[str, float | str]] = []
+    for probe in landing.get("probes", []):
+        if probe.get("dyadic", True):
+            continue
+        values = [probe.get(k) for k in ("f", "maxpool_power_min", "maxpool_power_max")]
+        values.append(probe.get("avgpool_power"))
+        if not all(isinstance(v, (int, float)) and np.isfinite(v) for v in values):
+            raise res._fail("expected finite numbers in 'landing_power/probes'")
+        f, lo, hi, avg = (float(v) for v in values)
+        fraction = str(probe.get("fraction", f"{f:.3g}"))
+        rows.append({"f": f, "fraction": fraction, "lo": lo, "hi": hi, "avg": avg})
+    return rows
 
 
 def _same(a: float | None, b: float | None) -> bool:

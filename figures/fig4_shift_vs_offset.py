@@ -1,12 +1,16 @@
-"""Figure 4: shift consistency against the size of a realistic (crop) shift, every variant.
+"""Figure 4: shift consistency under crop shifts, as paired differences to the original up-conv.
 
-Reads ``results/study/study.{json,npz}`` (``python -m analysis.study``, piece ``crop``): for
-every task, windows cut at horizontal offsets 0..16 px from the same test images; the
-prediction of the shifted window is compared with the moved prediction of the reference window
-on their overlap. Segmentation: share of pixels whose label changes (%, log axis, lower is
-better); denoising: EQ-T PSNR (dB, higher is better). Lines: mean over seeds; bands: 95%
-bootstrap interval over seeds and test images. Top row: every compared pixel; bottom row: the
-interior (at least 16 px from either window's edge), where zero padding plays no part.
+Reads ``results/study/study.{json,npz}`` and the per-image sums of ``results/study/crop_<task>``
+(``python -m analysis.study``, piece ``crop``): windows cut at horizontal offsets 1-16 px from
+the same test images, the prediction of the shifted window compared with the moved prediction
+of the reference window on their overlap (every compared pixel).
+
+Top row: the reference design (transposed 2x2, the original U-Net up-conv) alone, label
+changes (%) or EQ-T PSNR (dB) against the shift, with its 95% interval. Bottom row: every other
+design minus the reference, pooled over the off-period shifts (not multiples of the period,
+where sampling matters) and over the on-period ones, each with the study's paired 95% interval
+(images drawn once for both designs, seeds per design; over all shifts it equals the study's
+``paired_all``). An interval crossing 0 means no measurable difference.
 
 Usage: ``python figures/fig4_shift_vs_offset.py [--results DIR] [--out DIR]``
 """
@@ -22,83 +26,110 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from figures._main import figure_main  # noqa: E402
+from figures._paired import GREY, difference_rows, series_handles  # noqa: E402
 from figures._study_common import (  # noqa: E402
-    TASK_LABEL,
     Study,
-    can_log,
+    checkpoint_note,
     consistency_axis,
-    finite_limits,
+    load_piece_sums,
     load_study,
-    log_axis,
     look,
+    paired_to_reference,
+    reference,
+    shift_groups,
 )
+from figures.style import VARIANT_LABEL  # noqa: E402
 
 NAME = "fig4_shift_vs_offset"
+TASK_SHORT = {"nuclei": "nuclei (segm.)", "textures": "textures (segm.)", "denoise": "denoise"}
+
+
+def _reference_curve(ax: plt.Axes, study: Study, task: str, ref: str, kind: str) -> None:
+    """The reference's own consistency against the shift, with its 95% interval."""
+    label, tf, _ = consistency_axis(kind)
+    shifts = study.array(f"crop_{task}__shifts", ndim=2)
+    dx = shifts[:, 1]
+    keep = dx != 0  # the zero shift is the reference window itself
+    base = f"crop_{task}__{ref}__all__"
+    mean, lo, hi = (tf(study.array(base + k, ndim=1)[keep]) for k in ("mean", "lo", "hi"))
+    style = look(ref)
+    ax.fill_between(
+        dx[keep], np.minimum(lo, hi), np.maximum(lo, hi), color=style["color"], alpha=0.2, lw=0
+    )
+    ax.plot(dx[keep], mean, color=style["color"], marker=style["marker"], markersize=3, lw=1.2)
+    period = study.get("tasks", task, "crop", "period")
+    for m in range(period, int(dx.max()) + 1, period):
+        ax.axvline(m, color=GREY, linewidth=0.8, linestyle=":", zorder=0)
+    ax.set_xlim(0.5, dx.max() + 0.5)
+    ax.set_xticks([1, *range(4, int(dx.max()) + 1, 4)])
+    ax.set_xlabel("crop shift (px)")
+    ax.set_ylabel("label changes (%)" if kind == "segmentation" else "EQ-T PSNR (dB)")
+    if kind == "segmentation":
+        ax.set_ylim(bottom=0)
+
+
+def _differences(ax: plt.Axes, study: Study, task: str, ref: str, first: bool) -> list[str]:
+    """Design minus reference, off-period (colour) and on-period (grey), paired intervals."""
+    ps = load_piece_sums(study, "crop", task)
+    groups = shift_groups(ps.shifts, ps.period)
+    names = [v for v in ps.sums if v != ref]
+    rows = {}
+    for key in ("off", "on"):
+        if groups[key]:
+            rows[key] = paired_to_reference(study, ps, ref, groups[key])
+    series = [(rows[k], k == "off") for k in ("off", "on") if k in rows]
+    difference_rows(ax, names, series, show_labels=first)
+    if ps.kind == "segmentation":
+        ax.set_xlabel("label changes, design - ref.\n(% points; < 0 = better)")
+    else:
+        ax.set_xlabel("EQ-T PSNR, design - ref.\n(dB; > 0 = better)")
+    return [checkpoint_note(ps.checkpoints)]
 
 
 def draw(study: Study) -> plt.Figure:
     """The figure from loaded results (raises ``ResultsError`` if something is missing)."""
     tasks = study.tasks_with("crop")
-    fig, axes = plt.subplots(2, len(tasks), figsize=(7.6, 5.8), squeeze=False, sharex=True)
-    handles: dict[str, object] = {}
+    ref = reference(study.variants(tasks[0], "crop"))
+    fig, axes = plt.subplots(
+        2,
+        len(tasks),
+        figsize=(7.0, 6.6),
+        squeeze=False,
+        layout="constrained",
+        gridspec_kw={"height_ratios": [1, 2.1]},
+    )
+    notes = []
     for j, task in enumerate(tasks):
         crop = study.get("tasks", task, "crop")
-        label, tf, log = consistency_axis(crop["kind"])
-        label = label.replace(" (% of compared pixels)", " (%)")
-        shifts = study.array(f"crop_{task}__shifts", ndim=2)
-        dx = shifts[:, 1]
-        keep = dx != 0  # the zero shift is the reference itself: nothing to compare
-        for i, region in enumerate(("all", "interior")):
-            ax = axes[i, j]
-            shown = []
-            for v in study.variants(task, "crop"):
-                base = f"crop_{task}__{v}__{region}__"
-                mean, lo, hi = (study.array(base + k, ndim=1)[keep] for k in ("mean", "lo", "hi"))
-                y, ylo, yhi = tf(mean), tf(lo), tf(hi)
-                ylo, yhi = np.minimum(ylo, yhi), np.maximum(ylo, yhi)
-                style = look(v)
-                (line,) = ax.plot(dx[keep], y, markersize=2.8, linewidth=1.0, **style)
-                ax.fill_between(dx[keep], ylo, yhi, color=style["color"], alpha=0.12, lw=0)
-                handles.setdefault(v, line)
-                shown += [y, ylo, yhi]
-            use_log = log and can_log(shown)
-            if use_log:
-                log_axis(ax, "y")
-            ax.set_ylim(*finite_limits(shown, use_log))
-            period = crop.get("period")
-            if period:
-                for m in range(period, int(dx.max()) + 1, period):
-                    ax.axvline(m, color="#999999", linewidth=0.8, linestyle=":", zorder=0)
-            ax.set_xlim(0.5, dx[keep].max() + 0.5)
-            ax.set_xticks(np.arange(0, dx.max() + 1, 4))
-            ax.tick_params(labelsize=7)
-            if i == 1:
-                ax.set_xlabel("horizontal crop shift (px)", fontsize=8)
-            where = "all compared pixels" if region == "all" else "interior (>= 16 px from edges)"
-            ax.set_ylabel(f"{label}\n{where}", fontsize=7.5)
-            if i == 0:
-                seeds = max(len(e["seeds"]) for e in crop["variants"].values())
-                ax.set_title(
-                    f"{TASK_LABEL.get(task, task)}\n{crop['n_images']} test "
-                    f"image{'s' if crop['n_images'] != 1 else ''}, "
-                    f"{seeds} seed{'s' if seeds > 1 else ''}",
-                    fontsize=8,
-                )
+        _reference_curve(axes[0, j], study, task, ref, crop["kind"])
+        seeds = max(len(e["seeds"]) for e in crop["variants"].values())
+        axes[0, j].set_title(
+            f"{TASK_SHORT.get(task, task)}\n{crop['n_images']} test images x {seeds} "
+            f"seed{'s' if seeds > 1 else ''}"
+        )
+        notes += _differences(axes[1, j], study, task, ref, j == 0)
+    period = study.get("tasks", tasks[0], "crop", "period")
+    handles = series_handles(
+        [
+            (f"off-period shifts (not multiples of {period} px; colour: family)", True),
+            (f"on-period shifts (multiples of {period} px)", False),
+        ]
+    )
+    # the legend's title carries the checkpoints, so the footer cannot collide with the legend
     fig.legend(
-        list(handles.values()),
-        [h.get_label() for h in handles.values()],
-        loc="lower center",
-        ncol=4,
-        bbox_to_anchor=(0.5, 0.0),
-        fontsize=7,
+        handles=handles,
+        loc="outside lower center",
+        ncol=2,
+        handlelength=1.6,
+        title="checkpoints: " + ";\n".join(dict.fromkeys(notes)),
+        title_fontsize=7,
     )
     fig.suptitle(
-        "Shift consistency vs crop shift (lower % / higher dB = more consistent; dotted: "
-        f"multiples of the period {study.get('tasks', tasks[0], 'crop', 'period')} px; "
-        "bands: 95% CI)",
-        fontsize=8.5,
+        f"Top: the reference, {VARIANT_LABEL.get(ref, ref)} (original U-Net up-conv), against "
+        f"the crop shift (1-16 px; band: 95% interval).\nBottom: each design minus the "
+        "reference, with the paired 95% interval (same images and seeds); 0 = no difference.",
+        fontsize=8,
     )
-    fig.tight_layout(rect=(0, 0.1, 1, 0.97), h_pad=0.6, w_pad=0.8)
     return fig
 
 

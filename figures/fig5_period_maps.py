@@ -18,29 +18,29 @@ Usage: ``python figures/fig5_period_maps.py [--results DIR] [--out DIR]``
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LogNorm, Normalize
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from antialias.exact import exact_psnr_db, is_exact_psnr, is_exact_relative  # noqa: E402
 from figures._main import figure_main  # noqa: E402
 from figures._study_common import (  # noqa: E402
-    TASK_LABEL,
     VARIANT_LABEL,
     Study,
+    checkpoint_note,
     consistency_axis,
     load_study,
+    log_axis,
+    look,
 )
 
 NAME = "fig5_period_maps"
 REGION = "interior"
-COLS = 5
 EXACT_MARK = "="
 
 
@@ -80,96 +80,144 @@ def recorded_dtype(study: Study, task: str) -> str:
     return str(per.get("dtype") or config.get("dtype") or "float32").removeprefix("torch.")
 
 
+def shift_class(dy: int, dx: int, period: int) -> int:
+    """Largest power of two dividing both offsets, capped at the period (0, 0 -> the period).
+
+    >>> [shift_class(0, 1, 8), shift_class(2, 6, 8), shift_class(4, 0, 8), shift_class(0, 0, 8)]
+    [1, 2, 4, 8]
+    """
+    g = math.gcd(int(dy), int(dx))
+    return period if g == 0 else min(g & -g, period)
+
+
+def _class_label(c: int, period: int) -> str:
+    return "odd" if c == 1 else f"{c} mod {2 * c}"
+
+
+def _panel(ax, study: Study, task: str, names: list[str], first: bool) -> str:
+    """One row per design: every cell of its period map as a dot, one sub-row per shift class."""
+    per = study.get("tasks", task, "period")
+    label, tf, log = consistency_axis(per["kind"])
+    dtype = recorded_dtype(study, task)
+    p = int(per["period"])
+    classes = [2**j for j in range(int(math.log2(p)))]  # 1, 2, 4 (the period itself is (0, 0))
+    offsets = np.linspace(-0.25, 0.25, len(classes))
+    shades = dict(zip(classes, np.linspace(1.0, 0.4, len(classes))))
+    lows = []
+    for i, v in enumerate(names):
+        raw = study.array(f"period_{task}__{v}__map_{REGION}", ndim=2)
+        exact = exact_cells(raw, per["kind"], dtype)
+        vals = tf(raw)
+        style = look(v)
+        n_exact = 0
+        for c, dy in zip(classes, offsets):
+            cells = [
+                (a, b)
+                for a in range(raw.shape[0])
+                for b in range(raw.shape[1])
+                if (a, b) != (0, 0) and shift_class(a, b, p) == c
+            ]
+            x = np.array([vals[a, b] for a, b in cells if not exact[a, b]])
+            n_exact += sum(bool(exact[a, b]) for a, b in cells)
+            x = x[np.isfinite(x)]
+            if x.size:
+                ax.scatter(
+                    x,
+                    np.full(x.size, i + dy),
+                    s=6,
+                    color=style["color"],
+                    alpha=shades[c],
+                    linewidths=0,
+                    marker=style["marker"],
+                )
+                ax.plot([np.median(x)] * 2, [i + dy - 0.1, i + dy + 0.1], color="black", lw=1.2)
+                lows.append(x.min())
+        n_cells = raw.size - 1  # every cell but the reference (0, 0)
+        if n_exact == n_cells:
+            ax.text(
+                0.5,
+                i,
+                f"all {n_cells} cells exact to rounding ({EXACT_MARK})",
+                transform=ax.get_yaxis_transform(),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="#444444",
+            )
+        elif n_exact:
+            ax.text(
+                0.99,
+                i,
+                f"{n_exact} {EXACT_MARK}",
+                transform=ax.get_yaxis_transform(),
+                ha="right",
+                va="center",
+                fontsize=7,
+                color="#444444",
+            )
+    if log and lows and min(lows) > 0:
+        log_axis(ax, "x")
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels([VARIANT_LABEL.get(v, v) for v in names] if first else [])
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(
+        "label changes (%)\n(lower = better)" if log else "EQ-T PSNR (dB)\n(higher = better)"
+    )
+    seeds = max(len(e["seeds"]) for e in per["variants"].values())
+    size = per["frame_sizes"][0]
+    short = {"nuclei": "nuclei", "textures": "textures", "denoise": "denoise"}.get(task, task)
+    ax.set_title(f"{short}: {per['n_images']} image(s)\n{size[0]}x{size[1]} px, {seeds} seed(s)")
+    if log:
+        return "no label changes"
+    return f"PSNR >= {exact_psnr_db(dtype):.1f} dB, {dtype} rounding"
+
+
 def draw(study: Study) -> plt.Figure:
     """The figure from loaded results (raises ``ResultsError`` if something is missing)."""
     tasks = study.tasks_with("period")
-    blocks = []
-    for task in tasks:
-        names = study.variants(task, "period")
-        blocks.append((task, names, -(-len(names) // COLS)))
-    rows = sum(b[2] for b in blocks)
-    fig = plt.figure(figsize=(7.6, 1.75 * rows + 0.5 * len(blocks)), layout="constrained")
-    subfigs = np.atleast_1d(
-        fig.subfigures(len(blocks), 1, height_ratios=[b[2] + 0.3 for b in blocks])
+    names = [v for v in study.variants(tasks[0], "period")]
+    fig, axes = plt.subplots(
+        1, len(tasks), figsize=(7.0, 0.33 * len(names) + 2.2), squeeze=False, layout="constrained"
     )
-    for sub, (task, names, nrows) in zip(subfigs, blocks):
-        per = study.get("tasks", task, "period")
-        label, tf, log = consistency_axis(per["kind"])
-        dtype = recorded_dtype(study, task)
-        raw = {v: study.array(f"period_{task}__{v}__map_{REGION}", ndim=2) for v in names}
-        exact = {v: exact_cells(r, per["kind"], dtype) for v, r in raw.items()}
-        maps = {v: tf(r) for v, r in raw.items()}
-        # exact cells are white, so they do not stretch the colour scale (a PSNR of 350 dB)
-        vals = np.concatenate([m[np.isfinite(m) & ~exact[v]].ravel() for v, m in maps.items()])
-        if vals.size == 0:
-            vals = np.array([1.0])
-        if log:
-            positive = vals[vals > 0]
-            lo = float(positive.min()) if positive.size else 1e-3
-            norm = LogNorm(vmin=lo, vmax=max(float(vals.max()), lo * 10))
-            cmap = plt.get_cmap("viridis")
-        else:
-            norm = Normalize(vmin=float(vals.min()), vmax=float(vals.max()))
-            cmap = plt.get_cmap("viridis_r")  # low PSNR (bad) bright, as above
-        cmap = cmap.with_extremes(bad="#FFFFFF")
-        axes = sub.subplots(nrows, COLS, squeeze=False)
-        image = None
-        for k, ax in enumerate(axes.ravel()):
-            if k >= len(names):
-                ax.set_visible(False)
-                continue
-            v = names[k]
-            m = maps[v]
-            p = m.shape[0]
-            # cells consistent exactly to rounding: white, marked
-            shown = np.where(exact[v] | ~np.isfinite(m), np.nan, m)
-            image = ax.imshow(shown, cmap=cmap, norm=norm, origin="upper")
-            for dy, dx in zip(*np.nonzero(exact[v])):
-                if dy == 0 and dx == 0:
-                    continue  # the reference cell, hatched
-                ax.text(
-                    dx,
-                    dy,
-                    EXACT_MARK,
-                    ha="center",
-                    va="center",
-                    fontsize=4.5,
-                    color="#555",
-                )
-            ax.add_patch(
-                plt.Rectangle((-0.5, -0.5), 1, 1, fill=False, hatch="////", lw=0, color="#777")
-            )
-            ax.set_xticks([0, p // 2, p - 1])
-            ax.set_yticks([0, p // 2, p - 1])
-            ax.tick_params(labelsize=6, length=2)
-            ax.grid(False)
-            ax.set_title(VARIANT_LABEL.get(v, v), fontsize=6.5)
-            if k % COLS == 0:
-                ax.set_ylabel("dy (px)", fontsize=7)
-            if k + COLS >= len(names):
-                ax.set_xlabel("dx (px)", fontsize=7)
-        bar = sub.colorbar(image, ax=axes, shrink=0.9, aspect=25, pad=0.02)
-        bar.set_label(label.replace(" (% of", "\n(% of"), fontsize=7)
-        bar.ax.tick_params(labelsize=6)
-        if log:
-            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            bar.ax.yaxis.set_minor_formatter(NullFormatter())
-            bar.ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        seeds = max(len(e["seeds"]) for e in per["variants"].values())
-        size = per["frame_sizes"][0]
-        sub.suptitle(
-            f"{TASK_LABEL.get(task, task)}: circular shifts by every (dy, dx) of the period, "
-            f"{per['n_images']} image(s) of {size[0]}x{size[1]} px, {seeds} seed(s), "
-            f"interior pixels\nwhite, '{EXACT_MARK}': exact to rounding ("
-            + (
-                "no label changes"
-                if log
-                else f"PSNR >= {exact_psnr_db(dtype):.1f} dB, the rounding level of {dtype}"
-            )
-            + ")",
-            fontsize=8,
+    exact_text = []
+    for j, task in enumerate(tasks):
+        have = [v for v in names if v in study.variants(task, "period")]
+        exact_text.append(_panel(axes[0, j], study, task, have, j == 0))
+    p = int(study.get("tasks", tasks[0], "period", "period"))
+    classes = [2**j for j in range(int(math.log2(p)))]
+    shades = np.linspace(1.0, 0.4, len(classes))
+    handles = [
+        plt.Line2D(
+            [],
+            [],
+            color="#555555",
+            alpha=a,
+            marker="o",
+            linestyle="none",
+            label=f"{_class_label(c, p)} shifts" + (" (top)" if k == 0 else ""),
         )
+        for k, (c, a) in enumerate(zip(classes, shades))
+    ]
+    handles.append(plt.Line2D([], [], color="black", lw=1.2, label="median"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
+    fig.suptitle(
+        f"Consistency under every circular shift (dy, dx) of the period {p} px (interior "
+        "pixels): each dot is one cell of a design's\nperiod map; sub-rows by shift class "
+        "(largest power of 2 dividing dy and dx). Cells exact to rounding\n"
+        f"({'; '.join(dict.fromkeys(exact_text))}) are counted as '{EXACT_MARK}', not drawn.\n"
+        "Checkpoints: " + _checkpoints(study, tasks).replace("; ", ";\n"),
+        fontsize=7,
+    )
     return fig
+
+
+def _checkpoints(study: Study, tasks: list[str]) -> str:
+    sources: dict[str, list[str]] = {}
+    for t in tasks:
+        for v, e in study.get("tasks", t, "period", "variants").items():
+            sources.setdefault(v, []).extend(e.get("sources", []))
+    return checkpoint_note(sources)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

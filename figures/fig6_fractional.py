@@ -1,11 +1,15 @@
-"""Figure 6: equivariance to sub-pixel shifts, EQ-T PSNR against the shift, every variant.
+"""Figure 6: equivariance to sub-pixel shifts, as paired differences to the original up-conv.
 
 Reads ``results/study/study.{json,npz}`` (``python -m analysis.study``, piece ``fractional``):
 the input is shifted horizontally by ``k/8`` px with a band-limited Lanczos-3 kernel (as
 StyleGAN3's EQ-T_frac), the output of the unshifted input by the same operator, and the two are
-compared where the kernel stays inside the frame. Denoising: EQ-T PSNR (dB, data range 1,
-higher is better); segmentation (if present, ``--full``): share of pixels whose label changes.
-Lines: mean over seeds; bands: 95% bootstrap interval over seeds and test images.
+compared where the kernel stays inside the frame.
+
+Top row: the reference design (transposed 2x2, the original U-Net up-conv) alone against the
+shift, EQ-T PSNR (dB, higher = more equivariant) or label changes (%), band: 95% interval over
+seeds and test images. Bottom row: every other design minus the reference, pooled over the
+sub-pixel shifts, with the study's paired 95% interval (``paired_all``: the same images drawn
+for both designs). An interval crossing 0 means no measurable difference.
 
 Usage: ``python figures/fig6_fractional.py [--results DIR] [--out DIR]``
 """
@@ -21,64 +25,78 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from figures._main import figure_main  # noqa: E402
+from figures._paired import difference_rows, study_paired  # noqa: E402
 from figures._study_common import (  # noqa: E402
-    TASK_LABEL,
     Study,
-    can_log,
+    checkpoint_note,
     consistency_axis,
-    finite_limits,
     load_study,
-    log_axis,
     look,
+    reference,
 )
+from figures.style import VARIANT_LABEL  # noqa: E402
 
 NAME = "fig6_fractional"
+TASK_SHORT = {"nuclei": "nuclei (segm.)", "textures": "textures (segm.)", "denoise": "denoise"}
 
 
 def draw(study: Study) -> plt.Figure:
     """The figure from loaded results (raises ``ResultsError`` if something is missing)."""
     tasks = study.tasks_with("fractional")
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks) + 0.8, 3.6), squeeze=False)
-    handles: dict[str, object] = {}
+    ref = reference(study.variants(tasks[0], "fractional"))
+    fig, axes = plt.subplots(
+        2,
+        len(tasks),
+        figsize=(2.3 * len(tasks) + 1.6, 5.6),
+        squeeze=False,
+        layout="constrained",
+        gridspec_kw={"height_ratios": [1, 2.0]},
+    )
+    notes = []
     for j, task in enumerate(tasks):
-        ax = axes[0, j]
         frac = study.get("tasks", task, "fractional")
-        label, tf, log = consistency_axis(frac["kind"])
+        _, tf, _ = consistency_axis(frac["kind"])
+        seg = frac["kind"] == "segmentation"
         shifts = study.array(f"fractional_{task}__shifts", ndim=2)
         dx = shifts[:, 1]
         keep = dx != 0
-        shown = []
-        for v in study.variants(task, "fractional"):
-            base = f"fractional_{task}__{v}__all__"
-            mean, lo, hi = (study.array(base + k, ndim=1)[keep] for k in ("mean", "lo", "hi"))
-            y, ylo, yhi = tf(mean), tf(lo), tf(hi)
-            ylo, yhi = np.minimum(ylo, yhi), np.maximum(ylo, yhi)
-            style = look(v)
-            (line,) = ax.plot(dx[keep], y, markersize=3.5, **style)
-            ax.fill_between(dx[keep], ylo, yhi, color=style["color"], alpha=0.12, lw=0)
-            handles.setdefault(v, line)
-            shown += [y, ylo, yhi]
-        use_log = log and can_log(shown)
-        if use_log:
-            log_axis(ax, "y")
-        ax.set_ylim(*finite_limits(shown, use_log))
-        ax.set_xlim(0, 1.02)
-        ax.set_xticks(dx)
-        ax.set_xticklabels([f"{d:g}" for d in dx], fontsize=7)
-        ax.set_xlabel("horizontal sub-pixel shift (px, Lanczos-3)")
-        ax.set_ylabel(label + ("  (higher = more equivariant)" if not log else ""))
+        base = f"fractional_{task}__{ref}__all__"
+        mean, lo, hi = (tf(study.array(base + k, ndim=1)[keep]) for k in ("mean", "lo", "hi"))
+        ax = axes[0, j]
+        style = look(ref)
+        ax.fill_between(
+            dx[keep], np.minimum(lo, hi), np.maximum(lo, hi), color=style["color"], alpha=0.2, lw=0
+        )
+        ax.plot(dx[keep], mean, color=style["color"], marker=style["marker"], markersize=3)
+        ax.set_xlim(0, 1)
+        ax.set_xticks([0, 0.25, 0.5, 0.75, 1])
+        ax.set_xlabel("sub-pixel shift (px)")
+        ax.set_ylabel("label changes (%)" if seg else "EQ-T PSNR (dB)")
+        if seg:
+            ax.set_ylim(bottom=0)
         seeds = max(len(e["seeds"]) for e in frac["variants"].values())
         ax.set_title(
-            f"{TASK_LABEL.get(task, task)}: {frac['n_images']} test images, {seeds} seed(s)"
+            f"{TASK_SHORT.get(task, task)}\n{frac['n_images']} test images x {seeds} "
+            f"seed{'s' if seeds > 1 else ''}"
         )
-    fig.legend(
-        list(handles.values()),
-        [h.get_label() for h in handles.values()],
-        loc="center left",
-        bbox_to_anchor=(1.0, 0.5),
+        rows = study_paired(study, task, "fractional", ref, scale=-100.0 if seg else 1.0)
+        names = [v for v in study.variants(task, "fractional") if v != ref]
+        bx = axes[1, j]
+        difference_rows(bx, names, [(rows, True)], show_labels=j == 0)
+        bx.set_xlabel(
+            "label changes, design - ref.\n(% points; < 0 = better)"
+            if seg
+            else "EQ-T PSNR, design - ref.\n(dB; > 0 = better)"
+        )
+        sources = {v: e.get("sources", []) for v, e in frac["variants"].items()}
+        notes.append(checkpoint_note(sources))
+    fig.suptitle(
+        f"Top: the reference, {VARIANT_LABEL.get(ref, ref)} (original U-Net up-conv), against "
+        "the Lanczos-3 sub-pixel shift (band: 95% interval).\nBottom: each design minus the "
+        "reference over all sub-pixel shifts, paired 95% interval; 0 = no difference.",
         fontsize=7.5,
     )
-    fig.tight_layout()
+    fig.supxlabel("checkpoints: " + ";\n".join(dict.fromkeys(notes)), fontsize=7)
     return fig
 
 

@@ -1,17 +1,18 @@
-"""Figure 7: the trade-off, accuracy vs shift consistency vs speed, one point per variant.
+"""Figure 7: the trade-off as paired differences to the original up-conv, plus training speed.
 
 Reads ``results/study/study.{json,npz}`` (``python -m analysis.study``: pieces ``accuracy`` and
-``crop``) and ``results/study/speed.json`` (``python -m analysis.speed``). One row per task:
+``crop``) and ``results/study/speed.json`` (``python -m analysis.speed``).
 
-- (a) test accuracy (Dice of the foreground pooled over the test split; denoising: mean PSNR)
-  against shift consistency pooled over the crop shifts 1..16 px (every compared pixel);
-- (b) test accuracy against the time of one training step (forward + backward) of the shipped
-  architecture, divided by that of ``bilinear`` in the same run (median of per-round ratios;
-  bars: quartiles over rounds);
-- (c) consistency against the same time ratio.
+Top row, one panel per task: each design minus the reference (transposed 2x2, the original
+U-Net up-conv) in test accuracy (Dice points of the foreground, or PSNR in dB) against the same
+difference in shift consistency pooled over the crop shifts 1-16 px, both with the study's
+paired 95% interval (``accuracy/paired`` and ``crop/paired_all``: the same test images drawn
+for both designs). The point (0, 0) is the reference; up = more accurate, left (segmentation)
+or right (denoising) = more consistent. Numbers: the designs' places in the table of designs.
 
-Large markers: mean over seeds, bars: 95% bootstrap interval over seeds and test images; small
-markers: the individual seeds.
+Bottom: time of one training step (forward + backward) of the shipped architecture divided by
+that of the speed run's reference design in the same run (median of per-round ratios; bars:
+quartiles over rounds).
 
 Usage: ``python figures/fig7_tradeoff.py [--results DIR] [--out DIR]``
 """
@@ -23,26 +24,83 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from figures._main import figure_main  # noqa: E402
+from figures._paired import difference_rows, study_paired  # noqa: E402
 from figures._study_common import (  # noqa: E402
-    TASK_LABEL,
     Study,
-    can_log,
-    consistency_axis,
+    checkpoint_note,
     load_study,
-    log_axis,
     look,
+    reference,
 )
+from figures.style import VARIANT_LABEL, VARIANT_ORDER  # noqa: E402
 
 NAME = "fig7_tradeoff"
-ACC_LABEL = {"dice": "test Dice (foreground)", "psnr": "test PSNR (dB)"}
+TASK_SHORT = {"nuclei": "nuclei (segm.)", "textures": "textures (segm.)", "denoise": "denoise"}
+ACC = {"dice": ("Dice, design - ref. (points)", 100.0), "psnr": ("PSNR, design - ref. (dB)", 1.0)}
 
 
-def _err(center: float, lo: float, hi: float) -> list[list[float]]:
-    return [[max(center - min(lo, hi), 0.0)], [max(max(lo, hi) - center, 0.0)]]
+def _number(v: str) -> str:
+    """A design's place in the table of designs (1-based): the tag printed beside its point."""
+    return str(VARIANT_ORDER.index(v) + 1) if v in VARIANT_ORDER else v
+
+
+def _tradeoff(ax: plt.Axes, study: Study, task: str, ref: str) -> list[str]:
+    """Accuracy difference against consistency difference, paired intervals both ways."""
+    acc = study.get("tasks", task, "accuracy")
+    crop = study.get("tasks", task, "crop")
+    seg = crop["kind"] == "segmentation"
+    a_label, a_scale = ACC.get(acc["metric"], (f"{acc['metric']}, design - ref.", 1.0))
+    a_rows = study_paired(study, task, "accuracy", ref, table="paired", scale=a_scale)
+    c_rows = study_paired(study, task, "crop", ref, scale=-100.0 if seg else 1.0)
+    names = [v for v in VARIANT_ORDER if v in a_rows and v in c_rows]
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.plot(0, 0, marker=look(ref)["marker"], color=look(ref)["color"], markersize=5)
+    ax.annotate(
+        f"{_number(ref)} (ref.)",
+        (0, 0),
+        xytext=(3, 3),
+        textcoords="offset points",
+        fontsize=7,
+        color=look(ref)["color"],
+    )
+    for v in names:
+        a, c = a_rows[v], c_rows[v]
+        style = look(v)
+        ax.errorbar(
+            c["diff"],
+            a["diff"],
+            xerr=[[c["diff"] - c["lo"]], [c["hi"] - c["diff"]]],
+            yerr=[[a["diff"] - a["lo"]], [a["hi"] - a["diff"]]],
+            color=style["color"],
+            marker=style["marker"],
+            markerfacecolor=style["markerfacecolor"],
+            markersize=5,
+            elinewidth=0.8,
+            capsize=0,
+            linestyle="none",
+            alpha=0.9,
+        )
+        ax.annotate(
+            _number(v),
+            (c["diff"], a["diff"]),
+            xytext=(3, 3),
+            textcoords="offset points",
+            fontsize=7,
+            color=style["color"],
+        )
+    ax.set_xlabel(
+        "label changes, design - ref.\n(% points; < 0 = better)"
+        if seg
+        else "EQ-T PSNR, design - ref.\n(dB; > 0 = better)"
+    )
+    ax.set_ylabel(a_label)
+    seeds = max(len(e["seeds"]) for e in crop["variants"].values())
+    ax.set_title(f"{TASK_SHORT.get(task, task)}, {seeds} seed{'s' if seeds > 1 else ''}")
+    return [checkpoint_note({v: e.get("sources", []) for v, e in crop["variants"].items()})]
 
 
 def draw(study: Study) -> plt.Figure:
@@ -51,98 +109,42 @@ def draw(study: Study) -> plt.Figure:
     if not tasks:
         raise study.fail("expected a task with both 'accuracy' and 'crop' results")
     speed = study.speed_records("shipped")
-    fig, axes = plt.subplots(len(tasks), 3, figsize=(7.6, 2.5 * len(tasks) + 0.7), squeeze=False)
-    handles: dict[str, object] = {}
-    for i, task in enumerate(tasks):
-        acc = study.get("tasks", task, "accuracy")
-        crop = study.get("tasks", task, "crop")
-        c_label, tf, log = consistency_axis(crop["kind"])
-        names = [v for v in study.variants(task, "accuracy") if v in crop["variants"]]
-        if log:  # a log axis needs a positive value (untrained nets can be exactly consistent)
-            log = can_log(
-                [tf(np.asarray(crop["variants"][v]["pooled_all"]["per_seed"])) for v in names]
-            )
-        for v in names:
-            a = acc["variants"][v]
-            c = crop["variants"][v]["pooled_all"]
-            style = look(v)
-            color, marker = style["color"], style["marker"]
-            face = style.get("markerfacecolor", color)
-            cy = tf(np.asarray([c["mean"], c["lo"], c["hi"]]))
-            cseeds = tf(np.asarray(c["per_seed"]))
-            big = {
-                "color": color,
-                "marker": marker,
-                "markersize": 6.5,
-                "linestyle": "none",
-                "markerfacecolor": face,
-                "markeredgewidth": 1.2,
-            }
-            small = {"color": color, "marker": marker, "s": 9, "alpha": 0.45, "linewidths": 0}
-            # (a) accuracy vs consistency
-            ax = axes[i, 0]
-            ax.scatter(cseeds, a["per_seed"], **small)
-            h = ax.errorbar(
-                cy[0],
-                a["mean"],
-                xerr=_err(*cy),
-                yerr=_err(a["mean"], a["lo"], a["hi"]),
-                label=style["label"],
-                elinewidth=0.8,
-                capsize=1.5,
-                **big,
-            )
-            handles.setdefault(v, h)
-            if v in speed:
-                s = speed[v]
-                t, tq = s["train_step_ratio"], (s["train_step_ratio_q1"], s["train_step_ratio_q3"])
-                ax = axes[i, 1]
-                ax.scatter([t] * len(a["per_seed"]), a["per_seed"], **small)
-                ax.errorbar(
-                    t,
-                    a["mean"],
-                    xerr=_err(t, *tq),
-                    yerr=_err(a["mean"], a["lo"], a["hi"]),
-                    elinewidth=0.8,
-                    capsize=1.5,
-                    **big,
-                )
-                ax = axes[i, 2]
-                ax.scatter([t] * len(cseeds), cseeds, **small)
-                ax.errorbar(
-                    t, cy[0], xerr=_err(t, *tq), yerr=_err(*cy), elinewidth=0.8, capsize=1.5, **big
-                )
-        a_label = ACC_LABEL.get(acc["metric"], acc["metric"])
-        short = c_label.replace(" (% of compared pixels)", " (%)")
-        ref = study.speed.get("config", {}).get("reference", "bilinear") if study.speed else ""
-        t_label = f"train-step time / {ref}"
-        for k, (xl, yl) in enumerate(((short, a_label), (t_label, a_label), (t_label, short))):
-            ax = axes[i, k]
-            ax.set_xlabel(xl, fontsize=8)
-            ax.set_ylabel(yl, fontsize=8)
-            if log and k == 0:
-                log_axis(ax, "x")
-            if log and k == 2:
-                log_axis(ax, "y")
-            ax.tick_params(labelsize=7)
-        axes[i, 0].set_title(f"({chr(97 + 3 * i)}) {TASK_LABEL.get(task, task)}", fontsize=8)
-        axes[i, 1].set_title(f"({chr(98 + 3 * i)}) accuracy vs speed", fontsize=8)
-        axes[i, 2].set_title(f"({chr(99 + 3 * i)}) consistency vs speed", fontsize=8)
-    fig.legend(
-        list(handles.values()),
-        [h.get_label() for h in handles.values()],
-        loc="lower center",
-        ncol=5,
-        fontsize=7.5,
-        bbox_to_anchor=(0.5, -0.005),
-    )
+    ref = reference(study.variants(tasks[0], "crop"))
+    fig = plt.figure(figsize=(7.0, 6.4), layout="constrained")
+    grid = fig.add_gridspec(2, len(tasks), height_ratios=[1.15, 1])
+    notes = []
+    for j, task in enumerate(tasks):
+        notes += _tradeoff(fig.add_subplot(grid[0, j]), study, task, ref)
+    ax = fig.add_subplot(grid[1, :])
+    names = [v for v in VARIANT_ORDER if v in speed]
+    rows = {
+        v: {
+            "diff": speed[v]["train_step_ratio"],
+            "lo": speed[v]["train_step_ratio_q1"],
+            "hi": speed[v]["train_step_ratio_q3"],
+        }
+        for v in names
+    }
+    difference_rows(ax, names, [(rows, True)])
+    ax.set_yticklabels([f"{_number(v)}  {VARIANT_LABEL.get(v, v)}" for v in names])
+    ax.axvline(1, color="black", lw=0.8)
     sp = study.speed or {}
-    fig.suptitle(
-        "Accuracy, shift consistency (crop shifts 1-16 px) and training-step time "
-        f"(input {tuple(sp.get('input_shape', []))}, {study.speed_threads()} CPU thread(s))",
-        fontsize=8.5,
+    sref = sp.get("config", {}).get("reference", "bilinear")
+    shape = next(iter(speed.values())).get("input_shape", [])
+    ax.set_xlabel(
+        f"training-step time / {VARIANT_LABEL.get(sref, sref)}'s in the same run (median; bars: "
+        f"quartiles)\ninput {tuple(shape)}, {study.speed_threads()} CPU thread(s); < 1 = faster"
     )
-    fig.tight_layout(rect=(0, 0.075 if len(tasks) > 1 else 0.12, 1, 0.97))
+    lo = min(r["lo"] for r in rows.values())
+    hi = max(r["hi"] for r in rows.values())
+    ax.set_xlim(min(lo, 1.0) - 0.05, max(hi, 1.0) + 0.05)
+    fig.suptitle(
+        f"Top: each design minus {VARIANT_LABEL.get(ref, ref)} (the original U-Net up-conv, at "
+        "0, 0) in test accuracy and in crop-shift consistency,\npaired 95% intervals; numbers: "
+        "designs as listed below. Bottom: training speed.",
+        fontsize=7.5,
+    )
+    fig.supxlabel("checkpoints: " + ";\n".join(dict.fromkeys(notes)), fontsize=7)
     return fig
 
 

@@ -94,10 +94,10 @@ def draw(study: Study) -> plt.Figure:
     if prob_im is not None and diff_im is not None:
         cax = fig.add_axes((0.915, 0.06, 0.015, 0.26))
         fig.colorbar(diff_im, cax=cax).set_label("|change in probability|", fontsize=7)
-        cax.tick_params(labelsize=6)
+        cax.tick_params(labelsize=7)
         cax2 = fig.add_axes((0.915, 0.38, 0.015, 0.2))
         fig.colorbar(prob_im, cax=cax2).set_label("p(foreground)", fontsize=7)
-        cax2.tick_params(labelsize=6)
+        cax2.tick_params(labelsize=7)
     dy, dx = ex["shift"]
     fig.suptitle(
         f"Shift the input by ({dy}, {dx}) px (crop), move the prediction back: what changes",

@@ -15,14 +15,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from figures._main import figure_main  # noqa: E402
-from figures._transposed_common import draw_grid, load  # noqa: E402
+from figures._transposed_common import draw_grid, load, wrap_titles  # noqa: E402
 
 NAME = "fig_transposed_overlap"
 
 
 def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
     ov = meta["overlap"]
-    fig, axes = plt.subplots(2, 3, figsize=(12.5, 8.6))
+    fig, axes = plt.subplots(2, 3, figsize=(7.0, 5.6))
     p3, op3 = ov["k3_padding"]
     p4, op4 = ov["k4_padding"]
     draw_grid(
@@ -77,8 +77,9 @@ def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
     fig.suptitle(
         "Uneven overlap (kernel 3) or unequal phase sums (any free kernel) turn a flat input "
         "into a checkerboard; a resize-conv cannot",
-        fontsize=10,
+        fontsize=9,
     )
+    wrap_titles(fig, 30)
     fig.tight_layout()
     return fig
 

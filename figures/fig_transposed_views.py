@@ -16,7 +16,7 @@ from matplotlib.colors import to_rgb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from figures._main import figure_main  # noqa: E402
-from figures._transposed_common import draw_grid, load  # noqa: E402
+from figures._transposed_common import draw_grid, load, wrap_titles  # noqa: E402
 
 NAME = "fig_transposed_views"
 PHASE_COLORS = (
@@ -38,7 +38,7 @@ def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
     m = arrays["walk_matrix"]
     kernels = arrays["walk_phase_kernels"]  # (s, s, Q, Q)
     out = arrays["walk_output"]
-    fig = plt.figure(figsize=(12, 7.4))
+    fig = plt.figure(figsize=(7.0, 5.4))
     grid = fig.add_gridspec(2, s * s + 2, height_ratios=[1.0, 1.45])
     ax = fig.add_subplot(grid[0, :])
     vmax = np.abs(m).max()
@@ -47,7 +47,7 @@ def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
     ax.set_facecolor("#F2F2F2")
     ax.grid(False)
     ax.set_xlabel(
-        f"column = output pixel of the transposed conv ({m.shape[1]} = "
+        f"column = output pixel of the transposed conv\n({m.shape[1]} = "
         f"{out.shape[0]}x{out.shape[1]}, row-major)"
     )
     ax.set_ylabel(f"row = input pixel ({m.shape[0]})")
@@ -76,11 +76,14 @@ def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
         f"Polyphase view (bottom): {s * s} ordinary convs of the small input, interleaved by "
         f"pixel shuffle; max |error| vs torch: matrix {meta['walk']['errors']['matrix']:.0e}, "
         f"polyphase {meta['walk']['errors']['polyphase']:.0e}",
-        y=0.02,
+        y=0.01,
         va="bottom",
-        fontsize=10,
+        fontsize=8,
     )
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    wrap_titles(fig, 90, 100)
+    for axk in fig.axes[2:]:  # the small grids: short titles
+        axk.set_title(axk.get_title(), fontsize=8)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 

@@ -16,7 +16,7 @@ from matplotlib.patches import Rectangle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from figures._main import figure_main  # noqa: E402
-from figures._transposed_common import draw_grid, load  # noqa: E402
+from figures._transposed_common import draw_grid, load, wrap_titles  # noqa: E402
 
 NAME = "fig_transposed_walkthrough"
 HIGHLIGHT = (1, 1)  # the output pixel whose window is drawn
@@ -31,9 +31,18 @@ def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
     n = arrays["walk_x"].shape[0]
     real[top : top + s * (n - 1) + 1 : s, left : left + s * (n - 1) + 1 : s] = True
     k = arrays["walk_flipped"].shape[0]
-    fig, axes = plt.subplots(
-        1, 4, figsize=(12.5, 4.2), gridspec_kw={"width_ratios": [4, 10, 3.2, 8]}
-    )
+    # two rows (input | stuffed input, kernel | output): at page width one row of four grids
+    # would leave cells too small for their 7-pt numbers
+    fig = plt.figure(figsize=(7.0, 6.6))
+    outer = fig.add_gridspec(2, 1, height_ratios=[1, 0.85], hspace=0.3)
+    row0 = outer[0].subgridspec(1, 2, width_ratios=[4, 10], wspace=0.25)
+    row1 = outer[1].subgridspec(1, 2, width_ratios=[3.2, 8], wspace=0.25)
+    axes = [
+        fig.add_subplot(row0[0]),
+        fig.add_subplot(row0[1]),
+        fig.add_subplot(row1[0]),
+        fig.add_subplot(row1[1]),
+    ]
     draw_grid(axes[0], arrays["walk_x"], f"input x ({n}x{n})", cmap="Oranges")
     draw_grid(
         axes[1],
@@ -57,16 +66,17 @@ def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
         f"Transposed conv, kernel {k}, stride {s}, padding {cfg['padding']}, output padding "
         f"{cfg['output_padding']} = stride-1 conv of the flipped kernel over the zero-stuffed, "
         "padded input",
-        fontsize=10,
+        fontsize=9,
     )
+    wrap_titles(fig, 52, 85)
     fig.text(
         0.5,
         0.02,
-        f"red window: {line}   (grey cells are inserted or padding zeros)",
+        f"red window: {line}\n(grey cells are inserted or padding zeros)",
         ha="center",
-        fontsize=9,
+        fontsize=8,
     )
-    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+    fig.subplots_adjust(left=0.04, right=0.98, top=0.88, bottom=0.1)
     return fig
 
 

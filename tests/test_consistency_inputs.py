@@ -89,7 +89,9 @@ def test_a_rank_reads_only_its_own_folder_images(tmp_path: Path, monkeypatch) ->
         files.append(tmp_path / f"im{i}.npy")
     read = []
     real = inputs.read_image
-    monkeypatch.setattr(inputs, "read_image", lambda p, n: read.append(p.name) or real(p, n))
+    monkeypatch.setattr(
+        inputs, "read_image", lambda p, n, *d: read.append(p.name) or real(p, n, *d)
+    )
     images = inputs._read_own(files, Config(), "folder", world=2, rank=1)
     assert read == ["im1.npy", "im3.npy"]
     assert [None if x is None else float(x.max()) for x in images] == [None, 1.0, None, 3.0, None]

@@ -2,29 +2,11 @@
 width (``Dim``), and ONNX (``onnx`` + ``onnxruntime``), each equal to eager within 1e-5 at the
 traced size *and at another size* (a trace that baked the traced size in is wrong there).
 
-Cases that fail today are ``xfail(strict=True)`` with the reason measured (so fixing one turns
-its test into an XPASS failure: remove the mark then); the causes are in ``FAILURES`` below.
-
-Proposed fix (for after the layers / resample refactor; eager speed unchanged, the fast path
-stays the default):
-
-1. The layers keep their tap count as a Python ``int`` from construction and pass it down
-   (``_parts.blur_downsample(..., taps.numel())`` becomes ``self.n_taps``), so padding is never
-   a traced tensor.
-2. ``resample`` gets an export-safe implementation, chosen by argument (``impl="pad"``, as
-   StyleGAN3's ``impl=``) and automatically while ``torch.jit.is_tracing()``,
-   ``torch.compiler.is_exporting()`` or ``is_compiling()``: ``F.pad`` by ``pad_mode`` of the
-   whole tensor, then one depthwise ``conv2d(stride=down)`` (``conv_transpose2d(stride=up)``
-   plus a closed-form crop for up-sampling), no border strips, no size-dependent branch.
-   Measured with a stand-in for ``blur_downsample``: ``BlurPool2d`` and ``MaxBlurPool2d`` then
-   trace and export with dynamic H/W, equal to eager (max abs error 0.0 at 32 x 32 and 45 x 38).
-   In ``_blocked_conv`` the ``is_compiling()`` test must come before ``w % bi`` (else the guard
-   ``W % 16 == 0`` is recorded).
-3. ``aps_up2d`` without advanced-index assignment: ``y[:, :, :, None, :, None]`` times the
-   one-hot of each phase row/column (or ``torch.where`` on it, to keep non-finite values
-   where they were), then ``flatten``. Measured with a stand-in: ``unet_aps`` then traces and
-   equals eager at 48 x 40 (max abs error 0.0). ``aps_down2d`` already traces and exports on
-   even sizes, declared as ``2 * Dim``.
+Every case passes: :mod:`antialias.resample` runs its export-safe path (``impl="pad"``: the
+whole tensor extended by ``pad_mode``, one depthwise conv, crops by constants) whenever it is
+traced, exported or compiled, the layers' padding is Python ints fixed at construction (their
+``UpFirDn2dPlan``), and ``aps_up2d`` selects with one-hot masks instead of an index
+assignment. :func:`antialias.export.export_onnx` (tested at the end) is the checked helper.
 """
 
 from __future__ import annotations
@@ -111,66 +93,11 @@ EXPORT_CASES = (
     "unet_blurpool_bilinear",
     "monai_unet_converted",
 )
-ONNX_CASES = ("down_blurpool", "up_blur", "monai_unet_converted")
+ONNX_CASES = ("down_blurpool", "up_blur", "unet_blurpool_bilinear", "monai_unet_converted")
 
-# Why each failing case fails today (torch 2.13, measured; file:line of this commit).
-_NUMEL = (
-    "TypeError in resample._padding (resample.py:189): layers/_parts.py:67 blur_downsample "
-    "passes pad_split(taps.numel(), ...) and under jit.trace numel() is a 0-dim tensor, so "
-    "the padding is (tensor, tensor), which resample refuses"
-)
-_BAKED = (
-    "wrong values at another size: jit.trace records resample's Python size arithmetic "
-    "(_Axis of x.shape, the head/tail/strip choice in _forward, resample.py:680-728) as "
-    "constants of the traced size"
-)
-_GUARDS = (
-    "Constraints violated (H, W): resample branches in Python on the size: _blocked_conv "
-    "tests `w % bi` before `torch.compiler.is_compiling()` (resample.py:463, guard W % 16 == 0) "
-    "and _forward picks border strips by size (resample.py:680-728, parity/min/max guards)"
-)
-_APS_UP = (
-    "RuntimeError at another size (shape '[32, 4, 4]' is invalid): aps_up2d's advanced-index "
-    "assignment out[batch, :, :, phase[:, 0], :, phase[:, 1]] = y (layers/aps.py:149) is "
-    "traced with the traced size's view shape"
-)
-FAILURES: dict[tuple[str, str], str] = {
-    **{
-        (name, "trace"): _NUMEL
-        for name in (
-            "down_decimate",
-            "down_blurpool",
-            "down_maxblurpool",
-            "down_convblurpool",
-            "up_transposed_blur",
-            "unet_blurpool_tconv4",
-            "unet_blurpool_bilinear",
-            "unet_blurpool_blur",
-            "monai_unet_converted",
-        )
-    },
-    ("up_blur", "trace"): _BAKED,
-    ("unet_aps", "trace"): _APS_UP,
-    **{
-        (name, "export"): _GUARDS
-        for name in (
-            "down_decimate",
-            "down_blurpool",
-            "down_maxblurpool",
-            "down_convblurpool",
-            "up_blur",
-            "up_transposed_blur",
-        )
-    },
-    ("monai_unet_converted", "export"): (
-        "the exported program keeps the guard W % 16 == 0 of resample._blocked_conv "
-        "(resample.py:463) and refuses 48 x 40: AssertionError 'Guard failed'"
-    ),
-    ("down_blurpool", "onnx"): (
-        "wrong values at an odd size (45 x 38, max error 0.44): the ONNX graph keeps the "
-        "traced size's branch of resample._forward's border strips (resample.py:680-728)"
-    ),
-}
+# (name, method) -> why it fails, for cases marked xfail(strict=True); none today. A case
+# that starts failing goes here with its measured reason, never silently out of the lists.
+FAILURES: dict[tuple[str, str], str] = {}
 
 
 def _params(method: str, names) -> list:
@@ -227,3 +154,57 @@ def test_onnx_runs_in_onnxruntime_at_two_sizes(name: str, tmp_path) -> None:
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     feed = session.get_inputs()[0].name
     _check(lambda x: torch.from_numpy(session.run(None, {feed: x.numpy()})[0]), model, xs)
+
+
+# ------------------------------------------------------------------------ export_onnx helper
+
+
+def test_export_onnx_writes_a_graph_equal_to_eager_at_another_size(tmp_path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    from antialias.export import export_onnx
+
+    model = _layer("down", "blurpool")
+    xs = _inputs(4, LAYER_OTHER)
+    path = export_onnx(model, xs[0], tmp_path / "sub" / "blurpool.onnx")
+    assert path == tmp_path / "sub" / "blurpool.onnx" and path.stat().st_size > 0
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = session.get_inputs()[0].name
+    _check(lambda x: torch.from_numpy(session.run(None, {feed: x.numpy()})[0]), model, xs)
+
+
+class _BranchOnValues(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.mean() > 0:  # data-dependent control flow
+            return x * 2
+        return -x
+
+
+class _DiffersWhenExported(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # a stand-in for any graph that is not the eager model (a frozen branch)
+        return x + 1 if torch.compiler.is_exporting() else x
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            _BranchOnValues().eval(),
+            r"^cannot export _BranchOnValues \(torch\.export\) \(a Python branch on tensor ",
+        ),
+        (
+            _DiffersWhenExported().eval(),
+            r"^the ONNX graph of _DiffersWhenExported differs from eager",
+        ),
+        (nn.Dropout(0.5), r"^expected a model in eval mode"),
+    ],
+)
+def test_export_onnx_refuses_in_one_line_and_writes_nothing(tmp_path, model, message) -> None:
+    pytest.importorskip("onnxruntime")
+    from antialias.export import export_onnx
+
+    path = tmp_path / "model.onnx"
+    with pytest.raises(ValueError, match=message) as info:
+        export_onnx(model, torch.randn(1, 2, 16, 16), path)
+    assert "\n" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []  # no file, no temporary left behind

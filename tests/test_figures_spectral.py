@@ -73,7 +73,20 @@ def spectra_results(folder: Path, *, maxpool_equals_avg: bool = True) -> Path:
         }
         arrays[f"down__{name}__transfer"] = box if maxpool_equals_avg else 0.5 * box
         arrays[f"down__{name}__distortion"] = 0.2 * fp
-    meta = {"config": {"up": 2, "down": 2}, "upsamplers": ups, "downsamplers": down}
+    # effective up-sampling operators (figure 1 (c), (d)): one transposed, one resize-conv
+    transposed = {
+        "tconv2": {"checkerboard_index": 0.99, "imaging_energy_2d": 0.75},
+        "nearest_conv": {"checkerboard_index": 0.0, "imaging_energy_2d": 0.32},
+    }
+    for name, power in (("tconv2", 0), ("nearest_conv", 2)):
+        ax = np.abs(np.cos(np.pi * f2)) ** power
+        arrays[f"tconv__{name}__spectral_norm"] = np.outer(ax, ax)
+    meta = {
+        "config": {"up": 2, "down": 2, "channels": 4, "seed": 0},
+        "upsamplers": ups,
+        "downsamplers": down,
+        "transposed": transposed,
+    }
     return _write(folder, "spectra", meta, arrays)
 
 
@@ -104,8 +117,16 @@ def learned_results(folder: Path) -> Path:
     flat = [{"level": lv, "mean": -5.0, "pattern_rms": 0.0} for lv in (0.0, 0.5)]
     meta = {
         "models": {
-            "tconv4": {"layers": layers, "constant": constant},
-            "bilinear": {"layers": [], "constant": flat},
+            "tconv4": {
+                "layers": layers,
+                "constant": constant,
+                "checkpoint": "checkpoints/nuclei/tconv4_s0.safetensors",
+            },
+            "bilinear": {
+                "layers": [],
+                "constant": flat,
+                "checkpoint": "checkpoints/nuclei/bilinear_s0.safetensors",
+            },
         }
     }
     return _write(folder, "learned_kernels", meta, arrays)
@@ -221,10 +242,13 @@ def test_script_runs_standalone_without_traceback(tmp_path: Path) -> None:
 def test_fig1_numbers_come_from_results(tmp_path: Path) -> None:
     res = load_results(spectra_results(tmp_path), "spectra", "cmd")
     text = _texts(fig1.draw(res))
-    assert "imaging 43.2%" in text  # nearest's 2-D imaging energy, 0.4321 in the file
-    assert "18.2" in text and "43.2" in text  # the bar labels (1-D and 2-D, in %)
-    res.meta["upsamplers"]["nearest"]["imaging_energy_2d"] = 0.1234
-    assert "imaging 12.3%" in _texts(fig1.draw(res))
+    # (d): the effective operators' 2-D imaging energy and checkerboard index, from the file
+    assert "75%, chk 0.99" in text and "32%, chk 0.00" in text
+    assert "nearest + conv" in text and "transposed 2x2 (default)" in text
+    res.meta["transposed"]["tconv2"]["imaging_energy_2d"] = 0.1234
+    assert "12%, chk 0.99" in _texts(fig1.draw(res))
+    # the blur-up is drawn only when the file analysed the taps the models use
+    assert "blur-up" not in text
 
 
 def test_fig3_states_the_maxpool_identity_only_when_the_data_show_it(tmp_path: Path) -> None:
@@ -248,7 +272,9 @@ def test_fig3_twin_labels_follow_the_data(tmp_path: Path) -> None:
 def test_fig2_numbers_come_from_results(tmp_path: Path) -> None:
     res = load_results(learned_results(tmp_path), "learned_kernels", "cmd")
     text = _texts(fig2.draw(res))
-    assert "CI 0.50" in text and "CI 1.50" in text
+    assert "checkerboard\nindex 0.50" in text and "checkerboard\nindex 1.50" in text
+    assert "CI " not in text  # "CI" would also read as "confidence interval"
+    assert "checkpoints/nuclei/<design>_s{0}.safetensors" in text  # the checkpoints shown
     assert "rms 0.012" in text and "rms<1e-6" in text
     assert "1.50" in text and "0.50" in text  # phase gains 3/2 and 1/2 relative to the mean 2
 

@@ -168,3 +168,49 @@ def test_make_all_points_every_script_at_the_results_and_out_given(
     assert todo == [] and "transposed_tutorial" in skipped[0]
     assert make_all.main(["--results", str(tmp_path / "none")]) == 2
     assert "expected --results to be a folder" in capsys.readouterr().err
+
+
+def test_fig4_paired_differences_are_the_studys_own(results: Path) -> None:
+    """Over every non-zero shift, the figure's paired difference is study.json's paired_all."""
+    from figures._study_common import (
+        load_piece_sums,
+        load_study,
+        paired_to_reference,
+        shift_groups,
+    )
+
+    study = load_study(results)
+    ps = load_piece_sums(study, "crop", "nuclei")
+    groups = shift_groups(ps.shifts, ps.period)
+    assert groups["all"] and 0 not in groups["all"]  # the zero shift is never compared
+    assert sorted(groups["on"] + groups["off"]) == groups["all"]
+    mine = paired_to_reference(study, ps, "tconv2", groups["all"])
+    table = study.get("tasks", "nuclei", "crop", "paired_all")
+    for v, d in mine.items():
+        ref = table[v]["tconv2"]  # agreement, design minus tconv2
+        # label changes in % points = -100 x agreement difference; the interval flips
+        assert d["diff"] == pytest.approx(-100 * ref["diff"], abs=1e-12)
+        assert d["lo"] == pytest.approx(-100 * ref["hi"], abs=1e-12)
+        assert d["hi"] == pytest.approx(-100 * ref["lo"], abs=1e-12)
+
+
+def test_fig9_marks_exact_cells_apart_from_small_errors(results: Path) -> None:
+    """An error at float32 rounding reads "exact"; 1e-4 (above the bound) is printed."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    grid = np.array([[0.0, 1e-6, 1e-4, np.nan]])
+    fig, ax = plt.subplots()
+    fig9_per_layer._heatmap(
+        ax,
+        grid,
+        ["tconv2"],
+        ["a", "b", "c", "d"],
+        [1, 1, 1, 1],
+        "float32",
+        LogNorm(1e-5, 1),
+        True,
+    )
+    texts = [t.get_text() for t in ax.texts]
+    plt.close(fig)
+    assert texts == ["exact", "exact", "1e-04", "-"]

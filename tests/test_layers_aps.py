@@ -71,6 +71,30 @@ def test_up_is_the_adjoint_placement() -> None:
         assert bool((z[b][mask] == 0).all())
 
 
+def test_up_keeps_non_finite_values_and_traces_at_any_size() -> None:
+    """The placement selects (no product with a mask: inf and nan stay where they were, the
+    zeros stay +0.0), and a trace of it holds at other sizes and batch phases."""
+    import warnings
+
+    y = torch.randn(2, 3, 4, 5)
+    y[0, 1, 2, 3], y[1, 0, 0, 0] = float("inf"), float("nan")
+    phase = torch.tensor([[1, 0], [2, 2]])
+    z = aps_up2d(y, phase, 3)
+    for b in range(2):
+        i, j = phase[b].tolist()
+        assert torch.equal(z[b, :, i::3, j::3].isnan(), y[b].isnan())
+        kept = ~y[b].isnan()
+        assert torch.equal(z[b, :, i::3, j::3][kept], y[b][kept])
+        rest = torch.ones_like(z[b], dtype=torch.bool)
+        rest[:, i::3, j::3] = False
+        assert bool((z[b][rest] == 0).all()) and not bool(z[b][rest].signbit().any())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        traced = torch.jit.trace(lambda t, p: aps_up2d(t, p, 3), (y, phase))
+    y2, phase2 = torch.randn(2, 3, 7, 2), torch.tensor([[0, 2], [1, 1]])
+    assert torch.equal(traced(y2, phase2), aps_up2d(y2, phase2, 3))
+
+
 def _pair(down: int, taps: int, c_in: int, c_out: int) -> tuple[nn.Module, nn.Module]:
     d = create_downsample("aps", c_in, down=down, taps=taps, pad_mode="circular")
     u = create_upsample("aps", c_in, c_out, pair=d, up=down, taps=taps, pad_mode="circular")

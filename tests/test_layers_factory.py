@@ -7,6 +7,7 @@ import inspect
 import pytest
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from antialias.layers import (
     DOWN_COMMON,
@@ -148,3 +149,120 @@ def test_downsample_common_keywords_checked_once_for_every_name() -> None:
         with pytest.raises(ValueError, match="expected pad_mode to be one of"):
             create_downsample(name, 4, pad_mode="mirror")
     assert DOWN_COMMON == ("down", "pad_mode", "device", "dtype")
+
+
+# --- 1-D and 3-D (spatial_dims) -------------------------------------------------------------
+
+ND_DOWN_TYPES = {
+    "maxpool": "MaxPool{n}d",
+    "avgpool": "AvgPool{n}d",
+    "decimate": "BlurPool{n}d",
+    "blurpool": "BlurPool{n}d",
+    "maxblurpool": "MaxBlurPool{n}d",
+    "conv": "Conv{n}d",
+    "convblurpool": "ConvBlurPool{n}d",
+}
+
+
+@pytest.mark.parametrize("dims", [1, 3])
+@pytest.mark.parametrize("name", list(ND_DOWN_TYPES))
+def test_nd_downsamplers_build_the_nd_layer_and_halve(name: str, dims: int) -> None:
+    layer = create_downsample(name, 4, spatial_dims=dims, pad_mode="circular")
+    assert type(layer).__name__ == ND_DOWN_TYPES[name].format(n=dims)
+    x = torch.randn(1, 4, *([8] * dims))
+    assert layer(x).shape == (1, 4, *([4] * dims))
+
+
+def test_nd_decimate_is_plain_subsampling() -> None:
+    x = torch.randn(1, 2, 6, 8, 4)
+    y = create_downsample("decimate", 2, spatial_dims=3)(x)
+    assert torch.equal(y, x[:, :, ::2, ::2, ::2])
+
+
+ND_UP = {1: ["nearest", "linear", "blur", "transposed", "transposed_blur"]}
+ND_UP[3] = ["nearest", "trilinear", "blur", "transposed", "transposed_blur", "pixel_shuffle"]
+
+
+@pytest.mark.parametrize("dims", [1, 3])
+def test_nd_upsamplers_double_every_axis(dims: int) -> None:
+    assert list_upsamplers(dims) == ND_UP[dims]
+    for name in ND_UP[dims]:
+        layer = create_upsample(name, 4, 2, spatial_dims=dims)
+        x = torch.randn(1, 4, *([3] * dims))
+        assert layer(x).shape == (1, 2, *([6] * dims)), name
+
+
+@pytest.mark.parametrize(
+    ("dims", "name", "mode"), [(1, "linear", "linear"), (3, "trilinear", "trilinear")]
+)
+def test_nd_linear_is_torchs_interpolation_as_fir(dims: int, name: str, mode: str) -> None:
+    for up in (2, 3):
+        layer = create_upsample(name, 3, 3, spatial_dims=dims, up=up, dtype=torch.float64)
+        x = torch.randn(2, 3, *([5] * dims), dtype=torch.float64)
+        want = F.interpolate(x, scale_factor=up, mode=mode, align_corners=False)
+        assert torch.allclose(layer(x), want, rtol=0, atol=1e-12), up
+
+
+def test_nd_blur_upsampler_has_the_conv_when_channels_differ() -> None:
+    layer = create_upsample("blur", 4, 2, spatial_dims=3, kernel_size=1)
+    assert type(layer.upsample).__name__ == "BlurUpsample3d"
+    assert isinstance(layer.conv, nn.Conv3d) and layer.conv.kernel_size == (1, 1, 1)
+    assert isinstance(create_upsample("blur", 4, 4, spatial_dims=3).conv, nn.Identity)
+    assert type(create_upsample("pixel_shuffle", 4, 2, spatial_dims=3)).__name__ == (
+        "PixelShuffleUpsample3d"
+    )
+    assert isinstance(create_upsample("transposed", 4, 2, spatial_dims=1), nn.ConvTranspose1d)
+
+
+def test_nd_names_without_an_nd_version_fail_clearly() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"create_downsample\('aps'\) is not available for "
+        r"spatial_dims=3",
+    ):
+        create_downsample("aps", 4, spatial_dims=3)
+    with pytest.raises(ValueError, match=r"not available for spatial_dims=3 \(use 'linear'"):
+        create_upsample("bilinear", 4, 4, spatial_dims=3)
+    with pytest.raises(ValueError, match="not available for spatial_dims=1"):
+        create_upsample("pixel_shuffle", 4, 4, spatial_dims=1)
+    with pytest.raises(ValueError, match="not available for spatial_dims=2"):
+        create_upsample("trilinear", 4, 4)
+    with pytest.raises(ValueError, match="expected a create_downsample name"):
+        create_downsample("nope", 4, spatial_dims=1)
+    with pytest.raises(ValueError, match="spatial_dims to be 1, 2 or 3"):
+        create_downsample("blurpool", 4, spatial_dims=4)
+    with pytest.raises(TypeError, match="unexpected"):
+        create_downsample("maxpool", 4, spatial_dims=3, taps=3)
+
+
+def test_spatial_dims_2_is_the_2d_factory() -> None:
+    assert type(create_downsample("blurpool", 4, spatial_dims=2)).__name__ == "BlurPool2d"
+    assert list_downsamplers(2) == list_downsamplers() == list(DOWNSAMPLERS)
+    assert list_upsamplers(2) == list(UPSAMPLERS)
+
+
+def test_top_level_exports_the_nd_api() -> None:
+    import antialias
+
+    for name in [
+        "BlurPool3d",
+        "MaxBlurPool1d",
+        "ConvBlurPool3d",
+        "BlurUpsample3d",
+        "PixelShuffle3d",
+        "PixelShuffleUpsample3d",
+        "upfirdn",
+        "upfirdn_reference",
+        "upsample_nd",
+        "downsample_nd",
+        "filter_nd",
+        "spectral_nd",
+    ]:
+        assert name in antialias.__all__ and hasattr(antialias, name), name
+    import antialias.upfirdn as module
+    from antialias.upfirdn import upfirdn
+
+    # antialias.upfirdn stays the module (helpers reachable) and calls like the function
+    assert module is antialias.upfirdn and callable(module._prepare)
+    x = torch.randn(1, 2, 5, 4, 3)
+    assert torch.equal(antialias.upfirdn(x, [1.0, 1.0], 2, 1), upfirdn(x, [1.0, 1.0], 2, 1))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -259,7 +260,10 @@ def checkpoints(tmp_path: Path) -> Path:
 def test_main_writes_results_and_figure(checkpoints: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "results"
     assert script.main(["--checkpoints", str(checkpoints), "--out", str(out), "--quick"]) == 0
-    assert "wrote" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "wrote" in captured.out
+    # bilinear has no learned up-sampler: one line on stderr says so
+    assert captured.err.count("\n") == 1 and "model bilinear: found no up-sampling" in captured.err
     document = json.loads((out / "learned_kernels.json").read_text())
     assert list(document["models"]) == ["tconv2", "bilinear"]  # documented variant order
     assert document["provenance"]["versions"]["torch"] == torch.__version__
@@ -326,3 +330,136 @@ def test_installed_module_runs_outside_a_clone(tmp_path: Path) -> None:
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith(f"{L.PROG}: error: no checkpoints checkpoints/nuclei/")
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+# ----------------------------------------------------------------------------- volumes
+
+
+def _monai_3d(kind: str) -> nn.Module:
+    from monai.networks.nets import BasicUNet
+    from monai.networks.nets import UNet as MonaiUNet
+
+    torch.manual_seed(0)
+    if kind == "unet":
+        return MonaiUNet(3, 1, 2, channels=(4, 8, 16), strides=(2, 2), num_res_units=0).eval()
+    return BasicUNet(3, 1, 2, features=(4, 4, 8, 16, 32, 4)).eval()
+
+
+@pytest.mark.parametrize("kind", ["unet", "basic"])
+def test_monai_3d_deconvs_are_found_and_scored(kind: str) -> None:
+    from antialias.spectral_nd import score_transposed_convs
+
+    net = _monai_3d(kind)
+    expected = [
+        (n, m)
+        for n, m in net.named_modules()
+        if isinstance(m, nn.ConvTranspose3d) and m.stride[0] > 1
+    ]
+    layers = L.find_upsampling_layers(net)
+    assert [la.name for la in layers] == [n for n, _ in expected] and len(layers) >= 2
+    assert all(la.spatial_dims == 3 and la.weight.ndim == 5 for la in layers)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = L.run(QUICK, {"m3d": net})
+    # layers found: the only warning is that of the (2-D only) constant-input run
+    assert [str(w.message) for w in caught] == result.summary["warnings"]
+    entries = result.summary["models"]["m3d"]["layers"]
+    scores = {s.name: s for s in score_transposed_convs(net)}
+    for la, e in zip(layers, entries):
+        assert e["spatial_dims"] == 3 and e["kernel_size"] == list(la.weight.shape[2:])
+        assert e["checkerboard_index"] == pytest.approx(scores[la.name].checkerboard_index)
+    i = len(layers) - 1
+    gains = result.arrays[f"layer__m3d__{i}__phase_gain_frobenius"]
+    assert gains.shape == (2, 2, 2)
+    # a naive check of one phase: the Frobenius norm of the sum of taps w[:, :, 2j+r, ...]
+    w = layers[i].weight
+    naive = np.sqrt((w[:, :, 1::2, 0::2, 1::2].sum(axis=(2, 3, 4)) ** 2).sum())
+    assert gains[1, 0, 1] == pytest.approx(naive, rel=1e-12)
+    # the constant-input run is 2-D only: skipped, with one warning entry
+    assert result.summary["models"]["m3d"]["constant"] == []
+    assert len(result.summary["warnings"]) == 1 and "2-D only" in result.summary["warnings"][0]
+
+
+def test_no_readable_upsampler_warns() -> None:
+    models = {
+        "trilinear": nn.Sequential(nn.Conv3d(1, 2, 3, padding=1), nn.Upsample(scale_factor=2)),
+        "grouped": nn.Sequential(nn.Conv2d(1, 2, 3), nn.ConvTranspose2d(2, 2, 2, 2, groups=2)),
+    }
+    for name, model in models.items():
+        assert L.find_upsampling_layers(model) == []
+        with pytest.warns(UserWarning, match="found no up-sampling layer it can read"):
+            result = L.run(QUICK, {name: model})
+        notes = result.summary["models"][name]["warnings"]
+        assert any("no up-sampling layer" in n for n in notes)
+        assert notes[0] in result.summary["warnings"]
+    assert "1 (ConvTranspose2d, groups 2)" in notes[0]
+
+
+# --------------------------------------------------------------------- any model: --model
+
+
+MONAI_2D = (
+    '{"spatial_dims": 2, "in_channels": 1, "out_channels": 2, "channels": [4, 8], "strides": [2]}'
+)
+
+
+def test_command_reads_a_factory_with_weights_and_scores_its_deconv(tmp_path, capsys) -> None:
+    """``--model monai...:UNet --weights`` finds MONAI's transposed conv and scores it."""
+    monai_nets = pytest.importorskip("monai.networks.nets")
+    from safetensors.torch import save_file
+
+    from antialias.tools import learned_kernels as lk
+
+    torch.manual_seed(0)
+    net = monai_nets.UNet(**json.loads(MONAI_2D))
+    weights = tmp_path / "w.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(weights))
+    argv = ["--model", "monai.networks.nets:UNet", "--model-kwargs", MONAI_2D]
+    argv += ["--weights", str(weights), "--quick", "--out", str(tmp_path / "o")]
+    assert lk.main(argv) == 0
+    doc = json.loads((tmp_path / "o" / "learned_kernels.json").read_text())
+    (layers,) = [m["layers"] for m in doc["models"].values()]
+    deconvs = [m for m in net.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert len(layers) == len(deconvs) >= 1
+    assert all(e["checkerboard_index"] is not None for e in layers)
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--weights", "w.safetensors"], "--weights together with --model"),
+        (["--model", "no_such_module_xyz:f"], "cannot import module"),
+        (["--model", "monai.networks.nets:UNet", "--model-kwargs", "[1]"], "JSON object"),
+        (["--torchscript", "missing.pt"], "expected a TorchScript file"),
+    ],
+)
+def test_command_refuses_bad_user_models_in_one_line(tmp_path, capsys, argv, words) -> None:
+    from antialias.tools import learned_kernels as lk
+
+    out = tmp_path / "o"
+    assert lk.main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err, err
+    assert not out.exists()
+
+
+def test_command_reads_a_scripted_archive_like_its_python_model(tmp_path) -> None:
+    """A ``torch.jit.script`` archive scores like the Python model; a traced one is refused."""
+    monai_nets = pytest.importorskip("monai.networks.nets")
+    from antialias.tools import learned_kernels as lk
+
+    torch.manual_seed(0)
+    net = monai_nets.UNet(**json.loads(MONAI_2D)).eval()
+    scripted, traced = tmp_path / "scripted.pt", tmp_path / "traced.pt"
+    torch.jit.save(torch.jit.script(net), str(scripted))
+    torch.jit.save(torch.jit.trace(net, torch.zeros(1, 1, 16, 16)), str(traced))
+    assert lk.main(["--torchscript", str(scripted), "--quick", "--out", str(tmp_path / "s")]) == 0
+    doc = json.loads((tmp_path / "s" / "learned_kernels.json").read_text())
+    (layers,) = [m["layers"] for m in doc["models"].values()]
+    expected = lk.run(lk.LearnedKernelsConfig(**lk.QUICK), {"python": net})
+    (reference,) = [m["layers"] for m in expected.summary["models"].values()]
+    assert [e["name"] for e in layers] == [e["name"] for e in reference]
+    for got, want in zip(layers, reference):
+        assert got["checkerboard_index"] == pytest.approx(want["checkerboard_index"], rel=1e-9)
+    assert lk.main(["--torchscript", str(traced), "--out", str(tmp_path / "t")]) == 2
+    assert not (tmp_path / "t").exists()

@@ -675,3 +675,40 @@ def test_sizes_beyond_the_bounds_are_refused_at_once() -> None:
             call()
         assert time.perf_counter() - t0 < 1.0
     assert MAX_PLANE == 2**31 - 1 and MAX_PADDING == 2**20
+
+
+def _bound(fn, *args):  # fn(x, *args) as a plain function (jit.trace takes no partial)
+    def call(x: torch.Tensor) -> torch.Tensor:
+        return fn(x, *args[:-1], impl=args[-1])
+
+    return call
+
+
+@pytest.mark.parametrize("mode", PAD_MODES)
+def test_a_trace_holds_at_every_size(mode: str) -> None:
+    """While traced, every impl runs the export-safe path (``impl="pad"``): a trace at 16 x 16
+    equals the definition at other sizes (odd, even, smaller), where a trace of the fast
+    paths' size arithmetic would not; a plan handing over to torch's kernel traces too."""
+    import warnings
+
+    gen = torch.Generator().manual_seed(3)
+    cases = [(1, 2, 3, None), (1, 2, 4, None), (2, 1, 4, None), (3, 1, 5, None), (2, 2, 3, (1, 2))]
+    cases += [(1, 1, 5, (3, -1)), (2, 1, 1, None)]
+    for up, down, n_taps, padding in cases:
+        taps = torch.randn(n_taps, dtype=torch.float64, generator=gen)
+        for impl in ("auto", "generic", "reference"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                traced = torch.jit.trace(
+                    _bound(upfirdn2d, taps, up, down, padding, mode, impl),
+                    torch.randn(1, 2, 16, 16, dtype=torch.float64, generator=gen),
+                )
+            for size in [(16, 16), (23, 18), (9, 12)]:
+                x = torch.randn(1, 2, *size, dtype=torch.float64, generator=gen)
+                want = upfirdn2d_reference(x, taps, up, down, padding, mode)
+                _close(traced(x), want)
+    plan = prepare_upfirdn2d(linear_taps(2), 2, pad_mode="replicate")
+    taps = linear_taps(2).to(torch.float64)
+    traced = torch.jit.trace(lambda x: plan(x, taps), torch.randn(1, 1, 8, 8, dtype=torch.float64))
+    x = torch.randn(2, 3, 11, 6, dtype=torch.float64)
+    _close(traced(x), F.interpolate(x, scale_factor=2, mode="bilinear"))

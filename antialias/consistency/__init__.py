@@ -121,10 +121,39 @@ of one shifted copy's memory (the sum of the model's leaf outputs in the probe p
 bound) times the batch exceeds a quarter of the machine's RAM (half a GPU's memory): a fixed
 share of the total, so the batches, and the result, are the same on every run and rank.
 
+Volumes (3-D; 1-D is not supported here). ``--spatial-dims 2|3``, by default from the model
+(all its convolutions ``Conv3d`` / ``ConvTranspose3d``: 3) or else the data (NIfTI files or 4-D
+arrays: 3). Folders may then hold TIFF/NPY ``(D, H, W)`` or ``(C, D, H, W)`` arrays and NIfTI
+``.nii`` / ``.nii.gz`` (nibabel; ``(X, Y, Z)`` or ``(X, Y, Z, 1)``, axes kept in file order, the
+header's scaling applied). A shift is ``(dz, dy, dx)`` (records and CSV gain ``dz``; period maps
+are ``P x P x P``; the NPZ ``<id>__shifts`` is ``(S, 3)``); ``--axes`` picks the shifted axes
+(``D,H,W``, ``H,W``, ...; 2-D: ``H,W``), the others stay 0, and a ``--shifts`` list has one
+number per shifted axis (``DZ:DY:DX``). ``all`` is the whole period (``prod 2^L`` offsets along
+the shifted axes, 16^3 = 4096 for a 4-level volume U-Net) when it has at most
+``--shift-budget`` offsets (default: 4096 for volumes; 2-D images: no sampling), else a
+seeded sample of that many distinct offsets (zero included): the record's ``shift_set`` says
+which (``{"spec", "budget", "axes", "sampling": "full period" | "sample" | "asked",
+"period_offsets", "n_shifts"}``) and a note says so. Fractional
+``all`` is the quarter-pixel grid of the shifted axes (64 in 3-D), by the separable N-D
+Lanczos (or Fourier) shift of :mod:`antialias.consistency.ndshift`. ``--levels`` may be one
+per axis (``2,3,3``: an anisotropic period); a model that declares no ``num_downsamplings``
+and is given no ``--levels`` gets ``L`` from its module graph (one forward pass on zeros: the
+largest power-of-two stride of any module's output; said in a note). Volumes are not cropped
+to the period as images are: each size must be a multiple of it (``--image-size S`` or
+``D,H,W`` centre-crops first). Records gain ``spatial_dims`` and ``shift_set`` (2-D too; every
+2-D number is unchanged). Per-level attribution and ``torchrun`` sharding work as in 2-D; a
+batch of 3-D shifted copies is gathered one copy at a time (memory flat in the number of
+shifts, as in 2-D: tested).
+
 Bad input (one line, exit 2, nothing written): non-finite images (named), weights or model
 outputs; option values whose implied sizes exceed :data:`~antialias.consistency.config.LIMITS`;
 a ``--levels`` that contradicts the model; an unwritable ``--out`` or a hidden ``--name``
-(checked before computing).
+(checked before computing); mismatched ``spatial_dims`` (``--spatial-dims`` against the
+model's convolutions, or a ``--levels`` / ``--image-size`` with the wrong number of axes); a
+2-D model given volumes (NIfTI, 4-D arrays) and a 3-D model given 2-D images or a 2-D task;
+images smaller than the period on any axis; volume sizes the (possibly anisotropic) period
+does not divide; NIfTI files that are not volumes (2-D, a single slice, or 4-D with more than
+one channel / time point); non-finite voxels.
 
 Rooms: :mod:`~antialias.consistency.config` (options, limits), ``inputs`` (models, images),
 ``geometry`` (shifts, frames, masks), ``sums`` (models run, float64 sums), ``summary``

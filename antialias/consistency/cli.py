@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-shift", type=int, default=16, help="S for line and random (pixels)")
     p.add_argument("--max-images", type=int, help="use only the first N images")
-    p.add_argument("--image-size", type=int, help="centre-crop images to S x S first")
+    p.add_argument(
+        "--image-size", help="centre-crop images to S x S (volumes: S^3, or D,H,W) first"
+    )
     p.add_argument(
         "--batch-size",
         type=int,
@@ -80,7 +82,24 @@ def _parser() -> argparse.ArgumentParser:
         help="with --per-layer: module names (name,name) whose outputs are the levels "
         "(default: the model's levels(), else found from its module graph)",
     )
-    p.add_argument("--levels", type=int, help="factor-2 down-samplings of a non-antialias model")
+    p.add_argument(
+        "--levels",
+        help="factor-2 down-samplings of a non-antialias model (L, or one per axis: LD,LH,LW)",
+    )
+    p.add_argument(
+        "--spatial-dims",
+        type=int,
+        choices=(2, 3),
+        help="2 (images) or 3 (volumes); default: from the model's convolutions, else the data",
+    )
+    p.add_argument(
+        "--axes", help="spatial axes that shift, e.g. D,H,W or H,W (default: every axis)"
+    )
+    p.add_argument(
+        "--shift-budget",
+        type=int,
+        help="--shifts all measures the whole period up to this many offsets, else a sample",
+    )
     p.add_argument("--kind", choices=KINDS, help="for folders: segmentation or regression")
     p.add_argument("--data-range", type=float, help="PSNR data range (default: the data's, 1.0)")
     p.add_argument("--normalize", default="dtype", choices=("dtype", "percentile", "none"))
@@ -108,6 +127,7 @@ def _config_from_args(args: argparse.Namespace) -> Config:
     except json.JSONDecodeError as err:
         fail(f"expected --model-kwargs as a JSON object, got {args.model_kwargs!r}: {err}")
     layers = None
+    axes = None if args.axes is None else [a.strip().upper() for a in args.axes.split(",")]
     if args.layers is not None:
         layers = [n.strip() for n in args.layers.split(",")]
     return Config(
@@ -121,7 +141,7 @@ def _config_from_args(args: argparse.Namespace) -> Config:
         shifts=args.shifts,
         max_shift=args.max_shift,
         max_images=args.max_images,
-        image_size=args.image_size,
+        image_size=_ints("--image-size", args.image_size),
         batch_size=args.batch_size,
         device=args.device,
         dtype=args.dtype,
@@ -129,14 +149,28 @@ def _config_from_args(args: argparse.Namespace) -> Config:
         border=args.border,
         n_boot=args.n_boot,
         per_layer=args.per_layer,
-        levels=args.levels,
+        levels=_ints("--levels", args.levels),
         kind=args.kind,
         data_range=args.data_range,
         normalize=args.normalize,
         fractional_method=args.fractional_method,
         lanczos_a=args.lanczos_a,
         layers=layers,
+        spatial_dims=args.spatial_dims,
+        axes=axes,
+        shift_budget=args.shift_budget,
     )
+
+
+def _ints(flag: str, text: str | None) -> int | list[int] | None:
+    """``"8"`` -> 8, ``"4,8,8"`` -> [4, 8, 8] (one per spatial axis)."""
+    if text is None:
+        return None
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        fail(f"expected {flag} as an integer or integers N,N,N, got {text!r}")
+    return values[0] if len(values) == 1 else values
 
 
 def check_output(out: str, name: str) -> None:
@@ -195,6 +229,9 @@ def _body(args: argparse.Namespace) -> int:
     if parallel.wanted():
         cfg.device = parallel.start(cfg.device, args.dist_timeout)
     the_plan = engine.plan(cfg)
+    volumes = [job.model.name for job in the_plan.jobs if job.spatial_dims != 2]
+    if write_report is not None and volumes:  # its figures draw P x P maps and 2-D shifts
+        fail(f"expected --report for 2-D images only, model {volumes[0]} is analysed on volumes")
     rank = the_plan.rank
     if rank == 0:
         for note in the_plan.notes:

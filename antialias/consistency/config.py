@@ -22,6 +22,9 @@ from antialias._checks import check_choice, check_float, check_int
 from antialias._cli import UsageError
 
 __all__ = [
+    "AXIS_NAMES",
+    "NEW_OPTIONS",
+    "VOLUME_SHIFT_BUDGET",
     "InputError",
     "KINDS",
     "LIMITS",
@@ -64,7 +67,11 @@ LIMITS: dict[str, int] = {
     "image_size": 65536,
     "max_images": 10_000_000,
     "border": 65536,
+    "shift_budget": 65536,
 }
+
+#: Spatial axes by name, per number of spatial dimensions (``--axes``).
+AXIS_NAMES: dict[int, tuple[str, ...]] = {2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 @dataclass
@@ -101,6 +108,14 @@ class Config:
         layers: with ``per_layer``, the names of the modules whose outputs are the levels
             (``model.named_modules()`` names); ``None``: the model's ``levels()`` or, for other
             models, the ones found from its module graph.
+        spatial_dims: 2 (images) or 3 (volumes); ``None``: inferred from the model (its
+            convolutions) or else the data (NIfTI files, 4-D arrays).
+        axes: the spatial axes that shift, names among ``D, H, W`` (3-D) or ``H, W`` (2-D);
+            ``None``: all of them.
+        shift_budget: ``shifts="all"`` measures the whole period when it has at most this many
+            offsets, else a seeded sample of this many (the result says which); ``None``:
+            :data:`VOLUME_SHIFT_BUDGET` for volumes, no sampling for 2-D images (their
+            ``all`` is refused above ``LIMITS["shifts"]``, as before).
     """
 
     checkpoints: list[str] = field(default_factory=list)
@@ -128,6 +143,16 @@ class Config:
     fractional_method: str = "lanczos"
     lanczos_a: int = 3
     layers: list[str] | None = None
+    spatial_dims: int | None = None
+    axes: list[str] | None = None
+    shift_budget: int | None = None
+
+
+#: Options newer than the schema: written to the result's config only when not the default.
+NEW_OPTIONS: dict[str, Any] = {"spatial_dims": None, "axes": None, "shift_budget": None}
+
+#: Default ``shift_budget`` of volumes: the whole 16^3 period of a 4-level 3-D U-Net.
+VOLUME_SHIFT_BUDGET = 4096
 
 
 def _int(name: str, value: Any, minimum: int, optional: bool = False) -> None:
@@ -156,12 +181,32 @@ def check_config(config: Config | dict[str, Any]) -> Config:
         check_choice("kind", c.kind, KINDS)
     for name in ("batch_size", "n_boot", "lanczos_a"):
         _int(name, getattr(c, name), 1)
-    for name in ("max_images", "image_size"):
-        _int(name, getattr(c, name), 1, optional=True)
+    _int("max_images", c.max_images, 1, optional=True)
+    _int("shift_budget", c.shift_budget, 1, optional=True)
     _int("border", c.border, 0)
     _int("max_shift", c.max_shift, 0)
-    # --levels 0 would measure the zero shift only and report an empty summary
-    _int("levels", c.levels, 1, optional=True)
+    if c.spatial_dims is not None:
+        check_choice("spatial_dims", c.spatial_dims, (2, 3))
+    for name, minimum in (("image_size", 1), ("levels", 1)):
+        # --levels 0 would measure the zero shift only and report an empty summary
+        value = getattr(c, name)
+        if isinstance(value, (list, tuple)):
+            if len(value) not in (2, 3):
+                fail(f"expected {name} as one number or one per spatial axis, got {value!r}")
+            for v in value:
+                _int(name, v, minimum)
+            if c.spatial_dims is not None and len(value) != c.spatial_dims:
+                fail(
+                    f"expected {name} with {c.spatial_dims} numbers (--spatial-dims "
+                    f"{c.spatial_dims}), got {value!r}"
+                )
+        else:
+            _int(name, value, minimum, optional=True)
+    if c.axes is not None:
+        names = sorted({n for names in AXIS_NAMES.values() for n in names})
+        ok = isinstance(c.axes, (list, tuple)) and c.axes
+        if not ok or any(a not in names for a in c.axes) or len(set(c.axes)) != len(c.axes):
+            fail(f"expected --axes as distinct names among {names} (e.g. H,W), got {c.axes!r}")
     check_int("seed", c.seed, minimum=0)
     if c.data_range is not None:
         value = check_float("data_range", c.data_range)

@@ -22,9 +22,16 @@ import torch
 from torch import Tensor, nn
 
 from antialias.consistency import parallel
-from antialias.consistency.config import SCHEMA, Config, check_config, fail
+from antialias.consistency.config import (
+    AXIS_NAMES,
+    NEW_OPTIONS,
+    SCHEMA,
+    Config,
+    check_config,
+    fail,
+)
 from antialias.consistency.geometry import Geometry, parse_shifts
-from antialias.consistency.inputs import Data, Model, load_data, load_models
+from antialias.consistency.inputs import Data, Model, data_spatial_dims, load_data, load_models
 from antialias.consistency.summary import summarise
 from antialias.consistency.sums import Accumulator, image_sums, sums_bytes
 
@@ -45,11 +52,13 @@ class Job:
     batch_size: int
     copy_bytes: int | None  # estimated memory of one shifted copy (None: not measurable)
     mine: list[int]  # the images this rank computes
+    spatial_dims: int = 2
+    periods: tuple[int, ...] = ()
 
     @property
     def passes_per_image(self) -> int:
         """Forward passes per image: the reference rides in the first batch."""
-        copies = 1 + sum(1 for s in self.shifts if s != (0.0, 0.0))
+        copies = 1 + sum(1 for s in self.shifts if any(s))
         return math.ceil(copies / self.batch_size)
 
 
@@ -99,14 +108,27 @@ def _level_candidates(net: nn.Module, names: list[str] | None) -> list[tuple[str
     return [(prefix + n, m) for n, m in node.named_children()]
 
 
-def _stride(shape: tuple[int, ...], frame: tuple[int, int]) -> int | None:
-    """``r`` if a 4-D output is the frame at stride ``r`` (a power of two), else ``None``."""
-    if len(shape) != 4 or shape[-1] < 1 or shape[-2] < 1:
+def _stride(shape: tuple[int, ...], frame: tuple[int, ...]) -> int | tuple[int, ...] | None:
+    """The stride if an output ``(N, C, *spatial)`` is the frame at a power-of-two stride per
+    axis (an ``int`` when the same on every axis), else ``None``."""
+    nd = len(frame)
+    if len(shape) != nd + 2 or min(shape[2:]) < 1:
         return None
-    r = frame[0] // shape[-2]
-    if r < 1 or r & (r - 1) or shape[-2] * r != frame[0] or shape[-1] * r != frame[1]:
-        return None
-    return r
+    strides = []
+    for n, m in zip(frame, shape[2:]):
+        r = n // m
+        if r < 1 or r & (r - 1) or m * r != n:
+            return None
+        strides.append(r)
+    return strides[0] if len(set(strides)) == 1 else tuple(strides)
+
+
+def _max_stride(r: int | tuple[int, ...]) -> int:
+    return r if isinstance(r, int) else max(r)
+
+
+def _top_period(levels: int | tuple[int, ...]) -> int:
+    return 2 ** (levels if isinstance(levels, int) else max(levels))
 
 
 def _probe_forward(model: Model, frame: Tensor, cfg: Config):
@@ -154,11 +176,11 @@ def _probe_forward(model: Model, frame: Tensor, cfg: Config):
 
 
 def _levels_from_probe(model, watch, shapes, frame, cfg) -> list[tuple[str, nn.Module, int]]:
-    size = (frame.shape[-2], frame.shape[-1])
+    size = tuple(frame.shape[2:])
     found = []
     for name, module in watch:
         r = _stride(shapes[name], size) if name in shapes else None
-        if r is not None and r <= 2**model.levels:
+        if r is not None and _max_stride(r) <= _top_period(model.levels):
             found.append((name, module, r))
         elif cfg.layers is not None:
             got = shapes.get(name, "no tensor output")
@@ -197,14 +219,15 @@ def _probe(model: Model, data: Data, geo: Geometry, cfg: Config, rank_image: int
     y, leaf_bytes = _probe_forward(model, frame, cfg)
     if (
         not isinstance(y, Tensor)
-        or y.ndim != 4
+        or y.ndim != frame.ndim
         or y.shape[0] != 1
-        or y.shape[-2:] != frame.shape[-2:]
+        or y.shape[2:] != frame.shape[2:]
     ):
         shape = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
+        want = ", ".join(str(n) for n in frame.shape[2:])
         fail(
-            f"expected model {model.name} to map {tuple(frame.shape)} to (1, K, "
-            f"{frame.shape[-2]}, {frame.shape[-1]}), got {shape}"
+            f"expected model {model.name} to map {tuple(frame.shape)} to (1, K, {want}), "
+            f"got {shape}"
         )
     if not bool(torch.isfinite(y).all()):
         fail(f"model {model.name} gave non-finite outputs on {data.name}: refusing to score them")
@@ -221,7 +244,7 @@ def _probe(model: Model, data: Data, geo: Geometry, cfg: Config, rank_image: int
             fail(f"expected regression targets with {k} channels, got {tuple(t.shape)}")
     copy = None
     if leaf_bytes is not None:
-        pixels = frame.shape[-2] * frame.shape[-1]
+        pixels = math.prod(frame.shape[2:])
         # leaf outputs bound the activations (they are freed as the forward goes); plus the
         # input, the moved reference, masks and label codes of the bookkeeping
         copy = leaf_bytes + (frame.numel() + 3 * y.numel()) * frame.element_size() + 24 * pixels
@@ -233,15 +256,15 @@ def _batch_size(cfg: Config, copy: int | None, model: Model, geo: Geometry, note
         return cfg.batch_size
     budget = memory_budget(cfg.device)
     fit = max(1, min(cfg.batch_size, budget // max(copy, 1)))
-    h, w = geo.size
+    hw = "x".join(str(n) for n in geo.size)
     if fit < cfg.batch_size:
         notes.append(
             f"batch size {cfg.batch_size} -> {fit} for model {model.name}: about {_gib(copy)} "
-            f"per shifted copy of a {h}x{w} frame (estimate), memory budget {_gib(budget)}"
+            f"per shifted copy of a {hw} frame (estimate), memory budget {_gib(budget)}"
         )
     if copy > budget:
         notes.append(
-            f"model {model.name} may need {_gib(copy)} for one {h}x{w} copy, more than the "
+            f"model {model.name} may need {_gib(copy)} for one {hw} copy, more than the "
             f"budget {_gib(budget)}: lower --image-size if it runs out of memory"
         )
     return fit
@@ -254,20 +277,33 @@ def _job(ci: int, model: Model, cfg: Config, cache, world: int, rank: int, notes
     origin = "" if cfg.data else f"the metadata of {model.source}"
     if origin and not isinstance(spec, str):  # name the problem, not the whole value
         fail(f"{origin} has a task of type {type(spec).__name__}, not a task name: pass --data")
-    data = load_data(str(spec), cfg, cache, world, rank, task=origin)
+    nd = _spatial_dims(model, cfg, str(spec))
+    data = load_data(str(spec), cfg, cache, world, rank, task=origin, spatial_dims=nd)
     if not data.shapes:
         fail(f"expected at least one image in {data.name}")
-    period = 2**model.levels
-    for i, (_, h, w) in enumerate(data.shapes):  # before building 4**levels shifts
-        if h < period or w < period:
+    if model.levels is None:
+        model.levels = infer_levels(model, data, cfg, notes)
+    levels = model.levels
+    if not isinstance(levels, int) and len(levels) != nd:
+        fail(f"expected --levels with one number or {nd} (one per spatial axis), got {levels}")
+    periods = (2**levels,) * nd if isinstance(levels, int) else tuple(2**v for v in levels)
+    for i, shape in enumerate(data.shapes):  # before building the period's shifts
+        if any(n < p for n, p in zip(shape[1:], periods)):
+            unit = "px" if nd == 2 else "voxels"
             fail(
-                f"expected images of at least the period {period} px, got {h}x{w} "
-                f"({data.name} image {i})"
+                f"expected images of at least the period {'x'.join(map(str, periods))} {unit}, "
+                f"got {'x'.join(map(str, shape[1:]))} ({data.name} image {i})"
             )
     default = "line" if cfg.mode == "crop" else "all"
-    shifts = parse_shifts(cfg.shifts or default, cfg, model.levels)
+    shifts = parse_shifts(cfg.shifts or default, cfg, periods, _axes(cfg, nd))
+    if shifts.info["sampling"] == "sample":
+        notes.append(
+            f"model {model.name}: --shifts all is {shifts.info['period_offsets']} offsets of the "
+            f"period, over --shift-budget {shifts.info['budget']}: measured a seeded sample of "
+            f"{len(shifts)} of them"
+        )
     geos = [
-        Geometry(cfg, shape[1:], period, shifts, f"{data.name} image {i}")
+        Geometry(cfg, shape[1:], periods, shifts, f"{data.name} image {i}")
         for i, shape in enumerate(data.shapes)
     ]
     mine = [i for i in range(len(data.shapes)) if i % world == rank]
@@ -282,7 +318,91 @@ def _job(ci: int, model: Model, cfg: Config, cache, world: int, rank: int, notes
             f"{_gib(budget)}: use fewer shifts (random:N) or --max-images"
         )
     batch = _batch_size(cfg, copy, model, geos[0], notes)
-    return Job(ci, model, data, shifts, geos, kind, k, batch, copy, mine)
+    return Job(ci, model, data, shifts, geos, kind, k, batch, copy, mine, nd, periods)
+
+
+def infer_levels(model: Model, data: Data, cfg: Config, notes: list[str]) -> int | tuple[int, ...]:
+    """Factor-2 down-samplings of a model that does not declare them, from its module graph.
+
+    One forward pass on zeros of the first image's shape (each axis cropped to a power of two,
+    at most 128 px / 64 voxels) with a hook on every module: ``L`` per axis is ``log2`` of the
+    largest power-of-two stride (input size / output size) of any module's output. Said in a
+    note; ``--levels`` overrides it.
+    """
+    shape = data.shapes[0]
+    cap = 128 if len(shape) == 3 else 64
+    sizes = [min(cap, 2 ** int(math.log2(n))) for n in shape[1:]]
+    frame = torch.zeros(1, shape[0], *sizes, dtype=getattr(torch, cfg.dtype), device=cfg.device)
+    best = [1] * len(sizes)
+
+    def hook(_m, _i, out):
+        out = out[0] if isinstance(out, (tuple, list)) and out else out
+        if not isinstance(out, Tensor) or out.ndim != frame.ndim:
+            return
+        for a, (n, m) in enumerate(zip(sizes, out.shape[2:])):
+            r = n // m if m else 0
+            if m and r * m == n and r & (r - 1) == 0:
+                best[a] = max(best[a], r)
+
+    handles = [m.register_forward_hook(hook) for m in model.net.modules()]
+    try:
+        with torch.inference_mode():
+            model.net(frame)
+    except Exception as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        fail(
+            f"cannot tell the period of model {model.name}: it failed on zeros of shape "
+            f"{tuple(frame.shape)} ({first}); pass --levels L (its factor-2 down-samplings)"
+        )
+    finally:
+        for h in handles:
+            h.remove()
+    levels = [int(math.log2(r)) for r in best]
+    if max(levels) < 1:
+        fail(
+            f"cannot tell the period of model {model.name}: no module output is down-sampled; "
+            "pass --levels L (its number of factor-2 down-samplings; the period is 2**L)"
+        )
+    found = levels[0] if len(set(levels)) == 1 else tuple(levels)
+    shown = str(found) if isinstance(found, int) else ",".join(map(str, levels))
+    notes.append(
+        f"model {model.name}: --levels {shown} found from its module graph "
+        f"(largest stride of a module's output on {'x'.join(map(str, sizes))} zeros); pass "
+        "--levels to override"
+    )
+    return found
+
+
+def _spatial_dims(model: Model, cfg: Config, spec: str) -> int:
+    """2 or 3: ``--spatial-dims``, else the model's convolutions, else the data."""
+    asked, own = cfg.spatial_dims, model.spatial_dims
+    if asked is not None and own is not None and asked != own:
+        fail(
+            f"mismatched spatial_dims: --spatial-dims {asked}, but model {model.name} has "
+            f"{own}-D convolutions"
+        )
+    nd = asked or own or data_spatial_dims(spec)
+    if nd not in (2, 3):
+        fail(f"expected a 2-D or 3-D model, model {model.name} has {nd}-D convolutions")
+    for name in ("image_size", "levels"):
+        value = getattr(cfg, name)
+        if isinstance(value, (list, tuple)) and len(value) != nd:
+            fail(
+                f"mismatched spatial_dims: --{name.replace('_', '-')} has {len(value)} numbers, "
+                f"the model/data are {nd}-D"
+            )
+    return nd
+
+
+def _axes(cfg: Config, nd: int) -> tuple[int, ...] | None:
+    """The shifted axes (indices of the spatial axes) of ``--axes``; ``None``: all."""
+    if cfg.axes is None:
+        return None
+    names = AXIS_NAMES[nd]
+    unknown = [a for a in cfg.axes if a not in names]
+    if unknown:
+        fail(f"expected --axes among {list(names)} for {nd}-D data, got {cfg.axes}")
+    return tuple(sorted(names.index(a) for a in cfg.axes))
 
 
 def plan(config: Config | dict[str, Any]) -> Plan:
@@ -306,8 +426,12 @@ def _info(job: Job, cfg: Config) -> dict[str, Any]:
         "variant": meta.get("variant"),
         "seed": meta.get("seed"),
         "kind": job.kind,
-        "levels": model.levels,
-        "period": 2**model.levels,
+        "levels": model.levels if isinstance(model.levels, int) else list(model.levels),
+        "period": 2**model.levels
+        if isinstance(model.levels, int)
+        else [2**v for v in model.levels],
+        "spatial_dims": job.spatial_dims,
+        "shift_set": job.shifts.info,
         "mode": cfg.mode,
         "data": data.name,
         "n_images": len(data.shapes),
@@ -365,6 +489,9 @@ def execute(
     config_out = asdict(cfg)
     if config_out["layers"] is None:  # the option is newer than the schema: only when used
         del config_out["layers"]
+    for name, default in NEW_OPTIONS.items():  # likewise: 2-D results keep their config
+        if config_out[name] == default:
+            del config_out[name]
     if callable(cfg.model):
         config_out["model"] = getattr(cfg.model, "__qualname__", repr(cfg.model))
     return {"schema": SCHEMA, "config": config_out, "results": results, "arrays": arrays}

@@ -27,6 +27,13 @@ __all__ = [
     "write_result",
 ]
 
+
+def job_period(job) -> str:
+    """The period of a job as text: ``16`` (every axis), ``4x8x8`` (per axis)."""
+    p = set(job.periods)
+    return str(job.periods[0]) if len(p) == 1 else "x".join(map(str, job.periods))
+
+
 _ID_COLUMNS = ("id", "name", "source", "task", "variant", "seed", "mode")
 
 
@@ -154,7 +161,7 @@ def describe_plan(the_plan: Any) -> str:
     total = 0
     for job in the_plan.jobs:
         m, d = job.model, job.data
-        sizes = sorted({f"{h}x{w}" for _, h, w in d.shapes})
+        sizes = sorted({"x".join(map(str, shape[1:])) for shape in d.shapes})
         passes = job.passes_per_image * len(d.shapes)
         total += passes
         mem = "unknown" if job.copy_bytes is None else f"{job.copy_bytes / 2**20:.1f} MiB"
@@ -162,7 +169,7 @@ def describe_plan(the_plan: Any) -> str:
         if m.level_modules:
             levels = "; levels " + ", ".join(f"{n} (/{r})" for n, _, r in m.level_modules)
         lines.append(
-            f"  {m.name} ({m.source}): {job.kind}, {job.k} channel(s), period {2**m.levels}; "
+            f"  {m.name} ({m.source}): {job.kind}, {job.k} channel(s), period {job_period(job)}; "
             f"data {d.name}: {len(d.shapes)} image(s) {', '.join(sizes[:4])}; "
             f"{len(job.shifts)} shifts; batch {job.batch_size} (~{mem} per copy); "
             f"{passes} forward passes{levels}"

@@ -17,8 +17,8 @@ import numpy as np
 
 from antialias import metrics as M
 from antialias.consistency.config import REGIONS, Config
-from antialias.consistency.geometry import num
-from antialias.consistency.sums import Accumulator
+from antialias.consistency.geometry import AXIS_KEYS, num
+from antialias.consistency.sums import Accumulator, divides, strides_of
 
 __all__ = ["LOWER_IS_BETTER", "SEG_METRICS", "key", "metric_table", "summarise"]
 
@@ -64,42 +64,62 @@ def _worst(metric: str, col: np.ndarray, shifts, nonzero: list[int]) -> dict[str
     lower = metric in LOWER_IS_BETTER
     filled = np.where(np.isnan(col), -1 if lower else np.inf, col)
     j = int(np.argmax(filled) if lower else np.argmin(filled))
-    dy, dx = shifts[nonzero[j]]
-    return {"value": float(col[j]), "dy": num(dy), "dx": num(dx)}
+    return {"value": float(col[j]), **_shift_keys(shifts[nonzero[j]])}
 
 
-def _period_cells(fn, per_image: np.ndarray, residues: np.ndarray, period: int) -> np.ndarray:
-    """``(P, P, regions)``: each cell pools the shifts of one residue (NaN: no such shift)."""
-    cells = np.bincount(residues, minlength=period * period)
-    grid = np.zeros((period * period, *per_image.shape[2:]), dtype=np.float64)
+def _shift_keys(s: tuple[float, ...]) -> dict[str, int | float]:
+    """``{"dy": .., "dx": ..}`` of a 2-D shift, ``{"dz", "dy", "dx"}`` of a 3-D one."""
+    return {k: num(v) for k, v in zip(AXIS_KEYS[len(s)], s)}
+
+
+def _period_cells(
+    fn, per_image: np.ndarray, residues: np.ndarray, periods: tuple[int, ...]
+) -> np.ndarray:
+    """``(*periods, regions)``: each cell pools the shifts of one residue (NaN: no such shift)."""
+    total = int(np.prod(periods))
+    cells = np.bincount(residues, minlength=total)
+    grid = np.zeros((total, *per_image.shape[2:]), dtype=np.float64)
     np.add.at(grid, residues, per_image.sum(0))
-    gv = np.asarray(fn(grid), dtype=np.float64)  # (P*P, 3)
+    gv = np.asarray(fn(grid), dtype=np.float64)  # (prod(P), 3)
     gv[cells == 0] = np.nan
-    return gv.reshape(period, period, len(REGIONS))
+    return gv.reshape(*periods, len(REGIONS))
+
+
+def _nested(a: np.ndarray) -> list:
+    """An N-D array as nested lists, NaN as ``None``."""
+    if a.ndim == 1:
+        return [None if np.isnan(v) else float(v) for v in a]
+    return [_nested(row) for row in a]
 
 
 def summarise(
-    levels: int,
-    shifts: list[tuple[float, float]],
+    levels: int | tuple[int, ...],
+    shifts: list[tuple[float, ...]],
     acc: Accumulator,
     info: dict[str, Any],
     cfg: Config,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The result record of one model and its NPZ arrays (``<id>__...``)."""
+    """The result record of one model and its NPZ arrays (``<id>__...``).
+
+    ``levels``: the model's factor-2 down-samplings (one per spatial axis, or one for all).
+    """
     rid = info["id"]
     n_images = next(iter(acc.sums.values())).shape[0]
     counts = M.bootstrap_counts(n_images, cfg.n_boot, cfg.seed)
     table = metric_table(acc.kind, info["data_range"], acc.task)
     full = {k: _regions3(v) for k, v in acc.sums.items() if k != "layer"}
-    nonzero = [i for i, s in enumerate(shifts) if s != (0.0, 0.0)]
-    records: list[dict[str, Any]] = [{"dy": num(dy), "dx": num(dx)} for dy, dx in shifts]
+    nd = len(shifts[0]) if shifts else 2
+    nonzero = [i for i, s in enumerate(shifts) if any(s)]
+    records: list[dict[str, Any]] = [_shift_keys(s) for s in shifts]
     summary: dict[str, Any] = {"n_shifts": len(nonzero)}
     worst: dict[str, Any] = {}
     period_map: dict[str, Any] | None = None if cfg.mode == "fractional" else {}
     arrays: dict[str, np.ndarray] = {f"{rid}__sums__{k}": v for k, v in acc.sums.items()}
-    arrays[f"{rid}__shifts"] = np.asarray(shifts, dtype=np.float64).reshape(-1, 2)
-    period = 2**levels
-    residues = np.asarray([int(dy) % period * period + int(dx) % period for dy, dx in shifts])
+    arrays[f"{rid}__shifts"] = np.asarray(shifts, dtype=np.float64).reshape(-1, nd)
+    periods = tuple(2**v for v in ((levels,) * nd if isinstance(levels, int) else levels))
+    residues = np.zeros(len(shifts), dtype=np.int64)
+    for a, p in enumerate(periods):  # row-major index of each shift's residue in the period
+        residues = residues * p + np.asarray([int(s[a]) % p for s in shifts], dtype=np.int64)
     for metric, (field, fn) in table.items():
         per_image = full[field]  # (N, S, 3, ...)
         values = fn(per_image.sum(0))  # (S, 3)
@@ -122,13 +142,11 @@ def summarise(
             if w is not None:
                 worst[metric] = w
         if period_map is not None:
-            gv = _period_cells(fn, per_image, residues, period)
+            gv = _period_cells(fn, per_image, residues, periods)
             for r, region in enumerate(REGIONS):
                 name = key(metric, region)
                 arrays[f"{rid}__{name}"] = gv[..., r]
-                period_map[name] = [
-                    [None if np.isnan(v) else float(v) for v in row] for row in gv[..., r]
-                ]
+                period_map[name] = _nested(gv[..., r])
     if acc.kind == "segmentation":
         n = full["eq_confusion"].sum(0).sum(axis=(-2, -1))  # (S, 3) compared pixels
     else:
@@ -161,19 +179,13 @@ def _layer_records(shifts, acc: Accumulator, nonzero: list[int]):
     layer = _regions3(acc.sums["layer"]).sum(0)  # (S, 3, Lv, 3)
     rel = _rel(layer)  # (S, 3, Lv)
     records, summary = [], []
+    nd = len(shifts[0]) if shifts else 2
     for j, (name, _module, stride) in enumerate(acc.levels):
-        ok = [
-            i
-            for i, s in enumerate(shifts)
-            if s[0] % stride == 0 and s[1] % stride == 0 and layer[i, 0, j, 2] > 0
-        ]
+        strides = strides_of(stride, nd)
+        ok = [i for i, s in enumerate(shifts) if divides(s, strides) and layer[i, 0, j, 2] > 0]
+        stride = list(stride) if not isinstance(stride, int) else stride
         for i in ok:
-            rec = {
-                "level": name,
-                "stride": stride,
-                "dy": num(shifts[i][0]),
-                "dx": num(shifts[i][1]),
-            }
+            rec = {"level": name, "stride": stride, **_shift_keys(shifts[i])}
             for r, region in enumerate(REGIONS):
                 rec[key("rel_error", region)] = float(rel[i, r, j])
             records.append(rec)

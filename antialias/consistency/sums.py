@@ -23,7 +23,15 @@ from antialias.consistency.config import fail
 from antialias.consistency.geometry import Geometry
 from antialias.consistency.inputs import Model
 
-__all__ = ["Accumulator", "confusions", "image_sums", "seg_labels", "sums_bytes"]
+__all__ = [
+    "Accumulator",
+    "confusions",
+    "divides",
+    "image_sums",
+    "seg_labels",
+    "strides_of",
+    "sums_bytes",
+]
 
 
 def _field_shapes(kind: str, k: int, task: bool, n_levels: int) -> dict[str, tuple[int, ...]]:
@@ -80,7 +88,7 @@ def _labels(out: Tensor) -> Tensor:
 
 
 def seg_labels(out: Tensor) -> Tensor:
-    """Labels of logits ``(B, K, H, W)``: argmax over channels, a single channel at 0."""
+    """Labels of logits ``(B, K, *spatial)``: argmax over channels, a single channel at 0."""
     # argmax over two channels is a comparison (ties -> 0, as argmax): cheaper than argmax
     if out.shape[1] == 2:
         return (out[:, 1] > out[:, 0]).to(torch.int32)
@@ -105,14 +113,15 @@ def _prepare_target(target: Tensor | None, acc: Accumulator, cfg, dtype) -> Tens
     if cfg.mode != "fractional":
         return target[:, None]
     # labels are shifted as one-hot maps and read back by argmax
-    return torch.nn.functional.one_hot(target.long(), acc.k).permute(0, 3, 1, 2).to(dtype)
+    onehot = torch.nn.functional.one_hot(target.long(), acc.k)
+    return onehot.movedim(-1, 1).to(dtype)
 
 
 def image_sums(
     model: Model,
     canvas: Tensor,
     target: Tensor | None,
-    shifts: list[tuple[float, float]],
+    shifts: list[tuple[float, ...]],
     geo: Geometry,
     acc: Accumulator,
     index: int,
@@ -137,13 +146,13 @@ def image_sums(
 
         handles.append(module.register_forward_hook(hook))
     # The reference (shift 0) rides in the first batch; a requested zero shift reuses it.
-    items: list[int | None] = [None] + [i for i, s in enumerate(shifts) if s != (0.0, 0.0)]
-    zeros = [i for i, s in enumerate(shifts) if s == (0.0, 0.0)]
+    items: list[int | None] = [None] + [i for i, s in enumerate(shifts) if any(s)]
+    zeros = [i for i, s in enumerate(shifts) if not any(s)]
     ref: dict[str, Tensor] = {}
     try:
         for start in range(0, len(items), batch_size):
             chunk = items[start : start + batch_size]
-            ss = [(0.0, 0.0) if i is None else shifts[i] for i in chunk]
+            ss = [(0.0,) * geo.nd if i is None else shifts[i] for i in chunk]
             if cfg.mode == "fractional" and chunk[0] is None:
                 inputs = torch.cat([geo.reference(canvas), geo.inputs(canvas, ss[1:])])
             else:
@@ -203,7 +212,7 @@ def confusions(a: Tensor, b: Tensor, k: int, compared: Tensor, interior: Tensor)
     # int32 halves the memory traffic of these memory-bound passes
     a, b = a.to(torch.int32), b.to(torch.int32)
     region = 2 - compared[:, 0].to(torch.int32) - interior[:, 0].to(torch.int32)
-    image = torch.arange(n, device=a.device, dtype=torch.int32).view(-1, 1, 1)
+    image = torch.arange(n, device=a.device, dtype=torch.int32).view(-1, *([1] * (a.ndim - 1)))
     code = ((image * k + a) * k + b) * 3 + region
     counts = torch.bincount(code.flatten(), minlength=n * k * k * 3).view(n, k, k, 3)
     counts = counts.to(torch.float64).cpu().numpy()
@@ -236,26 +245,46 @@ def _batch_sums(out, feats, ref, chunk, shifts, target, geo, acc, index, cfg) ->
     else:
         moved = geo.move(ref["out"], ss)
         for r, m in enumerate(regions):
-            sums["eq_se"][index, rows, r] = M.squared_error_sums(moved, out, m).cpu().numpy()
+            sums["eq_se"][index, rows, r] = _se(moved, out, m)
         if tgt is not None:
             for r, m in enumerate(task_regions):
-                sums["task_se"][index, rows, r] = M.squared_error_sums(tgt, out, m).cpu().numpy()
+                sums["task_se"][index, rows, r] = _se(tgt, out, m)
     if acc.levels:
         _layer_sums(feats, ref, ss, rows, geo, acc, index)
+
+
+def strides_of(stride: int | tuple[int, ...], nd: int) -> tuple[int, ...]:
+    """A level's stride per spatial axis (an ``int`` is the same on every axis)."""
+    return (stride,) * nd if isinstance(stride, int) else tuple(stride)
+
+
+def divides(s: tuple[float, ...], strides: tuple[int, ...]) -> bool:
+    """Whether shift ``s`` is a multiple of ``strides`` on every axis."""
+    return all(v % r == 0 for v, r in zip(s, strides))
+
+
+def _se(a: Tensor, b: Tensor, mask: Tensor) -> np.ndarray:
+    """:func:`antialias.metrics.squared_error_sums` of maps with any number of spatial axes
+    (volumes are folded to ``(N, C, D * H, W)``: the same elements, the same sums)."""
+    if a.ndim != 4:
+        a, b = a.flatten(2, -2), b.flatten(2, -2)
+        mask = mask.flatten(2, -2)
+    return M.squared_error_sums(a, b, mask).cpu().numpy()
 
 
 def _layer_sums(feats, ref, ss, rows, geo, acc, index) -> None:
     """Equivariance error sums of each level, for the shifts that are multiples of its stride."""
     for j, (name, _module, stride) in enumerate(acc.levels):
-        take = [b for b, s in enumerate(ss) if s[0] % stride == 0 and s[1] % stride == 0]
+        strides = strides_of(stride, geo.nd)
+        take = [b for b, s in enumerate(ss) if divides(s, strides)]
         if not take or name not in feats:
             continue
         f = feats[name][take]
-        if tuple(f.shape[-2:]) != (geo.size[0] // stride, geo.size[1] // stride):
+        if tuple(f.shape[2:]) != tuple(n // r for n, r in zip(geo.size, strides)):
             continue  # a level whose resolution is not input / stride cannot be compared
         st = [ss[b] for b in take]
-        moved = geo.move(ref[f"feat:{name}"], st, scale=stride)
-        masks = geo.masks(st, stride, f.device)
+        moved = geo.move(ref[f"feat:{name}"], st, scale=strides)
+        masks = geo.masks(st, strides, f.device)
         err = (f - moved).square()
         energy = moved.square()
         for r, key in enumerate(("compared", "interior")):

@@ -9,12 +9,24 @@ buffers; modules take ``device=`` / ``dtype=``):
   :func:`aps_up2d` / :class:`APSUp2d`;
 - factories: :func:`create_downsample`, :func:`create_upsample` and their registries;
 - :func:`convert`: an existing model's resamplers made anti-aliased, trained weights kept.
+- 1-D and 3-D (:mod:`antialias.layers.nd`): ``BlurPool1d/3d``, ``MaxBlurPool1d/3d``,
+  ``ConvBlurPool1d/3d``, ``BlurUpsample1d/3d``, ``PixelShuffle3d``,
+  ``PixelShuffleUpsample3d``, ``ConvTransposeBlur1d/3d``, the blur-before convs
+  ``BlurConv1d/2d/3d``; the factories take ``spatial_dims=``.
 """
 
 from __future__ import annotations
 
 from ._common import PAD_MODES
 from .aps import APS_NORMS, APSDown2d, APSUp2d, aps_down2d, aps_up2d
+from .blurconv import (
+    BlurConv1d,
+    BlurConv2d,
+    BlurConv3d,
+    ConvTransposeBlur1d,
+    ConvTransposeBlur3d,
+    PixelShuffleBlur,
+)
 from .blurpool import (
     PAD_SPLITS,
     BlurPool2d,
@@ -23,7 +35,7 @@ from .blurpool import (
     blur_pool2d,
     max_blur_pool2d,
 )
-from .convert import Change, ConversionReport, convert
+from .convert import Change, ConversionReport, ScanWarning, convert, scan_functional
 from .factory import (
     DOWN_COMMON,
     DOWNSAMPLERS,
@@ -32,6 +44,22 @@ from .factory import (
     create_upsample,
     list_downsamplers,
     list_upsamplers,
+)
+from .nd import (
+    BlurPool1d,
+    BlurPool3d,
+    BlurUpsample1d,
+    BlurUpsample3d,
+    ConvBlurPool1d,
+    ConvBlurPool3d,
+    MaxBlurPool1d,
+    MaxBlurPool3d,
+    PixelShuffle3d,
+    PixelShuffleUpsample3d,
+    blur_pool_nd,
+    blur_upsample_nd,
+    max_blur_pool_nd,
+    pixel_shuffle_nd,
 )
 from .upsample import (
     UPSAMPLE_COMMON,
@@ -73,4 +101,26 @@ __all__ = [
     "list_upsamplers",
     "max_blur_pool2d",
     "transposed_padding",
+    "BlurConv1d",
+    "BlurConv2d",
+    "BlurConv3d",
+    "ConvTransposeBlur1d",
+    "ConvTransposeBlur3d",
+    "PixelShuffleBlur",
+    "ScanWarning",
+    "scan_functional",
+    "BlurPool1d",
+    "BlurPool3d",
+    "BlurUpsample1d",
+    "BlurUpsample3d",
+    "ConvBlurPool1d",
+    "ConvBlurPool3d",
+    "MaxBlurPool1d",
+    "MaxBlurPool3d",
+    "PixelShuffle3d",
+    "PixelShuffleUpsample3d",
+    "blur_pool_nd",
+    "blur_upsample_nd",
+    "max_blur_pool_nd",
+    "pixel_shuffle_nd",
 ]

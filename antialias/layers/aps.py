@@ -144,9 +144,13 @@ def aps_up2d(y: Tensor, phase: Tensor, up: int = 2) -> Tensor:
     if not torch.compiler.is_compiling() and bool(((phase < 0) | (phase >= up)).any()):
         raise ValueError(f"aps_up2d: expected phase values in [0, {up}), got {phase.tolist()}")
     phase = phase.to(device=y.device, dtype=torch.long)
-    out = y.new_zeros(b, c, h, up, w, up)
-    batch = torch.arange(b, device=y.device)
-    out[batch, :, :, phase[:, 0], :, phase[:, 1]] = y
+    # One-hot masks of each sample's phase row and column, and one select: no index
+    # assignment, whose view shapes a trace would freeze at the traced size. torch.where
+    # (not a product with the mask) keeps non-finite values where they were.
+    offsets = torch.arange(up, device=y.device)
+    rows = (phase[:, 0, None] == offsets).view(-1, 1, 1, up, 1, 1)
+    cols = (phase[:, 1, None] == offsets).view(-1, 1, 1, 1, 1, up)
+    out = torch.where(rows & cols, y[:, :, :, None, :, None], y.new_zeros(()))
     return out.reshape(b, c, h * up, w * up)
 
 

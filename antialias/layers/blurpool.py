@@ -152,7 +152,7 @@ def _max_blur(x: Tensor, taps: Tensor, plan: UpFirDn2dPlan, k: int, p: int, spli
     # it already has when down divides H and k - 1 - 2p < down (the defaults).
     h, w = x.shape[-2], x.shape[-1]
     y = plan(max_pool_circular(x, k, p), taps)
-    n, down = taps.numel(), plan.down
+    n, down = plan.taps_shape[0], plan.down  # Python ints (taps.numel() traces as a tensor)
     return fit_periodic(
         y,
         blur_pool_size(h + 2 * p - k + 1, n, down, split),
@@ -439,7 +439,7 @@ class ConvBlurPool2d(nn.Conv2d):
         xp = wrap_pad(x, pad[0], reach[0] - pad[0], pad[1], reach[1] - pad[1])
         y = F.conv2d(xp, self.weight, self.bias, 1, 0, self.dilation, self.groups)
         y = self.plan(y, self.taps.to(y.dtype))
-        n = self.taps.numel()
+        n = self.plan.taps_shape[0]  # a Python int (taps.numel() traces as a tensor)
         return fit_periodic(
             y,
             blur_pool_size(h + 2 * pad[0] - reach[0], n, self.down, self.pad_split),

@@ -32,6 +32,7 @@ from torch import nn
 from ._common import check_int, check_pad_mode
 from .aps import APSDown2d
 from .blurpool import BlurPool2d, ConvBlurPool2d, MaxBlurPool2d
+from .factory_nd import DOWNSAMPLERS_ND, UPSAMPLERS_ND, not_available
 from .upsample import UPSAMPLE_COMMON, UPSAMPLE_KEYWORDS, Upsample2d
 
 __all__ = [
@@ -212,14 +213,33 @@ def _upsampler(method: str) -> Callable[..., nn.Module]:
 UPSAMPLERS: dict[str, Callable[..., nn.Module]] = {m: _upsampler(m) for m in UPSAMPLE_KEYWORDS}
 
 
-def list_downsamplers() -> list[str]:
-    """Names accepted by :func:`create_downsample`, in registry order."""
-    return list(DOWNSAMPLERS)
+def list_downsamplers(spatial_dims: int = 2) -> list[str]:
+    """Names accepted by :func:`create_downsample` for ``spatial_dims``, in registry order."""
+    if _dims(spatial_dims) == 2:
+        return list(DOWNSAMPLERS)
+    return list(DOWNSAMPLERS_ND)
 
 
-def list_upsamplers() -> list[str]:
-    """Names accepted by :func:`create_upsample`, in registry order."""
-    return list(UPSAMPLERS)
+def list_upsamplers(spatial_dims: int = 2) -> list[str]:
+    """Names accepted by :func:`create_upsample` for ``spatial_dims``, in registry order."""
+    dims = _dims(spatial_dims)
+    if dims == 2:
+        return list(UPSAMPLERS)
+    return [n for n, (_, _, where) in UPSAMPLERS_ND.items() if dims in where]
+
+
+def _dims(spatial_dims: object) -> int:
+    if isinstance(spatial_dims, bool) or spatial_dims not in (1, 2, 3):
+        raise ValueError(f"expected spatial_dims to be 1, 2 or 3, got {spatial_dims!r}")
+    return int(spatial_dims)  # type: ignore[arg-type]
+
+
+def _lookup_nd(func: str, name: object, dims: int, valid: list[str], known: list[str]) -> None:
+    if name in valid:
+        return
+    if isinstance(name, str) and name in known:
+        raise not_available(func, name, dims, valid)
+    raise ValueError(f"expected a {func} name, one of {valid}, got {name!r}")
 
 
 def _lookup(kind: str, name: object, registry: dict[str, Callable[..., nn.Module]]):
@@ -237,14 +257,19 @@ def _check_keywords(func: str, name: str, given: dict, accepted: tuple[str, ...]
         )
 
 
-def create_downsample(name: str, channels: int | None, **kw: object) -> nn.Module:
-    """Build the down-sampler ``name`` for ``channels`` channels.
+def create_downsample(
+    name: str, channels: int | None, *, spatial_dims: int = 2, **kw: object
+) -> nn.Module:
+    """Build the down-sampler ``name`` for ``channels`` channels (signals, images, volumes).
 
     Args:
         name: one of :func:`list_downsamplers`: ``maxpool``, ``avgpool``, ``decimate``,
             ``blurpool``, ``maxblurpool``, ``conv`` (strided conv), ``convblurpool``, ``aps``.
         channels: input channels (``None`` allowed where the layer has no weights).
-        **kw: ``down`` (default 2), ``pad_mode``, ``device``, ``dtype`` for every name;
+        spatial_dims: 1, 2 (default) or 3: ``BlurPool1d`` / ``BlurPool2d`` / ``BlurPool3d``
+            and so on (:mod:`antialias.layers.factory_nd`); ``aps`` exists only in 2-D.
+        **kw: ``down`` (default 2; 1-D/3-D blur-pools: also one per axis), ``pad_mode``,
+            ``device``, ``dtype`` for every name;
             ``taps``, ``pad_split``, ``max_kernel_size``, ``out_channels``, ``kernel_size``,
             ``bias``, ``norm`` where the layer has them.
 
@@ -260,7 +285,18 @@ def create_downsample(name: str, channels: int | None, **kw: object) -> nn.Modul
         [0.125, 0.375, 0.375, 0.125]
         >>> create_downsample("conv", 8)(torch.randn(1, 8, 6, 6)).shape
         torch.Size([1, 8, 3, 3])
+        >>> type(create_downsample("blurpool", 8, spatial_dims=3)).__name__
+        'BlurPool3d'
     """
+    dims = _dims(spatial_dims)
+    if dims != 2:
+        _lookup_nd("create_downsample", name, dims, list(DOWNSAMPLERS_ND), list(DOWNSAMPLERS))
+        nd = DOWNSAMPLERS_ND[name]
+        takes = tuple(p for p in inspect.signature(nd).parameters if p not in ("dims", "channels"))
+        _check_keywords("create_downsample", name, kw, tuple(dict.fromkeys(DOWN_COMMON + takes)))
+        if "pad_mode" in kw:
+            check_pad_mode(kw["pad_mode"])
+        return nd(dims, channels, **{k: v for k, v in kw.items() if k in takes})
     builder = _lookup("down-sampler", name, DOWNSAMPLERS)
     takes = tuple(p for p in inspect.signature(builder).parameters if p != "channels")
     _check_keywords("create_downsample", name, kw, tuple(dict.fromkeys(DOWN_COMMON + takes)))
@@ -270,15 +306,25 @@ def create_downsample(name: str, channels: int | None, **kw: object) -> nn.Modul
 
 
 def create_upsample(
-    name: str, in_channels: int | None, out_channels: int | None, **kw: object
+    name: str,
+    in_channels: int | None,
+    out_channels: int | None,
+    *,
+    spatial_dims: int = 2,
+    **kw: object,
 ) -> nn.Module:
-    """Build the up-sampler ``name`` (an :class:`Upsample2d` with ``method=name``).
+    """Build the up-sampler ``name`` (in 2-D an :class:`Upsample2d` with ``method=name``).
 
     Args:
         name: one of :func:`list_upsamplers`: ``nearest``, ``bilinear``, ``bicubic``, ``blur``,
             ``transposed``, ``transposed_blur``, ``pixel_shuffle``, ``aps``.
         in_channels: input channels.
         out_channels: output channels.
+        spatial_dims: 1, 2 (default) or 3. In 1-D/3-D: ``nearest`` (``nn.Upsample``),
+            ``linear`` / ``trilinear`` (zeros + triangle FIR = torch's interpolation),
+            ``blur`` (``BlurUpsample{n}d``), each + a "same" conv when the channels differ;
+            ``transposed`` (``nn.ConvTranspose{n}d``), ``transposed_blur``,
+            ``pixel_shuffle`` (3-D: ``PixelShuffleUpsample3d``). Others raise ValueError.
         **kw: ``up`` (default 2), ``pad_mode``, ``device``, ``dtype`` for every name;
             ``taps``, ``kernel_size``, ``init``, ``conv``, ``bias``, ``pair`` where the method
             has them (see :class:`Upsample2d`).
@@ -294,7 +340,21 @@ def create_upsample(
         >>> up = create_upsample("transposed", 16, 8, kernel_size=4, init="icnr")
         >>> up(torch.randn(1, 16, 5, 5)).shape
         torch.Size([1, 8, 10, 10])
+        >>> create_upsample("trilinear", 4, 2, spatial_dims=3)(torch.randn(1, 4, 2, 3, 3)).shape
+        torch.Size([1, 2, 4, 6, 6])
     """
+    dims = _dims(spatial_dims)
+    if dims != 2:
+        valid = list_upsamplers(dims)
+        known = list(UPSAMPLERS) + list(UPSAMPLERS_ND)
+        _lookup_nd("create_upsample", name, dims, valid, known)
+        nd, keywords, _ = UPSAMPLERS_ND[name]
+        _check_keywords("create_upsample", name, kw, keywords)
+        if "pad_mode" in kw:
+            check_pad_mode(kw["pad_mode"])
+        return nd(dims, in_channels, out_channels, **kw)
+    if isinstance(name, str) and name in UPSAMPLERS_ND and name not in UPSAMPLERS:
+        raise not_available("create_upsample", name, 2, list(UPSAMPLERS))
     builder = _lookup("up-sampler", name, UPSAMPLERS)
     _check_keywords("create_upsample", name, kw, builder.keywords)  # type: ignore[attr-defined]
     return builder(in_channels, out_channels, **kw)

@@ -42,8 +42,9 @@ and:
 
 Implementations (``impl=`` of every entry; :data:`IMPLS`): ``"auto"`` (default) picks the
 fastest path for the arguments, ``"generic"`` and ``"depthwise"`` switch fast paths off (to
-time or test them), ``"reference"`` is the definition step by step. All agree up to
-rounding. What the fast paths do (``_fast.py`` gives each its reason and benchmark row):
+time or test them), ``"reference"`` is the definition step by step, ``"pad"`` the
+export-safe path (below). All agree up to rounding. What the fast paths do (``_fast.py``
+gives each its reason and benchmark row):
 
 - ``up = 1``: one strided ``conv2d`` with the zero padding inside the conv; ``up > 1``: one
   ``conv_transpose2d`` with stride ``up`` (each output phase from its own polyphase
@@ -62,7 +63,16 @@ rounding. What the fast paths do (``_fast.py`` gives each its reason and benchma
 - Backward: the adjoint operator, again by this fast path (up and down swapped, kernel
   flipped: one conv), plus the few padding rows/columns added back onto their sources.
 
-Layout of the package: ``_core`` (checks, index arithmetic, :data:`IMPLS`), ``borders``
+Tracing, export, compilation: while ``torch.jit.trace``, ``torch.export`` (and the ONNX
+exporter on it) or ``torch.compile`` traces a call, every ``impl`` runs as ``"pad"``: the whole
+tensor extended by ``pad_mode`` (one ``F.pad``), one depthwise ``conv2d(stride=down)``
+(``conv_transpose2d(stride=up)`` plus crops by constants for up-sampling), and no Python
+that reads ``H`` or ``W``, so the graph holds at every size (the fast paths' border strips and
+column blocking decide by size: frozen by a trace, guards in an export). Eager calls keep the
+fast paths.
+
+Layout of the package: ``_pad`` (the export-safe path), ``_core`` (checks, index
+arithmetic, :data:`IMPLS`), ``borders``
 (:func:`extend2d`), ``_reference`` (the definition), ``_fast`` (the fast paths), ``_api``
 (the entries below, and :func:`prepare_upfirdn2d`, the "prepare once" plan layers hold).
 

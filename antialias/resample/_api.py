@@ -26,6 +26,7 @@ from ._core import (
     taps_tensor,
 )
 from ._fast import AUTO, BLOCK, interpolation_mode, torch_interpolation, upfirdn2d_fast
+from ._pad import exporting, static_shape, upfirdn2d_pad
 from ._reference import reference
 from .borders import extend
 
@@ -56,9 +57,22 @@ def _run(
 
     ``known``: the F.interpolate mode computing zeros + these taps (None: none), or AUTO to
     compare the taps on this call; only ``impl="auto"`` hands over to torch's kernels.
+
+    While tracing, exporting or compiling every ``impl`` runs as ``"pad"`` (decided here,
+    before any size-dependent Python): the other paths' size arithmetic would be frozen at the
+    traced size or recorded as guards on it.
     """
+    traced = exporting()
     kernel = as_kernel(taps, x, gain, flip_filter)
-    if impl == "reference":
+    if traced or impl == "pad":
+        if not traced:  # eager: the same refusals (empty output, bounds) as every impl
+            axes(x, kernel, up, down, padding)
+        # a plan's decision for torch's kernel holds (no data-dependent test of the taps)
+        torch_mode = known if impl == "auto" and known != AUTO else None
+        y = upfirdn2d_pad(x, kernel, up, down, padding, pad_mode, torch_mode)
+        if traced:
+            return y
+    elif impl == "reference":
         ah, aw = axes(x, kernel, up, down, padding)
         y = reference(x, kernel, up, down, (aw.p0, aw.p1, ah.p0, ah.p1), pad_mode)
     elif pad_mode == "circular" and up > 1 and down == 1:
@@ -245,7 +259,7 @@ class UpFirDn2dPlan:
     def __call__(self, x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
         """Apply the plan to ``x`` (shape ``(N, C, H, W)``) with ``taps`` (its taps)."""
         x = check_input(x)
-        if tuple(taps.shape) != self.taps_shape:
+        if static_shape(taps) != self.taps_shape:
             raise ValueError(
                 f"expected taps of shape {self.taps_shape} (as prepared), got {tuple(taps.shape)}"
             )

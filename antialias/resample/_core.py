@@ -35,7 +35,12 @@ Padding = int | Sequence[int] | None
 #:   test the column blocking.
 #: - ``"reference"``: :func:`antialias.resample.upfirdn2d_reference`, the definition step by
 #:   step (stores and multiplies the inserted zeros).
-IMPLS: tuple[str, ...] = ("auto", "generic", "depthwise", "reference")
+#: - ``"pad"``: the export-safe path: the whole tensor extended by ``pad_mode`` (one ``F.pad``),
+#:   then one depthwise (transposed) conv and crops by constants, no size-dependent Python
+#:   (``_pad.py``). Every call runs it while ``torch.jit.trace``, ``torch.export``, ONNX export
+#:   or ``torch.compile`` traces, whatever ``impl`` says, so a traced graph is right at every
+#:   size; eager calls keep the fast paths.
+IMPLS: tuple[str, ...] = ("auto", "generic", "depthwise", "reference", "pad")
 
 #: The most output samples per channel (``H_out * W_out``): a factor or padding typed wrong by
 #: orders of magnitude is refused before anything is allocated (torch's conv kernels index
@@ -55,7 +60,8 @@ def check_input(x: object) -> torch.Tensor:
         raise ValueError(f"expected x of shape (N, C, H, W), got shape {tuple(x.shape)}")
     if not x.is_floating_point():
         raise TypeError(f"expected a floating-point x, got dtype {x.dtype}")
-    if x.shape[-1] == 0 or x.shape[-2] == 0:
+    # not while traced: a trace would record the test as a constant (and warn each call)
+    if not torch.jit.is_tracing() and (x.shape[-1] == 0 or x.shape[-2] == 0):
         raise ValueError(f"expected non-empty H and W, got shape {tuple(x.shape)}")
     return x
 

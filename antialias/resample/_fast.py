@@ -146,7 +146,8 @@ def blocked_conv(
         return None
     bi, bo = BLOCK * down, BLOCK * up
     n, c, h, w = x.shape
-    if w % bi or not x.is_contiguous() or torch.compiler.is_compiling():
+    # is_compiling() first: a test of the size while tracing would be recorded as a guard
+    if torch.compiler.is_compiling() or w % bi or not x.is_contiguous():
         return None
     if not torch.backends.mkldnn.is_available() or kernel.device.type != "cpu":
         return None

@@ -9,7 +9,10 @@ The numbers behind the paper's figure 2. Run (the installed command, or in a clo
 For every model (by default every ``<checkpoints>/<task>/*_s<seed>.safetensors``):
 
 1. **Its learned up-samplers, found generically** (:func:`find_upsampling_layers`): every
-   ``nn.ConvTranspose2d`` with stride >= 2, and every ``nn.Conv2d`` immediately followed by an
+   ``nn.ConvTranspose2d`` with stride >= 2 (and ``ConvTranspose1d/3d``, e.g. MONAI's 3-D
+   deconvs, scored by :mod:`antialias.spectral_nd`: polyphase gains, their imbalance, tap
+   energy and the checkerboard index; the 2-D response maps and probes are 2-D only), and
+   every ``nn.Conv2d`` immediately followed by an
    ``nn.PixelShuffle`` among the children of one module (a sub-pixel conv, as in
    ``nn.Sequential(conv, PixelShuffle(s))``), which is rewritten as the equivalent
    transposed-conv weight. Nothing here depends on :class:`antialias.models.UNet`, so a user's
@@ -43,6 +46,11 @@ Frequencies in cycles/pixel of the layer's output (Nyquist 0.5).
 Importable: :func:`run` computes a :class:`LearnedKernelsResult` (it reads the checkpoints when
 not given models; it writes and prints nothing); :func:`main` is the command line (exit 2 with
 one line on stderr when checkpoints are missing).
+
+A model in which no up-sampling layer can be read (none, or only grouped / dilated ones) is
+not passed silently: a ``warnings`` entry of the result (per model, and all of them at the top
+level), a ``UserWarning`` from :func:`run`, one line on stderr from the command. The
+constant-input run is 2-D only: for a volume model it is skipped, with a warning.
 """
 
 from __future__ import annotations
@@ -56,6 +64,7 @@ import math
 import re
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +76,7 @@ from torch import nn
 
 from antialias import _cli
 from antialias import spectral as S
+from antialias import spectral_nd as SN
 from antialias._checks import check_int
 from antialias.files import npz_bytes, write_result_set
 from antialias.tools import parse_args
@@ -74,6 +84,8 @@ from antialias.tools.upsamplers import (  # re-exported: the API of this analysi
     UpsamplingLayer,
     find_upsampling_layers,
     pixel_shuffle_as_transposed,
+    plain_twin,
+    unreadable_upsamplers,
 )
 
 __all__ = [
@@ -87,10 +99,12 @@ __all__ = [
     "find_upsampling_layers",
     "format_table",
     "layer_measures",
+    "layer_measures_nd",
     "load_models",
     "main",
     "pixel_shuffle_as_transposed",
     "run",
+    "unreadable_upsamplers",
     "save",
 ]
 
@@ -181,10 +195,59 @@ def _phase_gains(weight: np.ndarray, stride: int) -> np.ndarray:
     return S.polyphase_components(weight, stride).sum(axis=(-2, -1))
 
 
+def layer_measures_nd(layer: UpsamplingLayer) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Scalars and arrays of a 1-D or 3-D layer, from :mod:`antialias.spectral_nd`.
+
+    The same keys as :func:`layer_measures` where the measure exists in N-D (polyphase gains,
+    imbalance, tap energy, checkerboard index); the 2-D-only ones (response maps, probes) are
+    ``None``. Arrays: ``phase_gain_spectral`` / ``phase_gain_frobenius`` ``(*s)``,
+    ``tap_energy`` ``(*k)``.
+    """
+    w, dims = layer.weight, layer.spatial_dims
+    strides = (layer.stride,) * dims if isinstance(layer.stride, int) else tuple(layer.stride)
+    gains = SN.phase_gains_nd(w, strides)  # (*s, C_in, C_out)
+    mean_gain = gains.reshape(-1, *gains.shape[dims:]).mean(axis=0)
+    spec = np.linalg.svd(gains, compute_uv=False)[..., 0]
+    frob = np.sqrt((gains**2).sum(axis=(-2, -1)))
+    mean_norm = float(np.linalg.svd(mean_gain, compute_uv=False)[0])
+    imbalance = np.linalg.svd(gains - mean_gain, compute_uv=False)[..., 0]
+    entry: dict[str, Any] = {
+        "name": layer.name,
+        "kind": layer.kind,
+        "spatial_dims": dims,
+        "stride": layer.stride if isinstance(layer.stride, int) else list(layer.stride),
+        "in_channels": int(w.shape[0]),
+        "out_channels": int(w.shape[1]),
+        "kernel_size": [int(k) for k in w.shape[2:]],
+        "checkerboard_index": _finite(SN.checkerboard_index_nd(w, strides)),
+        "checkerboard_index_measured": None,
+        "imaging_energy_2d": None,
+        "dc_gain_spectral": None,
+        "phase_gain_mean_spectral": mean_norm,
+        "phase_imbalance": _finite(float(imbalance.max()) / mean_norm if mean_norm else math.inf),
+        "linear": None,
+        "affine": None,
+        "shift_invariant": None,
+        "weight_vs_measured_max_abs_error": None,
+        "input_size": None,
+        "output_size": None,
+        "output_stride": None,
+    }
+    arrays = {
+        "phase_gain_spectral": spec,
+        "phase_gain_frobenius": frob,
+        "tap_energy": np.sqrt((w**2).mean(axis=(0, 1))),
+    }
+    return entry, arrays
+
+
 def layer_measures(
     layer: UpsamplingLayer, config: LearnedKernelsConfig, freqs: np.ndarray
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Scalars and arrays of one layer (see the module docstring)."""
+    """Scalars and arrays of one layer (see the module docstring); 1-D/3-D layers:
+    :func:`layer_measures_nd`."""
+    if layer.spatial_dims != 2:
+        return layer_measures_nd(layer)
     s, w = layer.stride, layer.weight
     c_in, c_out = w.shape[:2]
     gains = _phase_gains(w, s)  # (s, s, C_in, C_out)
@@ -262,9 +325,11 @@ def constant_measures(
     in_channels = _in_channels(model)
     seen: dict[int, dict[str, Any]] = {}
     modules = dict(model.named_modules())  # the copy's modules carry the originals' names
+    # TorchScript has no forward hooks: its layers' output strides stay unknown (None).
+    hooked = [] if isinstance(model, torch.jit.ScriptModule) else list(enumerate(layers))
     handles = [
         modules[layer.output_name].register_forward_hook(_shape_recorder(seen, i))
-        for i, layer in enumerate(layers)
+        for i, layer in hooked
         if layer.output_name in modules
     ]
     entries, arrays = [], {}
@@ -364,7 +429,8 @@ def _in_channels(model: nn.Module) -> int:
     if isinstance(config, Mapping) and isinstance(config.get("in_channels"), int):
         return int(config["in_channels"])
     for module in model.modules():
-        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        module = plain_twin(module)  # TorchScript: the plain layer it was scripted from
+        if isinstance(module, nn.modules.conv._ConvNd):
             return int(module.in_channels)
     raise ValueError("expected a model with a `config['in_channels']` or a first conv layer")
 
@@ -513,7 +579,10 @@ def run(
     if not isinstance(models, Mapping) or not models:
         raise TypeError(f"expected a non-empty mapping of name -> model, got {models!r}")
     with _one_thread():
-        return _run(config, models)
+        result = _run(config, models)
+    for message in result.summary["warnings"]:
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return result
 
 
 def _run(config: LearnedKernelsConfig, models: Mapping[str, Any]) -> LearnedKernelsResult:
@@ -529,13 +598,21 @@ def _run(config: LearnedKernelsConfig, models: Mapping[str, Any]) -> LearnedKern
         if not isinstance(model, nn.Module):
             raise TypeError(f"expected {name!r} to be an nn.Module, got {type(model).__name__}")
         layers = find_upsampling_layers(model)
+        notes = _model_warnings(name, model, layers)
         entries = []
         for i, layer in enumerate(layers):
             entry, arrays = layer_measures(layer, config, freqs)
             entries.append(entry)
             for key, value in arrays.items():
                 result.arrays[f"layer__{name}__{i}__{key}"] = value
-        constant, arrays, strides = constant_measures(model, config, layers)
+        dims = _spatial_dims(model)
+        if dims in (None, 2):
+            constant, arrays, strides = constant_measures(model, config, layers)
+        else:  # a constant_size^3 float64 volume through the model: not a probe any more
+            constant, arrays, strides = [], {}, []
+            notes.append(
+                f"model {name}: the constant-input run is 2-D only, skipped for this {dims}-D model"
+            )
         for entry, where in zip(entries, strides):
             entry.update(where)
         for key, value in arrays.items():
@@ -552,9 +629,29 @@ def _run(config: LearnedKernelsConfig, models: Mapping[str, Any]) -> LearnedKern
             "period": int(getattr(model, "period", config.period)),
             "layers": entries,
             "constant": constant,
+            "warnings": notes,
         }
-    result.summary = {"models": out, "definitions": DEFINITIONS}
+    every = [w for m in out.values() for w in m["warnings"]]
+    result.summary = {"models": out, "definitions": DEFINITIONS, "warnings": every}
     return result
+
+
+def _spatial_dims(model: nn.Module) -> int | None:
+    """1, 2 or 3 when every convolution of ``model`` has that many spatial axes, else None."""
+    dims = {m.weight.dim() - 2 for m in model.modules() if isinstance(m, nn.modules.conv._ConvNd)}
+    return dims.pop() if len(dims) == 1 else None
+
+
+def _model_warnings(name: str, model: nn.Module, layers: Sequence[UpsamplingLayer]) -> list[str]:
+    """One line when the model has no up-sampling layer this analysis can read."""
+    if layers:
+        return []
+    skipped = unreadable_upsamplers(model)
+    why = f"; not read: {', '.join(skipped)}" if skipped else ""
+    return [
+        f"model {name}: found no up-sampling layer it can read (ConvTranspose1d/2d/3d with "
+        f"stride >= 2, or Conv2d + PixelShuffle): nothing to score{why}"
+    ]
 
 
 def _jsonable(model: nn.Module) -> bool:
@@ -671,7 +768,45 @@ def build_parser(
     parser.add_argument("--variants", default=None, help="comma-separated (default: all found)")
     parser.add_argument("--out", type=Path, default=Path(default_out), help="output folder")
     parser.add_argument("--quick", action="store_true", help="coarse grids (a smoke test)")
+    user = parser.add_argument_group(
+        "any model (instead of --checkpoints; a factory and a TorchScript file run their code "
+        "by design: analyse only code you trust)"
+    )
+    user.add_argument("--model", help="factory pkg.module:factory (e.g. monai.networks.nets:UNet)")
+    user.add_argument("--model-kwargs", default="{}", help="JSON keyword arguments of --model")
+    user.add_argument("--weights", help="safetensors or plain state-dict file for --model")
+    user.add_argument("--torchscript", type=Path, help="a TorchScript archive (torch.jit.save)")
     return parser
+
+
+def user_models(args: argparse.Namespace) -> dict[str, tuple[nn.Module, dict[str, Any]]]:
+    """The models named by ``--model`` (+ ``--weights``) and ``--torchscript``; may be empty."""
+    from antialias.consistency.inputs import build_factory_model, load_torchscript
+
+    if args.weights is not None and args.model is None:
+        _cli.fail("expected --weights together with --model pkg.module:factory")
+    try:
+        kwargs = json.loads(args.model_kwargs)
+    except json.JSONDecodeError as err:
+        _cli.fail(f"expected --model-kwargs as a JSON object, got {args.model_kwargs!r} ({err})")
+    if not isinstance(kwargs, dict):
+        _cli.fail(f"expected --model-kwargs as a JSON object, got {args.model_kwargs!r}")
+    models: dict[str, tuple[nn.Module, dict[str, Any]]] = {}
+    if args.model is not None:
+        net, name, source = build_factory_model(args.model, kwargs, args.weights)
+        models[name] = (net.eval(), {"checkpoint": source})
+    if args.torchscript is not None:
+        net = load_torchscript(args.torchscript)
+        # Layers are found by type; a scripted archive keeps each layer's original name and
+        # constants (read back by upsamplers.plain_twin), a traced one keeps neither.
+        if not any(plain_twin(m) is not m for m in net.modules()):
+            _cli.fail(
+                f"{args.torchscript}: no layer of this TorchScript archive can be read (a traced "
+                "archive keeps no strides); save it with torch.jit.script, or pass the Python "
+                "model (--model pkg.module:factory --weights FILE)"
+            )
+        models[args.torchscript.stem] = (net.eval(), {"checkpoint": str(args.torchscript)})
+    return models
 
 
 def config_from_args(args: argparse.Namespace) -> LearnedKernelsConfig:
@@ -722,7 +857,12 @@ def main(
         start = time.perf_counter()
         try:
             config.validate()
-            result = run(config, load_models(config, root))
+            with warnings.catch_warnings():  # said below as one line each, not file:line
+                warnings.simplefilter("ignore", UserWarning)
+                models = user_models(args) or load_models(config, root)
+                result = run(config, models)
+            for message in result.summary["warnings"]:
+                print(f"{prog}: warning: {message}", file=sys.stderr)
             seconds = round(time.perf_counter() - start, 2)
             js, npz = save(result, args.out, seconds, command=prog, root=root)
         except MissingCheckpointsError:
