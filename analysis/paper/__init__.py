@@ -21,6 +21,7 @@ from typing import Any
 # the section modules, not their functions: ``findings`` and ``conclusion`` name both
 from analysis.paper import answer, closing, conclusion, findings, intro, verdicts
 from analysis.paper.results import LABEL, PaperError, StudyResults, read_json
+from analysis.paper.study_v2 import study_v2_lines
 from analysis.paper.verdicts import AnswerData
 
 __all__ = ["AnswerData", "PaperError", "StudyResults", "read_json", "render", "verdict_table"]
@@ -60,7 +61,8 @@ def render(
     c = StudyResults(study, speed)
     data = data if data is not None else AnswerData(study=study)
     table = verdict_table(data)
-    lines = TITLE + answer.answer_first(table, data) + intro.question(seed_text) + intro.setup(c)
+    lines = TITLE + answer.answer_first(table, data) + study_v2_lines(data.study_v2)
+    lines += intro.question(seed_text) + intro.setup(c)
     figs = figures_dir if figures_dir is not None else Path("/nonexistent")
     lines += findings.findings(c, figs, verdicts.landing_lines(data.spectra))
     sub = verdicts.subpixel_line(data.study, data.task, LABEL)

@@ -123,8 +123,13 @@ def answer_first(table: list[Row], data: AnswerData) -> list[str]:
                 f"With {n} seeds per design, {len(undecided)} of the measured rows reach no "
                 "verdict (an interval over seeds and images can exclude 0 while the test over "
                 f"{n} seeds cannot). Study v2 (issue 12: more seeds, all tasks, the same "
-                "pre-declared margins) will decide them; it has not been run yet, and this "
-                "table will be regenerated from its results."
+                "pre-declared margins) will decide them; "
+                + (
+                    "its first piece is summarised below, the rest of its plan is not run yet"
+                    if data.study_v2
+                    else "it has not been run yet"
+                )
+                + ", and this table will be regenerated from its results."
             )
             out.append("")
     cheap = {

@@ -53,6 +53,9 @@ class AnswerData:
         time_setting: words for where ``time`` was measured.
         tutorial: ``tutorial.json`` (the maths checks), or ``None``.
         study: ``study.json`` (the consistency check).
+        spectra: ``spectra.json`` (the landing-power probes), or ``None``.
+        study_v2: ``results/study_v2/analysis.json`` (the new study's verdicts so far), or
+            ``None`` when that study has not been analysed.
     """
 
     dice: dict[str, np.ndarray] = field(default_factory=dict)
@@ -62,6 +65,7 @@ class AnswerData:
     tutorial: dict | None = None
     study: dict | None = None
     spectra: dict | None = None
+    study_v2: dict | None = None
     time_runs: dict[tuple[str, int, str], dict[str, np.ndarray]] = field(default_factory=dict)
 
 
@@ -117,6 +121,9 @@ def load_answer_data(results: Path, study: dict, tutorial_json: Path | None) -> 
     spectra_json = results.parent / "spectra" / "spectra.json"
     if spectra_json.is_file():
         data.spectra, _ = read_result_set(spectra_json)
+    v2_json = results.parent / "study_v2" / "analysis.json"
+    if v2_json.is_file():
+        data.study_v2, _ = read_result_set(v2_json)
     return data
 
 
@@ -277,7 +284,8 @@ def rows(data: AnswerData, label: dict[str, str]) -> list[Row]:
     u_word, u_num = original_unet_check(data.tutorial)
     a_word, a_num = aliasing_check(data.study, data.task, MAXPOOL)
     n = next(iter(acc.values())).n_seeds if acc else 0
-    few = f"study v1: {n} seeds, one task ({data.task}); study v2 (issue 12) decides, not run yet"
+    v2 = "first piece below" if data.study_v2 else "not run yet"
+    few = f"study v1: {n} seeds, one task ({data.task}); study v2 (issue 12) decides, {v2}"
     return [
         Row(
             "The original U-Net used nearest-neighbour up-sampling",

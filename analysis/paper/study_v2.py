@@ -1,0 +1,71 @@
+"""The paper's summary of study v2 so far: verdicts of the pieces that have run.
+
+Reads ``results/study_v2/analysis.json`` (written by ``python -m analysis.study_v2
+--analyse``); every verdict word there is :func:`antialias.stats.verdict`'s. Nothing here
+decides a verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from antialias import variants
+
+__all__ = ["study_v2_lines"]
+
+
+def _interval(ci: list[float]) -> str:
+    return f"[{ci[0]:+.4f}, {ci[1]:+.4f}]"
+
+
+def _comparison(c: dict[str, Any]) -> str:
+    """One comparison as a sentence fragment: design vs reference, verdict, effect, tests."""
+    name, ref = variants.label(c["name"]), variants.label(c["reference"])
+    mirrors = variants.DESIGNS[c["name"]].mirrors if c["name"] in variants.DESIGNS else ""
+    mirrors = mirrors.split("(")[0].strip()  # the implementation's name, not its details
+    return (
+        f"{name}{f' (as {mirrors})' if mirrors else ''} vs {ref}: **{c['verdict']}** "
+        f"({c['metric']} {c['diff']:+.4f} {_interval(c['ci95'])}; difference test Holm p = "
+        f"{c['p_diff_holm']:.2g}, equivalence (TOST, ±{c['margin']:g}) Holm p = "
+        f"{c['p_tost_holm']:.2g}; {c['n_seeds']} seeds x {c['n_images']} independent images)"
+    )
+
+
+def study_v2_lines(analysis: dict[str, Any] | None) -> list[str]:
+    """Markdown lines for the pieces of study v2 that have run (none: no lines)."""
+    if not analysis or not analysis.get("families"):
+        return []
+    out = [
+        "### Study v2 so far: the up paths real U-Nets use",
+        "",
+        "Independent test images (simulated nuclei, one generator seed per image), models "
+        "trained until a declared plateau rule stops them, verdicts from `antialias.stats` "
+        "with the margins declared before any run. Pieces run so far:",
+        "",
+    ]
+    for family, comparisons in analysis["families"].items():
+        out.append(f"- `{family}`:")
+        out += [f"  - {_comparison(c)}" for c in comparisons]
+    conv = analysis.get("convergence") or {}
+    if conv:
+        out += [
+            "",
+            f"Convergence: {conv.get('runs')} runs, {conv.get('stopped_by_rule')} stopped by the "
+            f"plateau rule, {conv.get('hit_budget')} hit the epoch budget.",
+        ]
+    base = analysis.get("vs_baseline") or []
+    if base:
+        worst = min(base, key=lambda b: b["diff"])
+        out += [
+            "",
+            f"Every U-Net against the no-learning baseline ({worst['reference']}, same images): "
+            + "; ".join(f"{b['name']} **{b['verdict']}**" for b in base)
+            + f" (smallest gain {worst['diff']:+.4f} {_interval(worst['ci95'])}).",
+        ]
+    out += [
+        "",
+        "Not yet run: the same comparison at widths 16 and 32, denoising, the other designs "
+        "and the width-matched twins (`python -m analysis.study_v2 --plan`).",
+        "",
+    ]
+    return out
