@@ -33,53 +33,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from _timing import Fn, time_interleaved  # benchmarks/ is on sys.path (run as a script)
 from torch.nn import functional as F
 
 from antialias.layers.nd import BlurPool3d, BlurUpsample3d
 
-Fn = Callable[[torch.Tensor], torch.Tensor]
 SHAPE = (2, 16, 64, 64, 64)
-
-
-def _runner(fn: Fn, x: torch.Tensor, backward: bool) -> Callable[[], None]:
-    if not backward:
-
-        def run() -> None:
-            with torch.no_grad():
-                fn(x)
-
-        return run
-    xg = x.detach().clone().requires_grad_(True)
-    with torch.no_grad():
-        grad = torch.randn_like(fn(x))
-
-    def run_bw() -> None:
-        xg.grad = None
-        fn(xg).backward(grad)
-
-    return run_bw
-
-
-def time_interleaved(
-    fns: dict[str, Fn], x: torch.Tensor, backward: bool, repeats: int
-) -> dict[str, float]:
-    """Median seconds per call of each function, timed round-robin after one warm-up call."""
-    runs = {name: _runner(fn, x, backward) for name, fn in fns.items()}
-    for run in runs.values():
-        run()
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def cases() -> list[tuple[str, torch.Tensor, dict[str, Fn], list[tuple[str, str, float]]]]:
