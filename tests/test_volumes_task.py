@@ -1,0 +1,262 @@
+"""The 3-D task: volumetric U-Nets per up path, the z split, patches, checkpoints, the study CLI.
+
+No real model is trained here: the study's CLI is run on bad input only (one line, exit 2) and
+the training loop for two steps on a tiny width into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from antialias import exact
+from antialias.checkpoint import CheckpointError
+from antialias.models_nd import (
+    VOLUME_DESIGNS,
+    PreConvTrilinear3d,
+    UNet3d,
+    UNet3dProbability,
+    build_volume_design,
+    count_macs_3d,
+    count_parameters,
+    load_volume_checkpoint,
+    save_volume_checkpoint,
+)
+from antialias.volumes import (
+    GAP,
+    SLABS,
+    VolumeSplit,
+    check_split,
+    load_volume_split,
+    sample_patches,
+    split_slabs,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDY = ROOT / "analysis" / "volumes_study.py"
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(VOLUME_DESIGNS))
+@pytest.mark.parametrize("size", [(4, 8, 8), (8, 4, 12)])
+def test_designs_build_and_keep_the_shape(name: str, size: tuple[int, int, int]) -> None:
+    net = build_volume_design(name, width=4).eval()
+    x = torch.randn(2, 1, *size)
+    y = net(x)
+    assert y.shape == (2, 2, *size)
+    assert torch.isfinite(y).all()
+    # the up path is what the design says
+    ups = [type(m).__name__ for m in net.ups]
+    want = (
+        "ConvTranspose3d"
+        if VOLUME_DESIGNS[name].unet["up"] == "transposed"
+        else "PreConvTrilinear3d"
+    )
+    assert ups == [want, want]
+    down = type(net.downs[0]).__name__
+    assert down == ("MaxPool3d" if VOLUME_DESIGNS[name].encoder == "maxpool" else "MaxBlurPool3d")
+
+
+def test_transposed_up_path_is_convtranspose3d_2x2x2_halving() -> None:
+    net = build_volume_design("tconv2_3d", width=4)
+    up = net.ups[1]  # level 2 -> 1: 16 -> 8 channels
+    assert isinstance(up, nn.ConvTranspose3d)
+    assert (up.in_channels, up.out_channels) == (16, 8)
+    assert up.kernel_size == (2, 2, 2) and up.stride == (2, 2, 2)
+
+
+def test_preconv_trilinear_is_1x1_then_torch_trilinear() -> None:
+    layer = PreConvTrilinear3d(6, 3).double()
+    x = torch.randn(1, 6, 3, 4, 5, dtype=torch.float64)
+    ref = nn.functional.interpolate(
+        layer.conv(x), scale_factor=2, mode="trilinear", align_corners=False
+    )
+    got = layer(x)
+    err = float((got - ref).abs().max().detach())
+    assert exact.is_exact(got, ref), f"max abs error {err}"
+    assert layer.conv.kernel_size == (1, 1, 1)
+
+
+def test_input_not_a_multiple_of_the_period_is_refused() -> None:
+    net = UNet3d(depth=2, width=2)
+    with pytest.raises(ValueError, match="multiples of 2\\*\\*depth = 4"):
+        net(torch.zeros(1, 1, 6, 8, 8))
+    with pytest.raises(ValueError, match="expected input of shape"):
+        net(torch.zeros(1, 1, 8, 8))
+
+
+def test_count_macs_3d_against_a_hand_count() -> None:
+    net = nn.Sequential(nn.Conv3d(2, 3, 3, padding=1), nn.ConvTranspose3d(3, 4, 2, stride=2))
+    macs = count_macs_3d(net, (1, 2, 4, 4, 4))
+    conv = 64 * 3 * 2 * 27  # outputs x out channels x in channels x taps
+    tconv = 64 * 3 * 4 * 8  # inputs x in channels x out channels x taps
+    assert macs["0"] == conv and macs["1"] == tconv and macs["total"] == conv + tconv
+    assert count_parameters(net) == (3 * 2 * 27 + 3) + (3 * 4 * 8 + 4)
+
+
+@pytest.mark.parametrize("name", list(VOLUME_DESIGNS))
+def test_circular_unet3d_is_equivariant_at_multiples_of_the_period(name: str) -> None:
+    torch.manual_seed(1)
+    net = build_volume_design(name, width=4, pad_mode="circular", norm="none").double().eval()
+    x = torch.randn(1, 1, 8, 8, 12, dtype=torch.float64)
+    with torch.no_grad():
+        y = net(x)
+        assert float(y.std()) > 1e-4  # not a constant map (dead ReLUs would prove nothing)
+        for shift in [(4, 0, 0), (0, 4, 8), (4, 4, 4), (-4, 8, -4)]:
+            moved = net(torch.roll(x, shift, dims=(2, 3, 4)))
+            ref = torch.roll(y, shift, dims=(2, 3, 4))
+            err = exact.max_relative_error(moved, ref)
+            assert exact.is_exact_relative(err, torch.float64), f"{shift}: max rel error {err}"
+        # an odd shift is not a multiple of the period: measurably not equivariant
+        odd = net(torch.roll(x, (1, 1, 1), dims=(2, 3, 4)))
+        err = exact.max_relative_error(odd, torch.roll(y, (1, 1, 1), dims=(2, 3, 4)))
+    assert err > 1e-6, f"odd shift gave max relative error {err}"
+
+
+def test_probability_head_shares_the_weights() -> None:
+    net = build_volume_design("trilinear_1x1_3d", width=2).eval()
+    prob = UNet3dProbability(**net.config).eval()
+    prob.load_state_dict(net.state_dict(), strict=True)
+    x = torch.randn(1, 1, 4, 8, 8)
+    with torch.no_grad():
+        logits, p = net(x), prob(x)
+    naive = 1.0 / (1.0 + torch.exp(logits[:, 0:1] - logits[:, 1:2]))
+    assert torch.allclose(p, naive, atol=1e-6, rtol=0)
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+
+def test_checkpoint_round_trip(tmp_path: Path) -> None:
+    net = build_volume_design("blurpool_trilinear_1x1_3d", width=2).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    path = save_volume_checkpoint(tmp_path / "m_s0.safetensors", net, {"task": "t", "seed": 0})
+    back, meta = load_volume_checkpoint(path)
+    assert back.config == net.config and meta["task"] == "t"
+    x = torch.randn(1, 1, 4, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(back(x), net(x))
+    assert json.loads(path.with_suffix(".json").read_text())["config"] == net.config
+
+
+def test_checkpoint_of_another_shape_is_refused(tmp_path: Path) -> None:
+    net = build_volume_design("tconv2_3d", width=2)
+    path = save_volume_checkpoint(tmp_path / "a.safetensors", net, {})
+    meta = json.loads(path.with_suffix(".json").read_text())
+    other = build_volume_design("tconv2_3d", width=3)
+    from antialias.checkpoint import safetensors_bytes
+
+    meta["config"] = other.config | {"width": 2}
+    state = {k: v.contiguous() for k, v in other.state_dict().items()}
+    bad = tmp_path / "b.safetensors"
+    bad.write_bytes(safetensors_bytes(state, {"antialias": json.dumps(meta)}))
+    with pytest.raises(CheckpointError, match="shape mismatches"):
+        load_volume_checkpoint(bad)
+    meta["config"]["in_channels"] = 10**6
+    bad.write_bytes(safetensors_bytes(state, {"antialias": json.dumps(meta)}))
+    with pytest.raises(CheckpointError, match="in_channels"):
+        load_volume_checkpoint(bad)
+
+
+# --- the split and patches --------------------------------------------------------------------
+
+
+def test_split_has_the_gap_and_no_overlap() -> None:
+    slabs = split_slabs()
+    seen: set[int] = set()
+    for name, z in slabs.items():
+        assert not seen & set(z), f"{name} overlaps another split"
+        seen |= set(z)
+    spans = sorted(SLABS.values())
+    for (_, b1), (a2, _) in zip(spans, spans[1:]):
+        assert a2 - b1 >= GAP >= 4
+    # a test slice and the nearest train/val slice are at least GAP + 1 apart
+    test = set(slabs["test"])
+    others = set(slabs["train"]) | set(slabs["val"])
+    assert min(abs(a - b) for a in test for b in others) >= GAP + 1
+
+
+def test_check_split_refuses_overlap_and_small_gaps() -> None:
+    with pytest.raises(ValueError, match="gap of at least 4"):
+        check_split({"a": (0, 10), "b": (8, 20)}, 20, 4)
+    with pytest.raises(ValueError, match="inside"):
+        check_split({"a": (0, 30)}, 20, 4)
+    check_split({"a": (0, 10), "b": (14, 20)}, 20, 4)
+
+
+def _toy_split() -> VolumeSplit:
+    mask = torch.zeros(8, 16, 16, dtype=torch.int64)
+    mask[5:7, 10:13, 2:4] = 1
+    image = torch.arange(8 * 16 * 16, dtype=torch.float32).view(8, 16, 16)
+    return VolumeSplit("toy", image, mask, (0, 8))
+
+
+def test_patches_lie_inside_the_slab_and_are_seeded() -> None:
+    split = _toy_split()
+    x1, y1 = sample_patches(split, 6, np.random.default_rng(3), (4, 8, 8), 0.5)
+    x2, y2 = sample_patches(split, 6, np.random.default_rng(3), (4, 8, 8), 0.5)
+    assert x1.shape == (6, 1, 4, 8, 8) and y1.shape == (6, 4, 8, 8)
+    assert torch.equal(x1, x2) and torch.equal(y1, y2)
+    values = set(split.image.flatten().tolist())
+    assert set(x1.flatten().tolist()) <= values
+    # foreground_share=1: every patch holds foreground
+    _, y = sample_patches(split, 5, np.random.default_rng(0), (4, 8, 8), 1.0)
+    assert all(int(m.sum()) > 0 for m in y)
+    with pytest.raises(ValueError, match="within the slab"):
+        sample_patches(split, 1, np.random.default_rng(0), (16, 8, 8))
+
+
+def test_real_slabs_have_the_declared_sizes() -> None:
+    pytest.importorskip("tifffile")
+    for name, (a, b) in SLABS.items():
+        s = load_volume_split(name)
+        assert s.image.shape == (b - a, 256, 256) and s.mask.shape == s.image.shape
+        assert set(s.mask.unique().tolist()) <= {0, 1}
+    assert load_volume_split("test").image.shape[0] % 4 == 0
+
+
+# --- the study command ------------------------------------------------------------------------
+
+
+def _study(*args: str) -> subprocess.CompletedProcess:
+    env = {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, str(STUDY), *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--designs", "nope"], "expected --designs among"),
+        (["--steps", "0"], "expected --steps in"),
+        (["--steps", "x"], "invalid int value"),
+        (["--train-only", "--analyse-only"], "not allowed with"),
+    ],
+)
+def test_study_refuses_bad_input_in_one_line(tmp_path: Path, args: list[str], needle: str) -> None:
+    out = tmp_path / "r"
+    proc = _study(*args, "--results", str(out), "--checkpoints", str(tmp_path / "c"))
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_study_refuses_a_file_as_results_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = _study("--results", str(blocker / "r"), "--checkpoints", str(tmp_path / "c"))
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "a file is in the way" in proc.stderr
