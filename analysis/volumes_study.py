@@ -3,7 +3,8 @@ then score each on the test slab (Dice) and under crop shifts along z, y and x.
 
     nice -n 10 python analysis/volumes_study.py                 # train what is missing, analyse
     python analysis/volumes_study.py --train-only | --analyse-only
-    python analysis/volumes_study.py --designs tconv2_3d --steps 20 --results /tmp/r --checkpoints /tmp/c
+    python analysis/volumes_study.py --designs tconv2_3d --steps 20 \
+        --results /tmp/r --checkpoints /tmp/c
 
 Training (per design of :data:`antialias.models_nd.VOLUME_DESIGNS`, seeded, 1 thread):
 Adam (lr :data:`SETTINGS` ``lr``, cosine to 0), cross-entropy on ``(16, 64, 64)`` patches of the
@@ -43,7 +44,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from antialias import files
-from antialias._cli import ArgumentParser, UsageError, fail
+from antialias._cli import ArgumentParser, fail
 from antialias._cli import run as run_cli
 from antialias.models_nd import (
     VOLUME_DESIGNS,

@@ -77,9 +77,9 @@ def check_split(slabs: dict[str, tuple[int, int]], depth: int, gap: int) -> None
     """Raise ``ValueError`` unless the slabs are inside ``[0, depth)``, non-empty, disjoint and
     at least ``gap`` slices apart (the rule :data:`SLABS` follows).
 
-    >>> check_split({"train": (0, 10), "test": (12, 20)}, 20, 4)
+    >>> check_split({"a": (0, 10), "b": (12, 20)}, 20, 4)
     Traceback (most recent call last):
-    ValueError: expected a gap of at least 4 slices between 'train' [0, 10) and 'test' [12, 20), got 2
+    ValueError: expected a gap of at least 4 slices between 'a' [0, 10) and 'b' [12, 20), got 2
     """
     spans = sorted(slabs.items(), key=lambda kv: kv[1][0])
     for name, (a, b) in spans:
