@@ -15,6 +15,9 @@ checkpoint and its ``train_<design>_s<seed>.json`` with the same settings) is sk
 command resumes per design. Files: ``checkpoints/volumes/<design>_s<seed>.safetensors`` (+ the
 ``.json`` sidecar), ``results/volumes/train_<design>_s<seed>.{json,csv}`` (the learning curve).
 
+Val and test slabs are predicted from their slab plus the 4 gap slices on each side (input
+only, never trained on or scored; :func:`antialias.volumes.context_span`) and scored on the slab.
+
 Analysis (``results/volumes/analysis.{json,csv}``): for each trained model, foreground Dice on
 the test slab (whole and per slice), parameters and MACs of one ``(1, 1, 16, 64, 64)`` patch,
 and the shift consistency of :func:`antialias.consistency.run` in ``crop`` mode on the test
@@ -54,7 +57,16 @@ from antialias.models_nd import (
     load_volume_checkpoint,
     save_volume_checkpoint,
 )
-from antialias.volumes import PATCH, SLABS, SOURCE, UNIT, load_volume_split, sample_patches
+from antialias.volumes import (
+    PATCH,
+    SLABS,
+    SOURCE,
+    UNIT,
+    VolumeSplit,
+    context_span,
+    load_volume_split,
+    sample_patches,
+)
 
 PROG = "volumes_study"
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,10 +103,11 @@ def foreground_dice(pred: torch.Tensor, target: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def predict(model: nn.Module, image: torch.Tensor) -> torch.Tensor:
-    """Label map ``(D, H, W)`` of a slab ``(D, H, W)`` (one forward pass, eval mode)."""
+def predict(model: nn.Module, split: VolumeSplit) -> torch.Tensor:
+    """Label map ``(D, H, W)`` of a slab, predicted from its context (one forward pass, eval
+    mode) and cropped to the slab."""
     model.eval()
-    return model(image[None, None]).argmax(1)[0]
+    return split.crop(model(split.context[None, None]).argmax(1)[0])
 
 
 def train_design(
@@ -138,7 +151,7 @@ def train_design(
             bar.update(1)
         over = time.process_time() - cpu0 > s["cpu_budget_s"]
         if step % s["eval_every"] == 0 or step == s["steps"] or over:
-            dice = foreground_dice(predict(model, val.image), val.mask)
+            dice = foreground_dice(predict(model, val), val.mask)
             curve.append(
                 {
                     "step": step,
@@ -172,6 +185,7 @@ def train_design(
         "cpu_s": time.process_time() - cpu0,
         "wall_s": time.perf_counter() - wall0,
         "split": {k: list(v) for k, v in SLABS.items()},
+        "context": {k: list(context_span(k)) for k in ("val", "test")},
         "data": SOURCE,
         "unit": UNIT,
     }
@@ -280,12 +294,14 @@ def baseline() -> dict[str, Any]:
     from antialias.baselines import GRIDS
 
     val, test = load_volume_split("val"), load_volume_split("test")
-    scores = {
-        s: foreground_dice(torch.from_numpy(gaussian_otsu_3d(val.image.numpy(), s)), val.mask)
-        for s in GRIDS["gaussian_otsu"]
-    }
+
+    def segment(split: VolumeSplit, sigma: float) -> torch.Tensor:
+        # the same input as the U-Nets: the slab's context, scored on the slab
+        return split.crop(torch.from_numpy(gaussian_otsu_3d(split.context.numpy(), sigma)))
+
+    scores = {s: foreground_dice(segment(val, s), val.mask) for s in GRIDS["gaussian_otsu"]}
     sigma = max(scores, key=lambda s: (scores[s], -s))
-    pred = torch.from_numpy(gaussian_otsu_3d(test.image.numpy(), sigma))
+    pred = segment(test, sigma)
     return {
         "method": "gaussian_otsu_3d",
         "sigma": sigma,
@@ -307,7 +323,7 @@ def analyse(results: Path, checkpoints: Path, names: list[str], seed: int) -> di
             if not ckpt.is_file():
                 fail(f"no checkpoint {ckpt} for design {name!r}: train it first")
             model, meta = load_volume_checkpoint(ckpt)
-            pred = predict(model, test.image)
+            pred = predict(model, test)
             train_doc, _ = files.read_result_set(record_path)
             period = model.period
             row = {
@@ -334,6 +350,7 @@ def analyse(results: Path, checkpoints: Path, names: list[str], seed: int) -> di
         "rows": rows,
         "baseline": baseline(),
         "test_slab": list(SLABS["test"]),
+        "context": {k: list(context_span(k)) for k in ("val", "test")},
         "test_foreground": test.foreground,
         "test_foreground_per_slice": [float(m.double().mean()) for m in test.mask],
     }

@@ -18,6 +18,12 @@ val       [36, 40)       model selection (best-on-val Dice)
 test      [44, 60)       16 slices, a multiple of the period 4
 ========  =============  =========================================
 
+Evaluation context: a 4-slice val slab is all z-border for a U-Net with zero padding (every
+voxel is within 2 slices of the padding, unlike the 16-slice training patches), so val and test
+are predicted from their slab plus the :data:`GAP` slices on each side (``VolumeSplit.context``:
+val from z [32, 44), test from [40, 60)) and scored on the slab only. The context slices are gap
+slices: input only, never trained on, never scored.
+
 This is ONE volume: the test slab is one unit of independence, so any accuracy on it is
 descriptive (how these models did on this slab), not inferential (no claim about a population
 of volumes, no confidence interval over "volumes" is possible). :data:`UNIT` says so in results.
@@ -50,6 +56,7 @@ __all__ = [
     "UNIT",
     "VolumeSplit",
     "check_split",
+    "context_span",
     "load_volume",
     "load_volume_split",
     "sample_patches",
@@ -122,12 +129,21 @@ def load_volume() -> tuple[np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class VolumeSplit:
     """One slab: ``image`` float32 ``(D, H, W)`` (train-slab percentile scaling) and ``mask``
-    int64 ``(D, H, W)`` in {0, 1}; ``z`` = its ``[start, stop)``."""
+    int64 ``(D, H, W)`` in {0, 1}; ``z`` = its ``[start, stop)``; ``context`` the input the
+    slab is predicted from (the slab plus up to :data:`GAP` gap slices on each side, see the
+    module docstring) and ``offset`` the slab's first slice in it."""
 
     name: str
     image: Tensor
     mask: Tensor
     z: tuple[int, int]
+    context: Tensor | None = None
+    offset: int = 0
+
+    def crop(self, prediction: Tensor) -> Tensor:
+        """The slab's part of a prediction of :attr:`context` (``(..., D_context, H, W)``)."""
+        d = self.image.shape[0]
+        return prediction[..., self.offset : self.offset + d, :, :]
 
     @property
     def foreground(self) -> float:
@@ -152,13 +168,34 @@ def load_volume_split(split: str) -> VolumeSplit:
     a, b = split_slabs()[split].start, split_slabs()[split].stop
     image, fg = load_volume()
     lo, hi = _scale()
-    x = (image[a:b].astype(np.float64) - lo) / max(hi - lo, 1e-12)
+    c0, c1 = context_span(split)
+    x = ((image[c0:c1].astype(np.float64) - lo) / max(hi - lo, 1e-12)).astype(np.float32)
+    context = torch.from_numpy(x)
     return VolumeSplit(
         split,
-        torch.from_numpy(x.astype(np.float32)),
+        context[a - c0 : b - c0].clone(),
         torch.from_numpy(fg[a:b].astype(np.int64)),
         (a, b),
+        context,
+        a - c0,
     )
+
+
+def context_span(split: str) -> tuple[int, int]:
+    """``[start, stop)`` of the input a split is predicted from: the slab plus up to
+    :data:`GAP` slices each side, never a slice of another split (train: the slab itself).
+
+    >>> context_span("val"), context_span("test")
+    ((32, 44), (40, 60))
+    """
+    a, b = SLABS[split]
+    if split == "train":
+        return a, b
+    c0, c1 = max(0, a - GAP), min(DEPTH_SLICES, b + GAP)
+    others = {z for k, (p, q) in SLABS.items() if k != split for z in range(p, q)}
+    if others & set(range(c0, c1)):
+        raise ValueError(f"expected the context of {split!r} inside the gaps, got [{c0}, {c1})")
+    return c0, c1
 
 
 def sample_patches(
