@@ -305,7 +305,8 @@ def baseline() -> dict[str, Any]:
     return {
         "method": "gaussian_otsu_3d",
         "sigma": sigma,
-        "val_dice": scores,
+        "val_dice": {f"{s:g}": d for s, d in scores.items()},  # sigma -> val Dice
+        "val_dice_chosen": scores[sigma],
         "test_dice": foreground_dice(pred, test.mask),
         "test_dice_per_slice": [foreground_dice(p, t) for p, t in zip(pred, test.mask)],
     }
@@ -362,6 +363,36 @@ def _csv_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
         for s in row["shift"]["shifts"]:
             out.append({"design": row["design"], "test_dice": row["test_dice"], **s})
     return out
+
+
+def markdown_table(doc: dict[str, Any]) -> str:
+    """The results table of docs/volumes.md from an analysis document (a test checks that the
+    doc holds exactly this text for the committed results)."""
+    lines = [
+        "| design | mirrors | parameters | MACs / 16x64x64 patch | best val Dice (step) | "
+        "test Dice | worst crop-shift agreement (z / y / x) | min EQ-T PSNR, dB (z / y / x) | "
+        "train CPU s (wall s) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in doc["rows"]:
+        worst, low = [], []
+        for _, key in (("z", "dz"), ("y", "dy"), ("x", "dx")):
+            on = [s for s in row["shift"]["shifts"] if s[key]]
+            worst.append(f"{min(s['agreement'] for s in on):.4f}")
+            low.append(f"{min(s['psnr'] for s in on):.1f}")
+        lines.append(
+            f"| `{row['design']}` ({row['label']}) | {row['mirrors']} | {row['parameters']:,} | "
+            f"{row['macs_patch'] / 1e6:.0f} M | {row['best_val_dice']:.4f} ({row['best_step']}) | "
+            f"{row['test_dice']:.4f} | {' / '.join(worst)} | {' / '.join(low)} | "
+            f"{row['train_cpu_s']:.0f} ({row['train_wall_s']:.0f}) |"
+        )
+    base = doc["baseline"]
+    lines.append(
+        f"| Gaussian + Otsu (3-D, sigma {base['sigma']:g} chosen on val) | no learning | 0 | - | "
+        f"{base['val_dice_chosen']:.4f} | "
+        f"{base['test_dice']:.4f} | - | - | - |"
+    )
+    return "\n".join(lines) + "\n"
 
 
 # --- command --------------------------------------------------------------------------------

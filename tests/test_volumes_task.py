@@ -33,6 +33,7 @@ from antialias.volumes import (
     SLABS,
     VolumeSplit,
     check_split,
+    context_span,
     load_volume_split,
     sample_patches,
     split_slabs,
@@ -212,6 +213,17 @@ def test_split_has_the_gap_and_no_overlap() -> None:
     assert min(abs(a - b) for a in test for b in others) >= GAP + 1
 
 
+def test_context_is_gap_slices_only() -> None:
+    slabs = split_slabs()
+    for name in ("val", "test"):
+        c0, c1 = context_span(name)
+        a, b = SLABS[name]
+        assert c0 <= a < b <= c1 and (c1 - c0) % 4 == 0  # a multiple of the period
+        others = set().union(*(set(z) for k, z in slabs.items() if k != name))
+        assert not others & set(range(c0, c1)), name
+    assert context_span("train") == SLABS["train"]
+
+
 def test_check_split_refuses_overlap_and_small_gaps() -> None:
     with pytest.raises(ValueError, match="gap of at least 4"):
         check_split({"a": (0, 10), "b": (8, 20)}, 20, 4)
@@ -248,19 +260,27 @@ def test_real_slabs_have_the_declared_sizes() -> None:
         s = load_volume_split(name)
         assert s.image.shape == (b - a, 256, 256) and s.mask.shape == s.image.shape
         assert set(s.mask.unique().tolist()) <= {0, 1}
+        c0, c1 = context_span(name)
+        assert s.context.shape == (c1 - c0, 256, 256)
+        assert torch.equal(s.crop(s.context), s.image)  # the slab is where the offset says
     assert load_volume_split("test").image.shape[0] % 4 == 0
 
 
 # --- the study command ------------------------------------------------------------------------
 
 
-def _main():
+def _study():
+    """``analysis/volumes_study.py`` as a module (analysis/ scripts import as top-level names)."""
     sys.path.insert(0, str(ROOT / "analysis"))
     try:
         import volumes_study
     finally:
         sys.path.remove(str(ROOT / "analysis"))
-    return volumes_study.main
+    return volumes_study
+
+
+def _main():
+    return _study().main
 
 
 @pytest.mark.parametrize(
@@ -298,3 +318,34 @@ def test_study_refuses_a_file_as_results_folder(
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "a file is in the way" in err and "Traceback" not in err
     assert not (tmp_path / "c").exists()
+
+
+# --- the shipped results ----------------------------------------------------------------------
+
+
+def test_docs_table_is_the_results_table() -> None:
+    from antialias.files import read_result_set
+
+    doc, _ = read_result_set(ROOT / "results" / "volumes" / "analysis.json")
+    table = _study().markdown_table(doc)
+    text = (ROOT / "docs" / "volumes.md").read_text(encoding="utf-8")
+    assert table in text, "docs/volumes.md is stale: paste markdown_table(analysis.json)"
+    assert [r["design"] for r in doc["rows"]] == list(VOLUME_DESIGNS)
+    assert "ONE volume" in text and "descriptive" in doc["unit"]
+
+
+def test_shipped_checkpoint_reproduces_its_val_dice() -> None:
+    """One shipped model, reloaded: its val Dice is the one its training record saved (to a
+    few voxels: BLAS rounding may flip a label at a tie)."""
+    from antialias.files import read_result_set
+
+    study = _main().__globals__
+    model, meta = load_volume_checkpoint(
+        ROOT / "checkpoints" / "volumes" / "tconv2_3d_s0.safetensors"
+    )
+    record, _ = read_result_set(ROOT / "results" / "volumes" / "train_tconv2_3d_s0.json")
+    val = load_volume_split("val")
+    dice = study.foreground_dice(study.predict(model, val), val.mask)
+    saved = record["record"]["best_val_dice"]
+    assert abs(dice - saved) < 1e-3, (dice, saved)
+    assert meta["metrics"]["best_val_dice"] == saved
