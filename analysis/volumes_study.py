@@ -276,7 +276,7 @@ def shift_consistency(ckpt: Path, config: dict, slab: Path, period: int) -> dict
                 if metric in rec:
                     row[metric] = rec[metric]
                     row[f"{metric}_interior"] = rec.get(f"{metric}_interior")
-            row["n_voxels"] = rec.get("n_pixels")
+            row["n_voxels"] = rec.get("n_compared")
         frame = result["frame_sizes"]
     return {"frame_sizes": frame, "shifts": [rows[k] for k in sorted(rows) if any(k)]}
 
