@@ -9,7 +9,8 @@ the tutorial) as its own process, ``--jobs`` at a time, each as
 (``RESULTS/study``, ``RESULTS/spectra``, ...). The defaults, ``results/`` and ``figures/``, are
 the committed results and figures (``make figures``); the main job (``analysis/demo.py``) points
 both at its output folder. The tutorial diagrams run only when their results
-(``RESULTS/transposed_tutorial/tutorial.json``) exist; every other script always runs. A script
+(``RESULTS/transposed_tutorial/tutorial.json``) exist, the 3-D task's figure only when
+``RESULTS/volumes/analysis.json`` does; every other script always runs. A script
 that fails (non-zero exit, e.g. 2 for missing results) is reported with the last line of its
 stderr, and makes this command exit 1 after the others have finished. Prints each script's
 time and the total.
@@ -36,6 +37,8 @@ from antialias import _cli  # noqa: E402
 RESULTS_DIR = ROOT / "results"
 OPTIONAL: dict[str, str] = {  # script prefix -> results file it needs (under --results)
     "fig_transposed_": "transposed_tutorial/tutorial.json",
+    # the 3-D task's results come from analysis/volumes_study.py, not from the main job
+    "fig_volumes": "volumes/analysis.json",
 }
 PROG = "make_all"
 
