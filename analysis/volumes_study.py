@@ -76,7 +76,7 @@ SCHEMA_ANALYSIS = "antialias.volumes_analysis/1"
 SETTINGS: dict[str, Any] = {
     "depth": 2,
     "width": 8,
-    "norm": "batch",
+    "norm": "none",
     "pad_mode": "zeros",
     "steps": 1000,
     "batch_size": 2,

@@ -64,7 +64,7 @@ MAX_WIDTH = 256
 """Largest width a (checkpoint) config may ask for (checked before anything is built)."""
 UP_PATHS: tuple[str, ...] = ("transposed", "preconv_trilinear")
 DOWNS: tuple[str, ...] = ("maxpool", "maxblurpool")
-NORMS: tuple[str, ...] = ("batch", "group", "none")
+NORMS: tuple[str, ...] = ("batch", "group", "instance", "none")
 
 
 class PreConvTrilinear3d(nn.Module):
@@ -102,6 +102,8 @@ def _norm(norm: str, channels: int) -> nn.Module:
     if norm == "group":
         groups = next(g for g in (8, 4, 2, 1) if channels % g == 0)
         return nn.GroupNorm(groups, channels)
+    if norm == "instance":  # MONAI's UNet / BasicUNet default ("instance", affine)
+        return nn.InstanceNorm3d(channels, affine=True)
     return nn.Identity()
 
 
@@ -141,7 +143,8 @@ class UNet3d(nn.Module):
         pad_mode: padding of every conv and filter: ``zeros``, ``reflect``, ``replicate`` or
             ``circular`` (with ``circular``, shifts by multiples of ``2**depth`` commute with
             the network to rounding).
-        norm: ``batch``, ``group`` or ``none`` after each conv.
+        norm: ``batch``, ``group`` (up to 8 groups), ``instance`` (affine, MONAI's default) or
+            ``none`` after each conv.
         down_kwargs: extra keyword arguments of the down-sampler (``taps``, ...).
 
     Shape:
