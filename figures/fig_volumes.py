@@ -81,7 +81,9 @@ def _curves(ax: plt.Axes, data: dict[str, Any]) -> None:
         min(c["val_dice"] for c in t["curve"][1:] or t["curve"]) for t in data["train"].values()
     )
     ax.set_ylim(max(0.0, low - 0.02), 1.0)
-    ax.set_xlabel("training step (batch of 2 patches 16x64x64)")
+    settings = next(iter(data["train"].values()))["record"]["settings"]
+    patch = "x".join(str(n) for n in settings["patch"])
+    ax.set_xlabel(f"training step (batch of {settings['batch_size']} patches {patch})")
     ax.set_ylabel("val slab foreground Dice")
     ax.set_title("(a) learning curves (marker: best = saved)", fontsize=8, loc="left")
 
@@ -160,11 +162,15 @@ def draw(data: dict[str, Any]) -> plt.Figure:
         for ax in row_axes:
             ax.set_ylim(lo, hi)
     split = doc["split"]
+    spans = sorted(split.values())
+    gap = min(b[0] - a[1] for a, b in zip(spans, spans[1:]))
+    s = next(iter(data["train"].values()))["record"]["settings"]
     fig.suptitle(
-        "3-D U-Nets (depth 2, width 8) on the napari nuclei volume 60x256x256: train z "
-        f"[{split['train'][0]}, {split['train'][1]}), val [{split['val'][0]}, {split['val'][1]}), "
-        f"test [{split['test'][0]}, {split['test'][1]}) (gaps of 4 slices).\nONE volume: the "
-        "test slab is one unit, so these numbers are descriptive, not inferential.",
+        f"3-D U-Nets (depth {s['depth']}, width {s['width']}, norm {s['norm']}) on the napari "
+        f"nuclei volume: train z [{split['train'][0]}, {split['train'][1]}), val "
+        f"[{split['val'][0]}, {split['val'][1]}), test [{split['test'][0]}, {split['test'][1]}) "
+        f"(gaps >= {gap} slices).\nONE volume: the test slab is one unit, so these numbers are "
+        "descriptive, not inferential.",
         fontsize=7.5,
     )
     names = ", ".join(Path(r["checkpoint"]).name for r in doc["rows"])
