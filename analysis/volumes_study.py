@@ -378,7 +378,7 @@ def markdown_table(doc: dict[str, Any]) -> str:
         worst, low = [], []
         for _, key in (("z", "dz"), ("y", "dy"), ("x", "dx")):
             on = [s for s in row["shift"]["shifts"] if s[key]]
-            worst.append(f"{min(s['agreement'] for s in on):.4f}")
+            worst.append(f"{min(s['agreement'] for s in on):.5f}")
             low.append(f"{min(s['psnr'] for s in on):.1f}")
         lines.append(
             f"| `{row['design']}` ({row['label']}) | {row['mirrors']} | {row['parameters']:,} | "

@@ -31,6 +31,7 @@ NAME = "fig_volumes"
 COMMAND = "python analysis/volumes_study.py"
 AXES = (("z", "dz"), ("y", "dy"), ("x", "dx"))
 BASELINE_COLOR = "#777777"
+FLOOR = 1e-6  # 1 - agreement of identical label maps (0) is drawn here on the log axis
 
 
 def load(directory: Path) -> dict[str, Any]:
@@ -108,6 +109,9 @@ def _per_slice(ax: plt.Axes, doc: dict[str, Any]) -> None:
     tw.set_ylim(0, 2.2 * max(fg))
     ax.set_zorder(tw.get_zorder() + 1)
     ax.patch.set_visible(False)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo - 0.9 * (hi - lo), hi)  # room below the curves for the legend
+    ax.set_xticks(range(z0, z0 + len(fg), 2))
     ax.set_xlabel("test slice z")
     ax.set_ylabel("foreground Dice")
     ax.legend(title="whole test slab Dice", loc="lower right", fontsize=7, title_fontsize=7)
@@ -125,13 +129,17 @@ def _shift_panels(axes: Sequence[plt.Axes], doc: dict[str, Any], metric: str) ->
             ]  # fmt: skip
             pts.sort(key=lambda s: s[key])
             x = [s[key] for s in pts]
-            y = [1.0 - s["agreement"] if metric == "agreement" else s["psnr"] for s in pts]
+            if metric == "agreement":
+                y = [max(1.0 - s["agreement"], FLOOR) for s in pts]
+            else:
+                y = [s["psnr"] for s in pts]
             ax.plot(x, y, **_style(row["design"], i))
         period = doc["rows"][0]["period"]
         ax.set_xticks(range(1, period + 1))
-        ax.set_xlabel(f"crop shift along {axis} (voxels)")
-        if metric == "agreement" and any(line.get_ydata().max() > 0 for line in ax.lines):
+        ax.set_xlabel(f"crop shift along {axis} (voxels)", fontsize=7.5)
+        if metric == "agreement":
             ax.set_yscale("log")
+            ax.axhline(FLOOR, color="#BBBBBB", linewidth=0.8, zorder=0)
         if a == 0:
             ax.set_ylabel(
                 "1 - label agreement" if metric == "agreement" else "EQ-T PSNR (dB)\nprobabilities"
@@ -140,21 +148,27 @@ def _shift_panels(axes: Sequence[plt.Axes], doc: dict[str, Any], metric: str) ->
 
 def draw(data: dict[str, Any]) -> plt.Figure:
     doc = data["analysis"]
-    fig = plt.figure(figsize=(7.0, 8.2), layout="constrained")
-    grid = fig.add_gridspec(3, 3, height_ratios=[1.25, 1, 1])
-    _curves(fig.add_subplot(grid[0, 0:1]), data)
-    _per_slice(fig.add_subplot(grid[0, 1:3]), doc)
-    agree = [fig.add_subplot(grid[1, a]) for a in range(3)]
+    fig = plt.figure(figsize=(7.0, 8.4), layout="constrained")
+    top, mid, bottom = fig.subfigures(3, 1, height_ratios=[1.25, 1, 1])
+    ax_a, ax_b = top.subplots(1, 2, width_ratios=[1, 2])
+    _curves(ax_a, data)
+    _per_slice(ax_b, doc)
+    agree = mid.subplots(1, 3)
     _shift_panels(agree, doc, "agreement")
-    agree[0].set_title(
-        "(c) crop-shift disagreement of the label maps (lower = more equivariant)",
-        fontsize=8, loc="left",
+    mid.suptitle(
+        "(c) crop-shift disagreement of the label maps (lower = more equivariant; grey line: "
+        "identical maps)", fontsize=8, x=0.02, ha="left",
     )  # fmt: skip
-    psnr = [fig.add_subplot(grid[2, a]) for a in range(3)]
+    frame = doc["rows"][0]["shift"]["frame_sizes"][0]
+    agree[0].text(
+        0.04, 0.04, f"frame {frame[0]} slices deep:\nthe z-borders dominate",
+        transform=agree[0].transAxes, fontsize=7, va="bottom",
+    )  # fmt: skip
+    psnr = bottom.subplots(1, 3)
     _shift_panels(psnr, doc, "psnr")
-    psnr[0].set_title(
+    bottom.suptitle(
         "(d) EQ-T PSNR of the foreground probability (higher = more equivariant)",
-        fontsize=8, loc="left",
+        fontsize=8, x=0.02, ha="left",
     )  # fmt: skip
     for row_axes in (agree, psnr):
         lo = min(ax.get_ylim()[0] for ax in row_axes)
