@@ -251,6 +251,21 @@ def test_fig1_numbers_come_from_results(tmp_path: Path) -> None:
     assert "blur-up" not in text
 
 
+def test_fig1_names_a_blur_up_with_an_interpolators_taps_with_it(tmp_path: Path) -> None:
+    """Binomial-4 at gain 2 has bilinear's taps: one curve, both names; binomial-5 its own."""
+    res = load_results(spectra_results(tmp_path), "spectra", "cmd")
+    f1 = res.arrays["freqs_1d"]
+    for n, taps in ((4, [0.25, 0.75, 0.75, 0.25]), (5, [0.125, 0.5, 0.75, 0.5, 0.125])):
+        res.meta["upsamplers"][f"blur_binomial{n}"] = {"taps": taps}
+        res.arrays[f"up__blur_binomial{n}__mag1d"] = 2 * np.abs(np.cos(np.pi * f1)) ** (n - 1)
+    fig = fig1.draw(res)
+    text = _texts(fig)
+    assert "bilinear = zeros + binomial-4 (blur-up)" in text
+    assert "zeros + binomial-5 (blur-up)" in text
+    panel_a = fig.axes[0]
+    assert len(panel_a.get_lines()) == 4  # nearest, bilinear (= binomial-4), binomial-5, ideal
+
+
 def test_fig3_states_the_maxpool_identity_only_when_the_data_show_it(tmp_path: Path) -> None:
     equal = load_results(spectra_results(tmp_path / "a"), "spectra", "cmd")
     assert "landing power = avg-pool's" in _texts(fig3.draw(equal))
