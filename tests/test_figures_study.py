@@ -251,3 +251,20 @@ def test_fig9_draws_on_period_rows_only_for_adaptive_designs(results: Path) -> N
     measured = [c for c in cells if c not in ("exact", "-")]
     assert measured and all("[" in c and "]" in c for c in measured), cells
     plt.close(fig)
+
+
+def test_fig8_names_its_data_and_every_checkpoint_path(results: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from figures._study_common import load_study
+
+    study = load_study(results)
+    fig = fig8_example.draw(study)
+    text = "\n".join(t.get_text() for t in fig.findobj(plt.Text))
+    plt.close(fig)
+    ex = study.get("example")
+    for rec in ex["results"]:
+        assert rec["source"] and rec["source"] in text, (rec["source"], text)
+    assert ex["image_source"] in text
+    if ex["image_source"].startswith("dsb2018"):
+        assert "stardist 0.9.2 data/images/img2d.tif" in text
