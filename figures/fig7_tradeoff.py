@@ -82,7 +82,7 @@ def place_tags(ax: plt.Axes, tags: list[tuple[float, float, str, str]], size: fl
         for dx, dy in TAG_OFFSETS:
             box = (px + dx, py + dy, px + dx + tw, py + dy + th)
             if all(
-                box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in placed
+                box[2] <= b[0] or box[0] >= b[2] or box[3] <= b[1] or box[1] >= b[3] for b in placed
             ):
                 choice = (dx, dy)
                 break

@@ -268,3 +268,18 @@ def test_fig8_names_its_data_and_every_checkpoint_path(results: Path) -> None:
     assert ex["image_source"] in text
     if ex["image_source"].startswith("dsb2018"):
         assert "stardist 0.9.2 data/images/img2d.tif" in text
+
+
+def test_fig7_tags_of_coinciding_points_do_not_overlap() -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 3))
+    ax.plot([0, 0, 0, 1], [0, 0, 0, 1], "o")
+    tags = [(0.0, 0.0, "1", "k"), (0.0, 0.0, "2", "k"), (0.0, 0.0, "3", "k"), (1.0, 1.0, "4", "k")]
+    fig.canvas.draw()
+    fig7_tradeoff.place_tags(ax, tags)
+    offsets = [a.xyann for a in ax.texts]
+    plt.close(fig)
+    assert len(offsets) == 4
+    assert len(set(offsets[:3])) == 3, offsets  # one point, three different places
+    assert offsets[3] == fig7_tradeoff.TAG_OFFSETS[0]  # a lone point keeps the first place
