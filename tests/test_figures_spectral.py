@@ -316,3 +316,27 @@ def test_same_results_give_the_same_bytes(tmp_path: Path, monkeypatch) -> None:
     pdf = (first / f"{fig1.NAME}.pdf").read_bytes()
     assert b"CreationDate" not in pdf and b"ModDate" not in pdf
     assert b"antialias figures" in pdf
+
+
+def test_fig_transposed_spectrum_fits_are_differences_to_transposed_2x2() -> None:
+    """One marker per (family, input family); x = PSNR - transposed 2x2's on that input."""
+    import figures.fig_transposed_spectrum as spec
+    from figures._transposed_common import load
+
+    arrays, meta = load(REPO / "results" / "transposed_tutorial")
+    fig = spec.draw(arrays, meta)
+    bx = fig.axes[1]
+    xs = sorted(
+        round(float(x), 9)
+        for line in bx.get_lines()
+        if line.get_marker() not in ("None", "", None)
+        for x in line.get_xdata()
+    )
+    expected = []
+    for fit in meta["fit_by_input"].values():
+        psnr = {r["family"]: r["psnr_db"] for r in fit["rows"]}
+        ref = psnr[spec.REFERENCE]
+        expected += [round(v - ref, 9) for f, v in psnr.items() if f != spec.REFERENCE]
+    plt.close(fig)
+    # the vertical line at 0 has no marker; the reference's own (zero) row is not drawn
+    assert xs == sorted(expected)
