@@ -35,7 +35,7 @@ from figures._study_common import (  # noqa: E402
     look,
     reference,
 )
-from figures.style import VARIANT_LABEL, VARIANT_ORDER  # noqa: E402
+from figures.style import VARIANT_LABEL, VARIANT_ORDER, count  # noqa: E402
 
 NAME = "fig7_tradeoff"
 TASK_SHORT = {"nuclei": "nuclei (segm.)", "textures": "textures (segm.)", "denoise": "denoise"}
@@ -166,7 +166,8 @@ def draw(study: Study) -> plt.Figure:
     shape = next(iter(speed.values())).get("input_shape", [])
     ax.set_xlabel(
         f"training-step time / {VARIANT_LABEL.get(sref, sref)}'s in the same run (median; bars: "
-        f"quartiles)\ninput {tuple(shape)}, {study.speed_threads()} CPU thread(s); < 1 = faster"
+        f"quartiles)\ninput {tuple(shape)}, {count(study.speed_threads(), 'CPU thread')}; "
+        "< 1 = faster"
     )
     lo = min(r["lo"] for r in rows.values())
     hi = max(r["hi"] for r in rows.values())

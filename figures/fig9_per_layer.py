@@ -51,7 +51,7 @@ from figures._study_common import (  # noqa: E402
     paired_to_reference,
     reference,
 )
-from figures.style import encoder  # noqa: E402
+from figures.style import count, encoder  # noqa: E402
 
 NAME = "fig9_per_layer"
 REGION = 1  # interior
@@ -276,10 +276,10 @@ def draw(study: Study) -> plt.Figure:
     seeds = max(len(s) for s in ps.checkpoints.values())
     fig.suptitle(
         f"Per-level equivariance, {TASK_LABEL.get(task, task)}: crop shifts 1-"
-        f"{int(np.abs(ps.shifts).max())} px, {layers['n_images']} test images x up to {seeds} "
-        f"seed(s);\ninterior: >= {layers.get('border', '?')} px from the edges. Each level's "
-        "map is compared with the unshifted one moved by shift / stride,\npossible only where "
-        "the stride divides the shift (dash: no such shift).",
+        f"{int(np.abs(ps.shifts).max())} px, {count(layers['n_images'], 'test image')} x up to "
+        f"{count(seeds, 'seed')};\ninterior: >= {layers.get('border', '?')} px from the edges. "
+        "Each level's map is compared with the unshifted one moved by shift / stride,\n"
+        "possible only where the stride divides the shift (dash: no such shift).",
         fontsize=8,
     )
     fig.supxlabel("checkpoints: " + checkpoint_note(ps.checkpoints), fontsize=7)
