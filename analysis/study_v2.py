@@ -71,6 +71,7 @@ from antialias.files import read_json, write_result_set
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "study_v2"
+BENCH = ROOT / "benchmarks" / "results"  # the real-design speed benchmark (bench_designs.py)
 HEADLINE = ("tconv2", "bilinear_1x1", "bilinear", "bilinear_only")
 DEPTH = 4
 WIDTHS = (8, 16, 32)
@@ -494,12 +495,16 @@ def load_results(root: Path | None = None) -> list[dict[str, Any]]:
     return load(root or OUT)
 
 
-def analyse(docs: list[dict[str, Any]], baselines: dict[str, dict] | None = None) -> dict:
+def analyse(
+    docs: list[dict[str, Any]],
+    baselines: dict[str, dict] | None = None,
+    bench: list[dict[str, Any]] | None = None,
+) -> dict:
     """The verdicts of :mod:`analysis.study_v2_analysis` for this plan's headline and
-    references (design families, U-Net vs baselines per image, convergence counts)."""
+    references (design families, U-Net vs baselines per image, speed, convergence counts)."""
     from analysis.study_v2_analysis import analyse as run
 
-    return run(docs, baselines, HEADLINE, REFERENCE)
+    return run(docs, baselines, HEADLINE, REFERENCE, bench)
 
 
 def plan_progress(docs: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -518,8 +523,9 @@ def plan_progress(docs: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
 def run_analysis() -> Path:
     """``analyse`` the committed result files into ``results/study_v2/analysis.json``."""
     baselines = {p.stem: read_json(p) for p in sorted((OUT / "baselines").glob("*.json"))}
+    bench = [read_json(p) for p in sorted(BENCH.glob("bench_designs_*.json"))]
     docs = load_results()
-    doc = analyse(docs, baselines)
+    doc = analyse(docs, baselines, bench)
     doc["plan"] = plan_progress(docs)
     write_result_set(OUT, "analysis", doc)
     return OUT / "analysis.json"

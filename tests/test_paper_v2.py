@@ -17,11 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from analysis import study_v2_analysis as v2a  # noqa: E402
 from analysis.paper import answer, verdicts, verdicts_v2  # noqa: E402
 from analysis.paper.results import LABEL  # noqa: E402
 from antialias import stats  # noqa: E402
 
-CONFIG = verdicts_v2.SPEED_CONFIG
+CONFIG = {**v2a.SPEED_DECLARED, "device": "cpu", "rounds": 6}
 
 
 def _speed_doc(factor: dict[str, float], rounds: int = 6) -> dict:
@@ -29,10 +30,14 @@ def _speed_doc(factor: dict[str, float], rounds: int = 6) -> dict:
     rng = np.random.default_rng(1)
     base = 1.0 + 0.05 * rng.standard_normal(rounds)  # load drifts alike for all (paired)
     designs = {}
-    for d in ("tconv2", *verdicts_v2.SPEED_REFERENCES):
+    for d in ("tconv2", *v2a.SPEED_REFERENCES):
         t = base * factor.get(d, 1.0) * (1 + 0.005 * rng.standard_normal(rounds))
         designs[d] = {"train_step_s": t.tolist(), "gmacs_forward": 1.0}
     return {"rows": [{**CONFIG, "rounds": rounds, "designs": designs}]}
+
+
+def _with_speed(analysis: dict, bench: dict | None) -> dict:
+    return {**analysis, "speed": v2a.speed_comparisons([bench] if bench else [])}
 
 
 def _cell(design: str, width: int, word: str, task: str = "nuclei_sim") -> dict:
@@ -60,37 +65,40 @@ def _analysis(words: dict[tuple[str, int], str]) -> dict:
 
 def test_speed_rows_are_stats_verdicts_of_paired_rounds() -> None:
     doc = _speed_doc({"tconv2": 0.8, "bilinear_only": 0.8})  # tconv2 20% faster than nearest
-    comps = verdicts_v2.speed_comparisons(doc)
+    (cfg,) = v2a.speed_comparisons([doc])
+    assert cfg["declared"]
+    comps = {c["reference"]: c for c in cfg["comparisons"]}
     des = doc["rows"][0]["designs"]
     want = stats.adjust_family(
         [
             stats.compare(
                 "tconv2", des["tconv2"]["train_step_s"], r, des[r]["train_step_s"], "time"
             )
-            for r in verdicts_v2.SPEED_REFERENCES
+            for r in v2a.SPEED_REFERENCES
         ]
     )
     for c in want:
-        assert stats.verdict(comps[c.reference]) == stats.verdict(c)
-    assert stats.verdict(comps["nearest"]) == "better"  # constructed: faster
-    assert stats.verdict(comps["bilinear_only"]) == "equivalent"  # constructed: same time
-    rows = {r.claim: r for r in verdicts_v2.speed_rows(doc)}
-    near = next(r for c, r in rows.items() if "nearest" in c)
-    assert near.verdict.startswith("better") and "claim not supported" in near.verdict
-    only = next(r for c, r in rows.items() if "bilinear only" in c)
-    assert only.verdict.startswith("equivalent") and "claim not supported" in only.verdict
+        assert comps[c.reference]["verdict"] == stats.verdict(c)
+    assert comps["nearest"]["verdict"] == "better"  # constructed: faster
+    assert comps["bilinear_only"]["verdict"] == "equivalent"  # constructed: same time
+    rows = {r.design: r for r in verdicts_v2.speed_rows(_with_speed({}, doc))}
+    assert rows["nearest"].verdict.startswith("better")
+    assert "claim not supported" in rows["nearest"].verdict
+    assert rows["bilinear_only"].verdict.startswith("equivalent")
+    assert "claim not supported" in rows["bilinear_only"].verdict
 
 
 def test_speed_needs_the_declared_configuration_and_rounds() -> None:
     doc = _speed_doc({})
     doc["rows"][0]["width"] = 32  # not the declared configuration
-    assert verdicts_v2.speed_comparisons(doc) == {}
-    rows = verdicts_v2.speed_rows(doc)
+    (cfg,) = v2a.speed_comparisons([doc])
+    assert not cfg["declared"]
+    rows = verdicts_v2.speed_rows(_with_speed({}, doc))
     assert all(r.verdict == "not measured" for r in rows)
     doc = _speed_doc({})
     for d in doc["rows"][0]["designs"].values():
         del d["train_step_s"]  # an old file with medians only
-    assert verdicts_v2.speed_comparisons(doc) == {}
+    assert v2a.speed_comparisons([doc]) == []
 
 
 @pytest.mark.parametrize(
@@ -117,25 +125,24 @@ def test_choose_rule_needs_accuracy_and_speed() -> None:
     eq = {(d, w): "equivalent" for d in verdicts_v2.FIXED for w in (8, 16)}
     fast = _speed_doc({"tconv2": 1.25})  # every fixed path faster than tconv2
     slow = _speed_doc({"tconv2": 0.8})  # every fixed path slower
-    assert verdicts_v2.choose_row(_analysis(eq), fast).verdict.startswith("choose ")
-    assert verdicts_v2.choose_row(_analysis(eq), slow).verdict.startswith("keep ")
+    assert verdicts_v2.choose_row(_with_speed(_analysis(eq), fast)).verdict.startswith("choose ")
+    assert verdicts_v2.choose_row(_with_speed(_analysis(eq), slow)).verdict.startswith("keep ")
     half = {**eq, ("bilinear_1x1", 16): "inconclusive"}
-    row = verdicts_v2.choose_row(_analysis(half), slow)
+    row = verdicts_v2.choose_row(_with_speed(_analysis(half), slow))
     assert row.verdict.startswith("not decided")
     assert "rule declared before the results" in row.caveat
 
 
-def test_rows_switch_to_v2_only_with_both_sources() -> None:
+def test_rows_switch_to_v2_with_its_analysis() -> None:
     analysis = _analysis({("bilinear", 8): "inconclusive"})
     tutorial = {
         "sweep": {"configs": 10, "max_error": {"zero insertion": 1e-15}},
         "families": {"rows": [{"family": "transposed 2x2", "params": 4, "free": 1}]},
     }
-    v1 = verdicts.rows(verdicts.AnswerData(study_v2=analysis, tutorial=tutorial), LABEL)
+    v1 = verdicts.rows(verdicts.AnswerData(tutorial=tutorial), LABEL)
     assert not any(r.claim.startswith("It only makes the CNN slower (vs") for r in v1)
-    data = verdicts.AnswerData(
-        study_v2=analysis, design_speed=_speed_doc({"tconv2": 0.8}), tutorial=tutorial
-    )
+    full = _with_speed(analysis, _speed_doc({"tconv2": 0.8}))
+    data = verdicts.AnswerData(study_v2=full, tutorial=tutorial)
     v2 = verdicts.rows(data, LABEL)
     claims = [r.claim for r in v2]
     assert sum(c.startswith("It only makes the CNN slower (vs") for c in claims) == 3

@@ -187,9 +187,15 @@ def _v2_paragraphs(table: list[Row]) -> list[str]:
 
 def conclusion(table: list[Row], extra: list[str] | None = None) -> list[str]:
     """Section 4: one short paragraph per verdict (the table in sentences), then ``extra``."""
-    out = ["## 4. Conclusion", ""]
+    out = [
+        "## 4. Conclusion",
+        "",
+        "The verdicts of the table at the top, claim by claim (the numbers and caveats are there).",
+        "",
+    ]
     for r in table:
-        out.append(f"**{r.claim}.** Verdict: *{r.verdict}*. {_cap(r.number)}. {_cap(r.caveat)}.")
+        number = f" {_cap(r.number)}." if r.source == "check" else ""
+        out.append(f"**{r.claim}.** Verdict: *{r.verdict}*.{number}")
         out.append("")
     for line in extra or []:
         out += [line, ""]

@@ -58,8 +58,6 @@ class AnswerData:
         study_v2: ``results/study_v2/analysis.json`` (the new study's verdicts so far), or
             ``None`` when that study has not been analysed.
         time_runs: ``(arch, threads, what) -> variant -> (rounds,)`` seconds of study v1.
-        design_speed: the real-design benchmark
-            (:data:`analysis.paper.verdicts_v2.SPEED_FILE`), or ``None``.
     """
 
     dice: dict[str, np.ndarray] = field(default_factory=dict)
@@ -71,7 +69,6 @@ class AnswerData:
     spectra: dict | None = None
     study_v2: dict | None = None
     time_runs: dict[tuple[str, int, str], dict[str, np.ndarray]] = field(default_factory=dict)
-    design_speed: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -130,9 +127,6 @@ def load_answer_data(results: Path, study: dict, tutorial_json: Path | None) -> 
     v2_json = results.parent / "study_v2" / "analysis.json"
     if v2_json.is_file():
         data.study_v2, _ = read_result_set(v2_json)
-    from analysis.paper.verdicts_v2 import load_design_speed
-
-    data.design_speed = load_design_speed(results.parent.parent)
     return data
 
 
@@ -288,10 +282,10 @@ def stat_row(
 def rows(data: AnswerData, label: dict[str, str]) -> list[Row]:
     """The verdict table: the seed answer's claims, then what to choose.
 
-    With study v2's analysis and the real-design benchmark present, the speed and accuracy
-    rows are study v2's (:func:`analysis.paper.verdicts_v2.v2_rows`); otherwise study v1's.
+    With study v2's analysis present, the speed and accuracy rows are study v2's
+    (:func:`analysis.paper.verdicts_v2.v2_rows`); otherwise study v1's.
     """
-    if data.study_v2 and data.study_v2.get("families") and data.design_speed:
+    if data.study_v2 and data.study_v2.get("families"):
         return _rows_v2(data)
     acc = _comparisons(data, ACCURACY, data.dice, "dice")
     tim = _comparisons(data, TIME, {k: v for k, v in data.time.items()}, "time")
@@ -363,7 +357,7 @@ def rows(data: AnswerData, label: dict[str, str]) -> list[Row]:
 def _rows_v2(data: AnswerData) -> list[Row]:
     from analysis.paper.verdicts_v2 import v2_rows
 
-    v2 = v2_rows(data.study_v2, data.design_speed)
+    v2 = v2_rows(data.study_v2)
     z_word, z_num = zeros_check(data.tutorial)
     u_word, u_num = original_unet_check(data.tutorial)
     a_word, a_num = aliasing_check(data.study, data.task, MAXPOOL)

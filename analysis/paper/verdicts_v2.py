@@ -8,11 +8,11 @@ read the evidence that replaced them:
   the headline families ``headline/<task>/w<width>/<metric>``, each fixed up path of
   :data:`FIXED` against the U-Net's 2x2 transposed conv, with the verdict word that
   :func:`antialias.stats.verdict` wrote there (nothing is re-decided here);
-- **speed**: ``benchmarks/results/bench_designs_t2_256_b8.json``
-  (``python benchmarks/bench_designs.py``): per-round training-step seconds of every design in
-  interleaved rounds, compared here, paired by round, with :func:`antialias.stats.compare`
-  (relative margin 5%) and Holm-adjusted as one family, at the configuration declared in
-  :data:`SPEED_CONFIG` before the benchmark ran.
+- **speed**: the ``speed`` part of the same file, which the analysis computes from the
+  real-design benchmark (``python benchmarks/bench_designs.py``: per-round training-step
+  seconds in interleaved rounds, paired by round, relative margin 5%, Holm within a
+  configuration); the rows read the configuration declared before the benchmark ran
+  (``speed_declared``: width 64, 256^2, batch 8, 2 threads).
 
 A row reads its verdicts against the claim of the seed's answer: the claim is *supported* only
 when every measured cell supports it, *not supported* when one cell contradicts it, else *not
@@ -21,27 +21,20 @@ decided*. :func:`choose_row` applies the declared rule of "what to choose" (:dat
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from analysis.paper.verdicts import Row, stat_row
+from analysis.paper.verdicts import Row
 from antialias import stats, variants
-from antialias.files import read_json
 
 __all__ = [
     "CHOOSE_RULE",
     "FIXED",
-    "SPEED_CONFIG",
-    "SPEED_FILE",
+    "SPEED_ROWS",
     "accuracy_cells",
     "accuracy_rows",
     "baseline_row",
     "choose_row",
-    "load_design_speed",
-    "speed_comparisons",
+    "declared_speed",
     "speed_rows",
     "v2_rows",
 ]
@@ -49,13 +42,8 @@ __all__ = [
 FIXED = ("bilinear_1x1", "bilinear", "bilinear_only")
 """The fixed up paths of the headline comparison (each against ``tconv2``)."""
 
-SPEED_FILE = Path("benchmarks") / "results" / "bench_designs_t2_256_b8.json"
-SPEED_CONFIG = {"threads": 2, "width": 64, "size": 256, "batch": 8, "autocast": False}
-"""Declared before the benchmark ran: the original U-Net's width (64), depth 4, 256^2 input,
-batch 8, 2 CPU threads, float32, training step (forward + loss + backward + Adam)."""
-
-SPEED_REFERENCES = ("nearest", "bilinear_1x1", "bilinear_only", "bilinear")
-"""``tconv2`` is timed against each (one Holm family); the first three get a row."""
+SPEED_ROWS = ("nearest", "bilinear_1x1", "bilinear_only")
+"""The fixed up paths whose speed against ``tconv2`` gets a row ("it only makes it slower")."""
 
 CHOOSE_RULE = (
     "a fixed up path is preferred to the 2x2 transposed conv when every measured accuracy "
@@ -63,45 +51,21 @@ CHOOSE_RULE = (
 )
 
 
-def load_design_speed(repo: Path) -> dict[str, Any] | None:
-    """The benchmark document at :data:`SPEED_FILE` under ``repo``, or ``None``."""
-    path = repo / SPEED_FILE
-    return read_json(path) if path.is_file() else None
+def declared_speed(analysis: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, dict]]:
+    """``(configuration, reference -> comparison)`` of the declared speed configuration
+    (``analysis["speed_declared"]``), or ``({}, {})`` when it was not benchmarked."""
+    for cfg in (analysis or {}).get("speed") or []:
+        if cfg.get("declared"):
+            return cfg, {c["reference"]: c for c in cfg["comparisons"]}
+    return {}, {}
 
 
-def _speed_row_config(doc: dict[str, Any], config: dict[str, Any]) -> dict[str, Any] | None:
-    for row in doc.get("rows", []):
-        if all(row.get(k) == v for k, v in config.items()):
-            return row
-    return None
-
-
-def speed_comparisons(
-    doc: dict[str, Any] | None, config: dict[str, Any] = SPEED_CONFIG, what: str = "train_step"
-) -> dict[str, stats.Comparison]:
-    """``reference -> tconv2 vs reference`` on per-round ``what`` seconds (paired by round,
-    relative), Holm-adjusted together; empty when the configuration or per-round times are
-    missing."""
-    row = _speed_row_config(doc or {}, config)
-    if row is None:
-        return {}
-    des = row["designs"]
-    if "tconv2" not in des or f"{what}_s" not in des["tconv2"]:
-        return {}
-    a = np.asarray(des["tconv2"][f"{what}_s"], dtype=np.float64)
-    cs = [
-        stats.compare("tconv2", a, r, np.asarray(des[r][f"{what}_s"], dtype=np.float64), "time")
-        for r in SPEED_REFERENCES
-        if r in des and len(des[r].get(f"{what}_s", [])) == len(a)
-    ]
-    return {c.reference: c for c in stats.adjust_family(cs)} if len(a) >= 2 else {}
-
-
-def _setting(config: dict[str, Any]) -> str:
+def _setting(cfg: dict[str, Any]) -> str:
+    t = cfg["threads"]
     return (
-        f"width {config['width']}, depth 4, input {config['batch']}x1x{config['size']}^2, "
-        f"{config['threads']} CPU thread{'s' if config['threads'] > 1 else ''}, training step, "
-        "interleaved rounds; 'better' = faster"
+        f"width {cfg['width']}, depth 4, input {cfg['batch']}x1x{cfg['size']}^2, {t} CPU "
+        f"thread{'s' if t > 1 else ''}, training step, {cfg.get('rounds')} interleaved rounds; "
+        "'better' = faster"
     )
 
 
@@ -109,33 +73,48 @@ def _label(name: str) -> str:
     return variants.label(name)
 
 
-def speed_rows(doc: dict[str, Any] | None, config: dict[str, Any] = SPEED_CONFIG) -> list[Row]:
-    """ "It only makes the CNN slower", once per fixed up path people use instead."""
-    comps = speed_comparisons(doc, config)
-    label = {d: _label(d) for d in ("tconv2", *SPEED_REFERENCES)}
-    macs = _macs(doc, config)
+def _mirrors(name: str) -> str:
+    return variants.DESIGNS[name].mirrors.split("(")[0].strip()
+
+
+def _reading(words: list[str], supports: tuple[str, ...]) -> str:
+    if not words:
+        return "not measured"
+    if all(w in supports for w in words):
+        return "claim supported"
+    if any(w not in supports and w != "inconclusive" for w in words):
+        return "claim not supported"
+    return "not decided"
+
+
+def speed_rows(analysis: dict[str, Any] | None) -> list[Row]:
+    """ "It only makes the CNN slower", once per fixed up path of :data:`SPEED_ROWS`: the
+    verdict of ``tconv2`` against it (``worse`` = slower supports the claim)."""
+    cfg, comps = declared_speed(analysis)
     out = []
-    for ref in SPEED_REFERENCES[:3]:
-        mirrors = variants.DESIGNS[ref].mirrors.split("(")[0].strip()
-        caveat = f"{mirrors}; {_setting(config)}"
-        if ref in macs and "tconv2" in macs:
-            caveat += f"; forward GMAC {macs['tconv2']:.1f} vs {macs[ref]:.1f}"
-        row = stat_row(
-            f"It only makes the CNN slower (vs {label[ref]})",
-            comps.get(ref),
-            label,
-            "time",
-            caveat,
-            ("worse",),
-            "timing rounds",
+    for ref in SPEED_ROWS:
+        claim = f"It only makes the CNN slower (vs {_label(ref)})"
+        c = comps.get(ref)
+        if c is None:
+            out.append(Row(claim, "not measured", "-", _mirrors(ref), "", ref))
+            continue
+        lo, hi = c["ci95"]
+        macs = cfg.get("gmacs_forward") or {}
+        out.append(
+            Row(
+                claim,
+                f"{c['verdict']} ({_label('tconv2')} vs {_label(ref)}): "
+                f"{_reading([c['verdict']], ('worse',))}",
+                f"{_label('tconv2')} / {_label(ref)} - 1: {100 * c['diff']:+.1f}% "
+                f"[{100 * lo:+.1f}, {100 * hi:+.1f}] time; paired p = {c['p_diff_holm']:.2g} "
+                f"(Holm) over {c['n_seeds']} timing rounds, margin +-{100 * c['margin']:.0f}%",
+                f"{_mirrors(ref)}; {_setting(cfg)}; forward GMAC "
+                f"{macs.get('tconv2', float('nan')):.1f} vs {macs.get(ref, float('nan')):.1f}",
+                "stats",
+                ref,
+            )
         )
-        out.append(replace(row, design=ref))
     return out
-
-
-def _macs(doc: dict[str, Any] | None, config: dict[str, Any]) -> dict[str, float]:
-    row = _speed_row_config(doc or {}, config)
-    return {} if row is None else {d: r["gmacs_forward"] for d, r in row["designs"].items()}
 
 
 def accuracy_cells(analysis: dict[str, Any] | None, design: str) -> list[dict[str, Any]]:
@@ -155,16 +134,6 @@ def accuracy_cells(analysis: dict[str, Any] | None, design: str) -> list[dict[st
 def _where(c: dict[str, Any]) -> str:
     task = "nuclei" if c["task"] == "nuclei_sim" else "denoising"
     return f"{task} w{c['width']}"
-
-
-def _reading(words: list[str], supports: tuple[str, ...]) -> str:
-    if not words:
-        return "not measured"
-    if all(w in supports for w in words):
-        return "claim supported"
-    if any(w not in supports and w != "inconclusive" for w in words):
-        return "claim not supported"
-    return "not decided"
 
 
 def accuracy_rows(analysis: dict[str, Any] | None) -> list[Row]:
@@ -219,16 +188,16 @@ def baseline_row(analysis: dict[str, Any] | None) -> Row | None:
     )
 
 
-def choose_row(analysis: dict[str, Any] | None, speed: dict[str, Any] | None) -> Row:
+def choose_row(analysis: dict[str, Any] | None) -> Row:
     """What to choose, by :data:`CHOOSE_RULE` (declared), from the rows' verdicts."""
-    comps = speed_comparisons(speed)
+    _, comps = declared_speed(analysis)
     parts, chosen, undecided = [], [], []
     for d in FIXED:
         words = [c["verdict"] for c in accuracy_cells(analysis, d)]
         acc = _reading(words, ("equivalent", "better"))
         c = comps.get(d)
         # tconv2 vs d: "better" = tconv2 faster (d slower); "worse" = d faster
-        sp = "not measured" if c is None else stats.verdict(c)
+        sp = "not measured" if c is None else c["verdict"]
         not_slower = sp in ("worse", "equivalent")
         speed_words = {
             "better": f"slower than {_label('tconv2')}",
@@ -256,11 +225,11 @@ def choose_row(analysis: dict[str, Any] | None, speed: dict[str, Any] | None) ->
     )
 
 
-def v2_rows(analysis: dict[str, Any] | None, speed: dict[str, Any] | None) -> dict[str, Any]:
+def v2_rows(analysis: dict[str, Any] | None) -> dict[str, Any]:
     """The v2 rows by kind: ``speed``, ``accuracy``, ``baseline`` (or ``None``), ``choose``."""
     return {
-        "speed": speed_rows(speed),
+        "speed": speed_rows(analysis),
         "accuracy": accuracy_rows(analysis),
         "baseline": baseline_row(analysis),
-        "choose": choose_row(analysis, speed),
+        "choose": choose_row(analysis),
     }
