@@ -433,7 +433,10 @@ def _package_photo(name: str) -> np.ndarray:
         return image[0] if image.ndim == 3 and image.shape[-1] > 4 else image  # time series
     from skimage.io import imread
 
-    return imread(path)
+    image = imread(path)
+    if image.dtype != np.uint8:  # _photo scales grey levels by 1/255
+        raise ValueError(f"expected photograph {name!r} to be uint8, got {image.dtype}")
+    return image
 
 
 def _tiles(image: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
