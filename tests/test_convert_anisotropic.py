@@ -231,3 +231,20 @@ def test_monai_anisotropic_unets_convert_with_keys_and_exactly_at_taps_1(build) 
     assert list(blurred.state_dict()) == list(net.state_dict())
     strided = [m for m in blurred.modules() if isinstance(m, (ConvBlurPool3d, ConvTransposeBlur3d))]
     assert any(tuple(getattr(m, "down", m.stride)) == STRIDE for m in strided)
+
+
+@pytest.mark.parametrize("kernel", [3, (1, 3, 3), (3, 4, 4)])
+def test_circular_122_strided_conv_is_equivariant_to_its_shifts(kernel) -> None:
+    """Conv at stride 1 + in-plane blur-pool, all circular: a shift (a, 2b, 2c) of the input
+    is a shift (a, b, c) of the output, any a (the wrap path when 2p != k - 1 too)."""
+    torch.manual_seed(4)
+    ks = (kernel,) * 3 if isinstance(kernel, int) else kernel
+    pad = tuple((k - 1) // 2 for k in ks)
+    conv = nn.Conv3d(2, 3, ks, stride=STRIDE, padding=pad, padding_mode="circular").double()
+    new, _ = convert(nn.Sequential(conv), taps=3, pad_mode="circular", scan=False)
+    x = rand(1, 2, 5, 8, 8)
+    y = new(x)
+    assert y.shape == conv(x).shape
+    for a, b, c in [(1, 1, 0), (3, 0, 2), (2, 3, 1)]:
+        got = new(torch.roll(x, (a, 2 * b, 2 * c), dims=(2, 3, 4)))
+        assert_exact(got, torch.roll(y, (a, b, c), dims=(2, 3, 4)))
