@@ -263,6 +263,10 @@ def test_top_level_exports_the_nd_api() -> None:
         "downsample_nd",
         "filter_nd",
         "spectral_nd",
+        "APSDown3d",
+        "APSUp3d",
+        "APSDown1d",
+        "APSUp1d",
     ]:
         assert name in antialias.__all__ and hasattr(antialias, name), name
     import antialias.upfirdn as module
