@@ -502,10 +502,25 @@ def analyse(docs: list[dict[str, Any]], baselines: dict[str, dict] | None = None
     return run(docs, baselines, HEADLINE, REFERENCE)
 
 
+def plan_progress(docs: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """``piece -> {"planned", "done"}``: how much of the declared plan the results hold."""
+    have = {
+        (d["run"]["task"], d["run"]["design"], d["run"]["width"], d["run"]["seed"]) for d in docs
+    }
+    out: dict[str, dict[str, int]] = {}
+    for r in plan():
+        p = out.setdefault(r.piece, {"planned": 0, "done": 0})
+        p["planned"] += 1
+        p["done"] += (r.task, r.design, r.width, r.seed) in have
+    return out
+
+
 def run_analysis() -> Path:
     """``analyse`` the committed result files into ``results/study_v2/analysis.json``."""
     baselines = {p.stem: read_json(p) for p in sorted((OUT / "baselines").glob("*.json"))}
-    doc = analyse(load_results(), baselines)
+    docs = load_results()
+    doc = analyse(docs, baselines)
+    doc["plan"] = plan_progress(docs)
     write_result_set(OUT, "analysis", doc)
     return OUT / "analysis.json"
 

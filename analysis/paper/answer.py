@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from analysis.paper.verdicts import AnswerData, Row, comparisons_for_prose, table_lines
+from antialias import variants
 
 __all__ = [
     "README_END",
@@ -103,6 +104,8 @@ def answer_first(table: list[Row], data: AnswerData) -> list[str]:
             "other families depends on the input (tutorial §6)."
         )
         out.append("")
+    if any(r.claim.startswith("It only makes the CNN slower (vs") for r in table):
+        return out + _v2_paragraphs(table)
     if speed and f1:
         c = comparisons_for_prose(data)
         f1_num = f1.number.split(": ", 1)[-1].split(";")[0]
@@ -144,6 +147,41 @@ def answer_first(table: list[Row], data: AnswerData) -> list[str]:
         "The numbers that would change this advice are the accuracy rows above."
     )
     out.append("")
+    return out
+
+
+def _v2_paragraphs(table: list[Row]) -> list[str]:
+    """The direct answer from study v2's rows: accuracy, speed, then what to choose."""
+    speed = [r for r in table if r.claim.startswith("It only makes the CNN slower (vs")]
+    acc = [r for r in table if r.claim.startswith("It won't really increase")]
+    choose = next((r for r in table if r.claim.startswith("What to choose")), None)
+    acc_parts = [f"{variants.label(r.design)}: {r.verdict}" for r in acc]
+    speed_parts = [
+        f"{SPEED.get(_word(r), 'was compared with')} {variants.label(r.design)} "
+        f"({r.number.split(': ', 1)[-1].split(';')[0]})"
+        for r in speed
+    ]
+    setting = speed[0].caveat.split("; ", 1)[-1].split("; forward")[0] if speed else ""
+    slower = [SLOWER.get(_word(r), "not measured") for r in speed]
+    out = [
+        "In trained U-Nets (study v2, the up paths real U-Nets use, each against the 2x2 "
+        "transposed conv): " + "; ".join(acc_parts) + ".",
+        "",
+        "Per training step ("
+        + setting
+        + "), the 2x2 transposed conv "
+        + "; ".join(speed_parts)
+        + ". Against each, in the order above: "
+        + "; ".join(slower)
+        + ".",
+        "",
+    ]
+    if choose is not None:
+        out += [
+            f"What to choose, then (the rule declared before the results: "
+            f"{choose.caveat.split(': ', 1)[-1]}): **{choose.verdict}**. {choose.number}.",
+            "",
+        ]
     return out
 
 
