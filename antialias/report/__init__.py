@@ -125,8 +125,7 @@ def _volume_sections(doc: dict[str, Any], V, F, more: str):
         fig,
         "The primary metric at shifts along one axis only (the other two zero), per axis (a "
         "circular model that down-samples only in-plane is exact at every integer shift along "
-        "z); "
-        "the per-axis table above gives the same in numbers." + more
+        "z); the per-axis table above gives the same in numbers." + more
         if fig is not None
         else "No shift of this result moves along one axis only, so nothing per axis to draw.",
     )
