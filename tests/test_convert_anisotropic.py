@@ -248,3 +248,22 @@ def test_circular_122_strided_conv_is_equivariant_to_its_shifts(kernel) -> None:
     for a, b, c in [(1, 1, 0), (3, 0, 2), (2, 3, 1)]:
         got = new(torch.roll(x, (a, 2 * b, 2 * c), dims=(2, 3, 4)))
         assert_exact(got, torch.roll(y, (a, b, c), dims=(2, 3, 4)))
+
+
+def test_blur_before_a_2d_conv_with_unequal_strides_blurs_the_strided_axis_only() -> None:
+    """The same rule in 2-D (``blur_position="before"`` is the one 2-D path with unequal
+    strides); equal strides blur both axes, as before."""
+    torch.manual_seed(5)
+    conv = nn.Conv2d(2, 3, 3, stride=(1, 2), padding=1).double()
+    new, report = convert(nn.Sequential(conv), taps=3, blur_position="before", scan=False)
+    assert report.changed[0].replacement == "BlurConv2d"
+    x = rand(1, 2, 6, 8)
+    t = torch.tensor([1.0, 2.0, 1.0], dtype=torch.float64) / 4
+    blurred = F.conv2d(
+        F.pad(x, (1, 1, 0, 0), mode="reflect"), t.view(1, 1, 1, 3).expand(2, 1, 1, 3), groups=2
+    )
+    assert_exact(new(x), conv(blurred))
+    iso = nn.Conv2d(2, 3, 3, stride=2, padding=1).double()
+    new_iso, _ = convert(nn.Sequential(iso), taps=3, blur_position="before", scan=False)
+    k = (t[:, None] * t[None, :]).expand(2, 1, 3, 3)
+    assert_exact(new_iso(x), iso(F.conv2d(F.pad(x, (1,) * 4, mode="reflect"), k, groups=2)))
