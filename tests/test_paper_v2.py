@@ -151,3 +151,7 @@ def test_rows_switch_to_v2_with_its_analysis() -> None:
     text = "\n".join(answer.answer_first(v2, data))
     assert "study v2" in text and "was faster than" in text
     assert '"slower" is the opposite of what was measured' in text
+    rows, figure = answer.readme_rows(v2)
+    assert rows[0].claim.startswith("What to choose") and figure.endswith("fig10_study_v2.png")
+    assert [r.claim for r in rows[1:]] == [r.claim for r in v2 if r.design]
+    assert answer.readme_rows(v1)[1].endswith("fig7_tradeoff.png")

@@ -19,6 +19,7 @@ __all__ = [
     "README_START",
     "answer_first",
     "conclusion",
+    "readme_rows",
     "readme_with_verdicts",
     "split_long_paragraphs",
 ]
@@ -213,17 +214,34 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def readme_rows(table: list[Row], n_rows: int = 4) -> tuple[list[Row], str]:
+    """The rows the README shows and the figure it links: with study v2's rows, what to choose
+    first, then the speed and accuracy rows (figure 10); otherwise the first ``n_rows``
+    (figure 7)."""
+    v2 = [r for r in table if r.design]
+    if v2:
+        choose = [r for r in table if r.claim.startswith("What to choose")]
+        return choose + v2, "figures/fig10_study_v2.png"
+    return table[:n_rows], "figures/fig7_tradeoff.png"
+
+
 def readme_with_verdicts(readme: str, table: list[Row], n_rows: int = 4) -> str:
-    """``readme`` with the first ``n_rows`` verdict rows between the markers (added after the
-    first paragraph when absent)."""
+    """``readme`` with the verdict rows of :func:`readme_rows` between the markers (added
+    after the first paragraph when absent)."""
+    rows, figure = readme_rows(table, n_rows)
+    what = (
+        "study v2: each fixed up path minus the transposed conv"
+        if "fig10" in figure
+        else "accuracy, consistency and time of every design"
+    )
     block = [
         README_START,
         "",
         "The answer, verdict first (from [docs/paper.md](docs/paper.md), generated from "
         "`results/`; the figure that shows it best: "
-        "[accuracy, consistency and time of every design](figures/fig7_tradeoff.png)):",
+        f"[{what}]({figure})):",
         "",
-        *table_lines(table[:n_rows]),
+        *table_lines(rows),
         "",
         README_END,
     ]
