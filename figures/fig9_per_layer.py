@@ -17,12 +17,12 @@ study's resampling); "exact" marks cells exact to rounding
 (:func:`antialias.exact.is_exact_relative` for the models' dtype), a dash cells where no stride
 divides a shift of the group. By construction a max-pool or blur-pool encoder is exact in the
 interior for every shift its stride divides; only the decoder (and APS's adaptive encoder) can
-differ. (b) on-period shifts: every stride divides them, so every design without adaptive
-sampling is equivariant there by construction; only the APS designs are drawn, and the largest
-residue of the others (rounding) is stated. (c) the output level ``dec0``: each design minus
-the reference (transposed 2x2), with a paired 95% interval (images drawn once for both designs,
-seeds per design); on-period differences only where a design samples adaptively (elsewhere
-both sides are rounding residues).
+differ. (b) on-period shifts: every stride divides them, so a design without adaptive sampling
+is equivariant there by construction, up to rounding and what the zero padding still reaches
+past the border; only the APS designs are drawn, and the others' largest residue is stated.
+(c) the output level ``dec0``: each design minus the reference (transposed 2x2), with a paired
+95% interval (images drawn once for both designs, seeds per design); on-period differences
+only where a design samples adaptively (elsewhere both sides are such residues).
 
 Usage: ``python figures/fig9_per_layer.py [--results DIR] [--out DIR]``
 """
@@ -232,14 +232,19 @@ def draw(study: Study) -> plt.Figure:
         )
     else:
         bx.axis("off")
-    residue = on[rest][np.isfinite(on[rest])]
-    worst = float(residue.max()) if residue.size else 0.0
-    others = (
-        f"the other {len(rest)} designs are equivariant there by construction (every stride "
-        f"divides the shift):\nmeasured residue <= {worst:.0e} at every level, {dtype} rounding"
-        if rest
-        else ""
-    )
+    others = ""
+    if rest:
+        sub = np.where(np.isfinite(on[rest]), on[rest], -1.0)
+        i, j = np.unravel_index(int(np.argmax(sub)), sub.shape)
+        worst = max(float(sub[i, j]), 0.0)
+        where = f" ({VARIANT_LABEL.get(names[rest[i]], names[rest[i]])}, {levels[j]})"
+        # every stride divides the shift: in exact arithmetic only what the zero padding still
+        # reaches past the border can differ (transposed 2x2, the smallest reach, measures 0)
+        others = (
+            f"the other {len(rest)} designs: every stride divides the shift, so only the zero "
+            f"padding's reach\n(and rounding) can differ: largest residue {worst:.0e}"
+            + (where if worst > 0 else "")
+        )
     bx.set_title(
         f"(b) shifts on the period {period} px, designs with adaptive sampling (APS) only;"
         f"\n{others}",
@@ -254,7 +259,7 @@ def draw(study: Study) -> plt.Figure:
         if not idx:
             continue
         rows = paired_to_reference(study, ps, ref, idx, region=REGION, stat=stat, scale=1.0)
-        if key == "on":  # a difference of two rounding residues is not a measurement
+        if key == "on":  # two residues of designs equivariant by construction: not drawn
             rows = {v: d for v, d in rows.items() if _adaptive(v) or _adaptive(ref)}
         series.append((rows, key == "off"))
     cx = fig.add_subplot(grid[2])

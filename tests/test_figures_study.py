@@ -238,7 +238,7 @@ def test_fig9_cell_intervals_collapse_without_spread() -> None:
 
 
 def test_fig9_draws_on_period_rows_only_for_adaptive_designs(results: Path) -> None:
-    """The tiny study has no APS design: (b) draws no row and states the residue instead."""
+    """The tiny study has no APS design: (b) draws no row and states the largest residue."""
     import matplotlib.pyplot as plt
 
     from figures._study_common import load_study
@@ -246,7 +246,8 @@ def test_fig9_draws_on_period_rows_only_for_adaptive_designs(results: Path) -> N
     fig = fig9_per_layer.draw(load_study(results))
     titles = [ax.get_title() for ax in fig.axes]
     b = next(t for t in titles if t.startswith("(b)"))
-    assert "the other 2 designs are equivariant there by construction" in b, b
+    assert "the other 2 designs: every stride divides the shift" in b, b
+    assert "largest residue" in b, b
     cells = [t.get_text() for t in fig.axes[0].texts]
     measured = [c for c in cells if c not in ("exact", "-")]
     assert measured and all("[" in c and "]" in c for c in measured), cells
