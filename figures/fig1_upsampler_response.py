@@ -247,8 +247,9 @@ def draw(res: Results) -> plt.Figure:
     cfg = res.get("config")
     fig.suptitle(
         "Up-sampling in the U-Net designs: fixed interpolators (top) and the whole up path at "
-        f"initialisation (bottom;\n{cfg.get('channels', '?')} channels, seed "
-        f"{cfg.get('seed', '?')}; no trained checkpoint: learned kernels are in figure 2)",
+        f"initialisation (bottom;\n{cfg.get('channels', '?')} channels, one random draw, seed "
+        f"{cfg.get('seed', '?')}: no interval; no trained checkpoint: learned kernels are in "
+        "figure 2)",
         fontsize=8,
     )
     return fig
