@@ -10,7 +10,9 @@ the grey band is the equivalence margin declared before any run; the word above 
 the verdict of :func:`antialias.stats.verdict` written in the analysis file.
 (b) The same for denoising (held-out photographs), in dB of PSNR.
 (c) Training-step time of the 2x2 transposed conv relative to each fixed up path (paired by
-interleaved round; below 0 = the transposed conv is faster), at each benchmarked configuration.
+interleaved round; below 0 = the transposed conv is faster), at each benchmarked configuration
+(the analysis also times nearest + conv, which costs what bilinear + conv costs: see the
+paper's verdict table).
 
 Usage: ``python figures/fig10_study_v2.py [--results DIR] [--out DIR]``
 """
@@ -53,41 +55,48 @@ def _cells(doc: dict[str, Any], task: str) -> dict[tuple[str, int], dict[str, An
     return out
 
 
+def _point(
+    ax: plt.Axes, x: float, c: dict[str, Any], design: str, scale: float, label: str | None = None
+) -> None:
+    """One comparison: its difference with the 95% interval, the verdict word above."""
+    st = variant_style(design)
+    y, (lo, hi) = scale * c["diff"], (scale * v for v in c["ci95"])
+    ax.errorbar(
+        x,
+        y,
+        yerr=[[y - lo], [hi - y]],
+        color=st["color"],
+        marker=st["marker"],
+        markerfacecolor=st["markerfacecolor"],
+        ms=4,
+        capsize=2,
+        lw=1,
+        label=label,
+    )
+    ax.annotate(
+        SHORT.get(c["verdict"], c["verdict"]),
+        (x, hi),
+        xytext=(0, 2),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=7,
+        rotation=90,
+    )
+
+
 def _panel(ax: plt.Axes, cells: dict, unit: str, margin: float, title: str) -> None:
     widths = sorted({w for _, w in cells})
     step = 1.0 / (len(FIXED) + 1)
     ax.axhspan(-margin, margin, color="0.88", zorder=0, label=f"equivalence margin ±{margin:g}")
     ax.axhline(0, color="0.4", lw=0.8, zorder=1)
     for j, d in enumerate(FIXED):
-        st = variant_style(d)
         for i, w in enumerate(widths):
             c = cells.get((d, w))
             if c is None:
                 continue
             x = i + (j + 1) * step - 0.5
-            lo, hi = c["ci95"]
-            ax.errorbar(
-                x,
-                c["diff"],
-                yerr=[[c["diff"] - lo], [hi - c["diff"]]],
-                color=st["color"],
-                marker=st["marker"],
-                markerfacecolor=st["markerfacecolor"],
-                ms=4,
-                capsize=2,
-                lw=1,
-                label=VARIANT_LABEL.get(d, d) if i == 0 else None,
-            )
-            ax.annotate(
-                SHORT.get(c["verdict"], c["verdict"]),
-                (x, hi),
-                xytext=(0, 2),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=7,
-                rotation=90,
-            )
+            _point(ax, x, c, d, 1.0, VARIANT_LABEL.get(d, d) if i == 0 else None)
     n = sorted({(c["n_seeds"], c["n_images"]) for c in cells.values()})
     ax.set_xticks(range(len(widths)), [f"width {w}" for w in widths])
     ax.set_xlim(-0.6, len(widths) - 0.4)
@@ -114,38 +123,14 @@ def _speed(ax: plt.Axes, doc: dict[str, Any]) -> None:
         return
     ax.axhspan(-5, 5, color="0.88", zorder=0)
     ax.axhline(0, color="0.4", lw=0.8)
-    step = 1.0 / (len(FIXED) + 2)
-    refs = ("nearest", *FIXED)
+    step = 1.0 / (len(FIXED) + 1)
     for i, cfg in enumerate(cfgs):
         comps = {c["reference"]: c for c in cfg["comparisons"]}
-        for j, r in enumerate(refs):
+        for j, r in enumerate(FIXED):
             c = comps.get(r)
             if c is None:
                 continue
-            st = variant_style(r)
-            x = i + (j + 1) * step - 0.5
-            lo, hi = (100 * v for v in c["ci95"])
-            y = 100 * c["diff"]
-            ax.errorbar(
-                x,
-                y,
-                yerr=[[y - lo], [hi - y]],
-                color=st["color"],
-                marker=st["marker"],
-                ms=4,
-                capsize=2,
-                lw=1,
-            )
-            ax.annotate(
-                SHORT.get(c["verdict"], c["verdict"]),
-                (x, hi),
-                xytext=(0, 2),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=7,
-                rotation=90,
-            )
+            _point(ax, i + (j + 1) * step - 0.5, c, r, 100.0)
     ax.set_xticks(
         range(len(cfgs)),
         [

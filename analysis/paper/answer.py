@@ -153,7 +153,11 @@ def answer_first(table: list[Row], data: AnswerData) -> list[str]:
 
 def _v2_paragraphs(table: list[Row]) -> list[str]:
     """The direct answer from study v2's rows: accuracy, speed, then what to choose."""
-    speed = [r for r in table if r.claim.startswith("It only makes the CNN slower (vs")]
+    speed = [
+        r
+        for r in table
+        if r.claim.startswith("It only makes the CNN slower (vs") and r.verdict != "not measured"
+    ]
     acc = [r for r in table if r.claim.startswith("It won't really increase")]
     choose = next((r for r in table if r.claim.startswith("What to choose")), None)
     acc_parts = [f"{variants.label(r.design)}: {r.verdict}" for r in acc]
@@ -164,17 +168,18 @@ def _v2_paragraphs(table: list[Row]) -> list[str]:
     ]
     setting = speed[0].caveat.split("; ", 1)[-1].split("; forward")[0] if speed else ""
     slower = [SLOWER.get(_word(r), "not measured") for r in speed]
+    timing = (
+        f"Per training step ({setting}), the 2x2 transposed conv {'; '.join(speed_parts)}. "
+        f"Against each, in the order above: {'; '.join(slower)}."
+        if speed
+        else "The real designs' speed is not benchmarked yet (`python benchmarks/"
+        "bench_designs.py`, then `python -m analysis.study_v2 --analyse`)."
+    )
     out = [
         "In trained U-Nets (study v2, the up paths real U-Nets use, each against the 2x2 "
         "transposed conv): " + "; ".join(acc_parts) + ".",
         "",
-        "Per training step ("
-        + setting
-        + "), the 2x2 transposed conv "
-        + "; ".join(speed_parts)
-        + ". Against each, in the order above: "
-        + "; ".join(slower)
-        + ".",
+        timing,
         "",
     ]
     if choose is not None:

@@ -289,28 +289,12 @@ def rows(data: AnswerData, label: dict[str, str]) -> list[Row]:
         return _rows_v2(data)
     acc = _comparisons(data, ACCURACY, data.dice, "dice")
     tim = _comparisons(data, TIME, {k: v for k, v in data.time.items()}, "time")
-    z_word, z_num = zeros_check(data.tutorial)
-    u_word, u_num = original_unet_check(data.tutorial)
     a_word, a_num = aliasing_check(data.study, data.task, MAXPOOL)
     n = next(iter(acc.values())).n_seeds if acc else 0
     v2 = "first piece below" if data.study_v2 else "not run yet"
     few = f"study v1: {n} seeds, one task ({data.task}); study v2 (issue 12) decides, {v2}"
     return [
-        Row(
-            "The original U-Net used nearest-neighbour up-sampling",
-            u_word,
-            u_num,
-            UNET_QUOTE + "; the text leaves the up-sampling itself unnamed",
-            "check",
-        ),
-        Row(
-            "A transposed conv is a regular conv with zeros inserted",
-            z_word,
-            z_num,
-            "plus: kernel flipped, in/out channels swapped, padding d(k-1) - p; computed "
-            "without the zeros, it is s^2 small convs (tutorial §0, §3)",
-            "check",
-        ),
+        *_maths_rows(data),
         stat_row(
             "It only makes the CNN slower",
             tim.get(TIME[0]),
@@ -354,14 +338,11 @@ def rows(data: AnswerData, label: dict[str, str]) -> list[Row]:
     ]
 
 
-def _rows_v2(data: AnswerData) -> list[Row]:
-    from analysis.paper.verdicts_v2 import v2_rows
-
-    v2 = v2_rows(data.study_v2)
-    z_word, z_num = zeros_check(data.tutorial)
+def _maths_rows(data: AnswerData) -> list[Row]:
+    """The two rows decided by computed checks of the maths and the literature."""
     u_word, u_num = original_unet_check(data.tutorial)
-    a_word, a_num = aliasing_check(data.study, data.task, MAXPOOL)
-    out = [
+    z_word, z_num = zeros_check(data.tutorial)
+    return [
         Row(
             "The original U-Net used nearest-neighbour up-sampling",
             u_word,
@@ -377,6 +358,16 @@ def _rows_v2(data: AnswerData) -> list[Row]:
             "without the zeros, it is s^2 small convs (tutorial §0, §3)",
             "check",
         ),
+    ]
+
+
+def _rows_v2(data: AnswerData) -> list[Row]:
+    from analysis.paper.verdicts_v2 import v2_rows
+
+    v2 = v2_rows(data.study_v2)
+    a_word, a_num = aliasing_check(data.study, data.task, MAXPOOL)
+    out = [
+        *_maths_rows(data),
         *v2["speed"],
         *v2["accuracy"],
         Row(
