@@ -174,8 +174,8 @@ def draw(study: Study) -> plt.Figure:
         f"training-step time / {VARIANT_LABEL.get(sref, sref)}'s in the same run (median; bars: "
         f"quartiles)\ninput {tuple(shape)}, {count(study.speed_threads(), 'CPU thread')}; "
         "< 1 = faster\n(these resize-convs convolve at the fine resolution; the fixed up paths "
-        "of real U-Nets,\n1x1 conv at the coarse one or interpolation only, are timed by study "
-        "v2)"
+        "of real U-Nets,\n1x1 conv at the coarse one or interpolation only, are study v2's "
+        "benchmark)"
     )
     lo = min(r["lo"] for r in rows.values())
     hi = max(r["hi"] for r in rows.values())
