@@ -33,7 +33,6 @@ from figures.style import VARIANT_LABEL, variant_style  # noqa: E402
 NAME = "fig10_study_v2"
 COMMAND = "python -m analysis.study_v2 --analyse"
 FIXED = ("bilinear_1x1", "bilinear", "bilinear_only")
-SHORT = {"equivalent": "equiv.", "inconclusive": "incon.", "better": "better", "worse": "worse"}
 
 
 def load(results: Path) -> dict[str, Any]:
@@ -74,7 +73,7 @@ def _point(
         label=label,
     )
     ax.annotate(
-        SHORT.get(c["verdict"], c["verdict"]),
+        c["verdict"],
         (x, hi),
         xytext=(0, 2),
         textcoords="offset points",

@@ -41,7 +41,7 @@ def test_points_and_words_come_from_the_file(tmp_path: Path) -> None:
     ys = sorted(float(np.ravel(line.get_ydata())[0]) for line in points)
     assert np.allclose(ys, [-0.0042, 0.0011])
     words = {t.get_text() for t in ax.texts}
-    assert {"equiv.", "worse"} <= words
+    assert {"equivalent", "worse"} <= words
     texts = " ".join(t.get_text() for t in fig.axes[2].texts)
     assert "not" in texts and "benchmarked" in texts  # no speed data: said, not drawn
     plt.close(fig)
