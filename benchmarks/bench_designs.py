@@ -20,7 +20,7 @@ Usage::
         --rounds 3                           # a short configuration (minutes on one core)
     python benchmarks/bench_designs.py --device cuda --autocast    # on a GPU (cudnn.benchmark)
 
-The full grid (2 widths x 2 sizes x 2 batches x 2 thread counts x 7 designs) takes hours on
+The full grid (2 widths x 2 sizes x 2 batches x 2 thread counts x 8 designs) takes hours on
 one shared CPU core at width 64 / 512^2 / batch 8; run it on an idle machine.
 """
 
@@ -46,6 +46,7 @@ DESIGNS = (
     "bilinear_only",  # Pytorch-UNet bilinear=True
     "subpixel_blur",  # MONAI pixelshuffle (ICNR, pad + average)
     "bilinear",  # Odena resize-conv
+    "nearest",  # Odena resize-conv with nearest (the seed answer's "nearest + conv")
     "tconv4_bilinear",  # FCN bilinear-initialised 4x4 deconvolution
 )
 REFERENCE = "tconv2"
@@ -136,6 +137,7 @@ def measure(
         }
         for mode, ts in times[d].items():
             ratios = [a / b for a, b in zip(ts, times[REFERENCE][mode])]
+            row[f"{mode}_s"] = ts  # per round, paired with the reference's by round
             row[f"{mode}_median_s"] = statistics.median(ts)
             row[f"{mode}_ratio_to_{REFERENCE}"] = statistics.median(ratios)
             row[f"{mode}_ratio_range"] = [min(ratios), max(ratios)]

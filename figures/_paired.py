@@ -3,8 +3,9 @@
 A figure that compares designs shows each design *minus a named reference* (by default
 :data:`figures._study_common.REFERENCE`, the original U-Net up-conv) with the paired 95%
 interval the study computed (images drawn once for both designs), as one row per design:
-a dot in the design family's colour and the encoder's marker, a bar for the interval, a
-vertical line at 0. A second series (on-period shifts, for instance) is drawn in grey beside it.
+a dot in the design family's colour and the encoder's marker, a bar with end ticks for the
+interval (drawn over the dot, so a narrow one still shows), a vertical line at 0. A second
+series (on-period shifts, for instance) is drawn in grey beside it.
 
 What does not live here: the statistics (``analysis.study.stats``, read through
 :mod:`figures._study_common`), the results files.
@@ -62,7 +63,6 @@ def difference_rows(
             d = rows[v]
             color = style["color"] if coloured else GREY
             face = style["markerfacecolor"] if coloured else color
-            ax.plot([d["lo"], d["hi"]], [i + dy] * 2, color=color, lw=1.3, solid_capstyle="butt")
             ax.plot(
                 d["diff"],
                 i + dy,
@@ -72,6 +72,20 @@ def difference_rows(
                 markerfacecolor=face,
                 markeredgecolor=color,
                 linestyle="none",
+                zorder=2,
+            )
+            # the interval on top of the marker, with end ticks: an interval narrower than the
+            # marker stays visible instead of reading as "no interval"
+            ax.plot(
+                [d["lo"], d["hi"]],
+                [i + dy] * 2,
+                color=color,
+                lw=1.1,
+                solid_capstyle="butt",
+                marker="|",
+                markersize=5,
+                markeredgewidth=1.1,
+                zorder=3,
             )
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(range(len(names)))

@@ -3,14 +3,18 @@
 Reads ``results/spectra/spectra.{json,npz}`` (``python -m analysis.spectra``) and writes
 ``fig1_upsampler_response.{png,pdf}``:
 
-(a) ``|H(f)|`` of the fixed x2 interpolators in the designs (nearest, bilinear; the blur-up
-    only when the results' blur has the taps the models use), linear, divided by the DC gain
-    ``up``; classical references (bicubic, Kaiser-windowed sinc, the ideal brick wall) in grey;
-    (b) their 1-D taps;
-(c) the effective operators a design's up path applies (up-sampler plus the 3x3 conv where
-    the design has one, transposed convs at PyTorch's default init, ICNR, bilinear init; 16
-    channels, seed of the results): ``||H(f)||_2 / ||H(0)||_2`` along ``fx`` (``fy = 0``),
-    in dB, floor -40 dB;
+(a) ``|H(f)|`` of the fixed x2 interpolators in the designs (nearest, bilinear, and the
+    blur-ups zeros + binomial-4, v1's ``blurpool_blur``, and binomial-5, v2's
+    ``blurpool_blur5``, each drawn only when the results analysed it; a blur-up whose taps are
+    an interpolator's, binomial-4 = bilinear's, shares that curve and says so), linear, divided
+    by the DC gain ``up``; classical references (bicubic, Kaiser-windowed sinc, the ideal brick
+    wall) in grey; (b) their 1-D taps;
+(c) the effective operators of the up paths the designs use (up-sampler plus the 3x3 conv
+    where the design has one, at initialisation: transposed convs at PyTorch's default init,
+    nearest / bilinear / blur-up + conv, 1x1 conv + bilinear, pixel shuffle ICNR with and
+    without MONAI's 2x2 blur, FCN bilinear init; pixel shuffle at the default init, which no
+    design uses, as a reference; 16 channels, seed of the results):
+    ``||H(f)||_2 / ||H(0)||_2`` along ``fx`` (``fy = 0``), in dB, floor -40 dB;
 (d) their imaging energy (share of ``||H||^2`` outside the input band, 2-D) and checkerboard
     index (largest response at an image of DC, relative to DC).
 
@@ -45,7 +49,13 @@ GREYS = {"bicubic": ("#777777", "--"), "kaiser": ("#777777", "-."), "ideal": ("#
 
 
 def _design_of(name: str) -> str | None:
-    """The design an operator of the results belongs to: the longest design-name prefix."""
+    """The design an operator of the results belongs to: the longest design-name prefix.
+
+    A blur-up operator ``blur<n>_conv`` belongs to the design whose blur-up has ``n`` taps.
+    """
+    if name.startswith("blur") and name.endswith("_conv"):
+        n = name.removeprefix("blur").removesuffix("_conv")
+        return next((d for d, t in _blur_designs().items() if str(t) == n), None)
     hits = [d for d in VARIANT_ORDER if name == d or name.startswith(d + "_")]
     stem = name.removesuffix("_conv")
     hits += [d for d in VARIANT_ORDER if stem == d]
@@ -53,6 +63,10 @@ def _design_of(name: str) -> str | None:
 
 
 def _operator_label(name: str) -> str:
+    if name.startswith("blur") and name.endswith("_conv"):  # the up path only, not the encoder
+        return f"blur-up (binomial-{name.removeprefix('blur').removesuffix('_conv')}) + conv"
+    if name == "pixelshuffle":
+        return "pixel shuffle (default init; no design)"
     design = _design_of(name)
     base = VARIANT_LABEL.get(design, name) if design else name
     extra = {"_bilinear_init": " (bilinear init)", "_icnr": "", "_conv": ""}
@@ -61,8 +75,6 @@ def _operator_label(name: str) -> str:
             return base if text.strip(" ()") in base else base + text
     if design in ("tconv2", "tconv3", "tconv4"):
         return base + " (default)"
-    if name == "pixelshuffle":
-        return "pixel shuffle (default)"
     return base
 
 
@@ -77,27 +89,41 @@ def _fixed_label(name: str, res: Results) -> str:
     return name
 
 
-def _fixed(res: Results) -> tuple[list[str], list[str]]:
-    """(interpolators a design uses, classical references) present in the results."""
+def _fixed(res: Results) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """(interpolators a design uses, classical references, interpolator -> same-taps blur-ups).
+
+    A blur-up is shown only if the results analysed the taps of a design's blur-up; one whose
+    taps equal a drawn interpolator's (binomial-4 = bilinear) is not drawn again but named
+    with it.
+    """
     ups = res.get("upsamplers")
     if not isinstance(ups, dict) or "ideal" not in ups:
         raise res._fail("expected 'upsamplers' with 'ideal'")
     used = [n for n in USED if n in ups]
-    # the blur-up is shown only if the results analysed taps a design's blur-up uses
-    used += [
-        n
-        for n in ups
-        if n.startswith("blur_binomial") and len(ups[n]["taps"] or []) in _blur_taps()
-    ]
-    return used, [n for n in REFERENCES if n in ups]
+    same: dict[str, list[str]] = {}
+    for n in ups:
+        taps = ups[n].get("taps") or []
+        if not n.startswith("blur_binomial") or len(taps) not in _blur_designs().values():
+            continue
+        twin = next((u for u in used if _same_taps(ups[u].get("taps"), taps)), None)
+        if twin is None:
+            used.append(n)
+        else:
+            same.setdefault(twin, []).append(n)
+    return used, [n for n in REFERENCES if n in ups], same
 
 
-def _blur_taps() -> set[int]:
-    """Tap counts of the blur-ups of the designs (:mod:`antialias.variants`), default included."""
-    out = set()
+def _same_taps(a: list | None, b: list) -> bool:
+    return a is not None and len(a) == len(b) and np.allclose(a, b, rtol=0, atol=1e-12)
+
+
+def _blur_designs() -> dict[str, int]:
+    """Design -> tap count of its blur-up (:mod:`antialias.variants`, default included)."""
+    out = {}
     for row in variants.DESIGNS.values():
         if row.unet.get("up") == "blur":
-            out.add(int((row.unet.get("up_kwargs") or {}).get("taps", _DEFAULT_TAPS["blur"])))
+            taps = (row.unet.get("up_kwargs") or {}).get("taps", _DEFAULT_TAPS["blur"])
+            out[row.name] = int(taps)
     return out
 
 
@@ -109,30 +135,51 @@ def _fixed_look(name: str, k: int) -> dict:
     return {"color": FAMILY_COLOR[fam], "linestyle": ("-", "--")[k % 2], "lw": 1.6}
 
 
+def _legend_below(sub, source: plt.Axes, ncol: int) -> None:
+    """The legend of ``source`` under the panels of the sub-figure ``sub``."""
+    handles, labels = source.get_legend_handles_labels()
+    sub.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=ncol,
+        fontsize=7,
+        handlelength=2.2,
+        columnspacing=1.2,
+        frameon=False,
+    )
+
+
 def draw(res: Results) -> plt.Figure:
     """The figure from loaded results (raises ``ResultsError`` if something is missing)."""
     up = int(res.number("config", "up"))
     f1 = res.array("freqs_1d", ndim=1)
     f2 = res.array("freqs_2d", ndim=1)
-    used, refs = _fixed(res)
-    band = 1.0 / (2 * up)
-    fig = plt.figure(figsize=(6.9, 6.6), layout="constrained")
-    grid = fig.add_gridspec(2, 2, width_ratios=[1.5, 1], height_ratios=[1, 1.1])
+    used, refs, same = _fixed(res)
 
-    ax = fig.add_subplot(grid[0, 0])
+    def fixed_label(n: str) -> str:
+        return " = ".join([_fixed_label(n, res)] + [_fixed_label(t, res) for t in same.get(n, [])])
+
+    band = 1.0 / (2 * up)
+    fig = plt.figure(figsize=(6.9, 8.0), layout="constrained")
+    # two sub-figures, each with its legend below its panels: a dozen curves would cover
+    # each other's legend inside the panels
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.3])
+    ax, bx = top.subplots(1, 2, width_ratios=[1.25, 1])
+    cx, dx = bottom.subplots(1, 2, width_ratios=[1.1, 1])
+
     ax.axvspan(0, band, color="#EEEEEE", lw=0)
     ax.text(band / 2, 0.03, "input band", ha="center", fontsize=7, color="#444444")
     for k, n in enumerate(used + refs):
         mag = res.array(f"up__{n}__mag1d", shape=f1.shape) / up
-        ax.plot(f1, mag, label=_fixed_label(n, res), **_fixed_look(n, k))
+        ax.plot(f1, mag, label=fixed_label(n), **_fixed_look(n, k))
     ax.set_xlim(0, f1.max())
     ax.set_ylim(0, 1.15)
     ax.set_xlabel("output frequency f (cycles/pixel)")
     ax.set_ylabel("|H(f)| / up")
     ax.set_title("(a) fixed x2 interpolators\n(colour: in a design; grey: references)")
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.07), handlelength=2.0)
+    _legend_below(top, ax, ncol=3)
 
-    bx = fig.add_subplot(grid[0, 1])
     for k, n in enumerate(used):
         taps = np.asarray(res.get("upsamplers", n, "taps"), dtype=float)
         x = np.arange(taps.size) - (taps.size - 1) / 2
@@ -140,7 +187,7 @@ def draw(res: Results) -> plt.Figure:
         off = 0.12 * (k - (len(used) - 1) / 2)
         bx.vlines(x + off, 0, taps, color=look["color"], lw=1.6)
         marker = "so^"[k % 3]
-        label = _fixed_label(n, res).replace(" (blur-up)", "")
+        label = fixed_label(n).replace(" (blur-up)", "").replace("zeros + ", "")
         bx.plot(x + off, taps, marker, color=look["color"], markersize=4, label=label)
     bx.axhline(0, color="black", lw=0.6)
     bx.set_ylim(0, 1.2)
@@ -153,7 +200,6 @@ def draw(res: Results) -> plt.Figure:
     if not isinstance(ops, dict) or not ops:
         raise res._fail("expected a non-empty 'transposed' object")
     names = sorted(ops, key=lambda n: (VARIANT_ORDER.index(_design_of(n) or "aps"), n))
-    cx = fig.add_subplot(grid[1, 0])
     row = int(np.argmin(np.abs(f2)))
     keep = f2 >= 0
     counts: dict[str, int] = {}
@@ -180,9 +226,8 @@ def draw(res: Results) -> plt.Figure:
     cx.set_xlabel("output frequency fx (cycles/pixel), fy = 0")
     cx.set_ylabel("||H(f)|| / ||H(0)|| (dB)")
     cx.set_title("(c) effective up-sampling operators compared")
-    cx.legend(loc="lower left", fontsize=7, handlelength=2.2)
+    _legend_below(bottom, cx, ncol=3)
 
-    dx = fig.add_subplot(grid[1, 1])
     y = np.arange(len(names))
     energy = [100 * float(ops[n]["imaging_energy_2d"]) for n in names]
     colors = [FAMILY_COLOR.get(family(_design_of(n) or ""), "#777777") for n in names]
@@ -194,7 +239,7 @@ def draw(res: Results) -> plt.Figure:
     dx.set_yticks(y)
     dx.set_yticklabels([_operator_label(n) for n in names])
     dx.set_ylim(len(names) - 0.5, -0.5)
-    dx.set_xlim(0, 150)
+    dx.set_xlim(0, 135)
     dx.set_xticks([0, 25, 50, 75, 100])
     dx.set_xlabel("imaging energy, 2-D (%)")
     dx.set_title("(d) imaging energy\n(chk: checkerboard index)")
@@ -202,8 +247,9 @@ def draw(res: Results) -> plt.Figure:
     cfg = res.get("config")
     fig.suptitle(
         "Up-sampling in the U-Net designs: fixed interpolators (top) and the whole up path at "
-        f"initialisation (bottom;\n{cfg.get('channels', '?')} channels, seed "
-        f"{cfg.get('seed', '?')}; no trained checkpoint: learned kernels are in figure 2)",
+        f"initialisation (bottom;\n{cfg.get('channels', '?')} channels, one random draw, seed "
+        f"{cfg.get('seed', '?')}: no interval; no trained checkpoint: learned kernels are in "
+        "figure 2)",
         fontsize=8,
     )
     return fig

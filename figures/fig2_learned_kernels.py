@@ -100,13 +100,13 @@ def draw(res: Results) -> plt.Figure:
     n_cols = max((len(models[n]["layers"]) for n in with_layers), default=0)
     n_rows = len(with_layers)
 
-    height_a = 1.18 * n_rows if n_rows else 0.0
-    fig = plt.figure(figsize=(6.6, height_a + 5.6))
+    height_a = 1.1 * n_rows if n_rows else 0.0
+    fig = plt.figure(figsize=(6.6, height_a + 4.5))  # a page is ~9 in tall
     outer = fig.add_gridspec(
         2 if n_rows else 1,
         1,
-        height_ratios=[height_a, 5.0] if n_rows else [1],
-        hspace=0.32 if n_rows else 0,
+        height_ratios=[height_a, 4.1] if n_rows else [1],
+        hspace=0.2 if n_rows else 0,
     )
     phase_image = resp_image = None
     vmax_phase = _phase_max(res, models, with_layers)
@@ -151,7 +151,7 @@ def draw(res: Results) -> plt.Figure:
             va="bottom",
             fontsize=8.5,
         )
-    bottom = outer[-1].subgridspec(2, 1, height_ratios=[2.0, 1.1], hspace=0.45)
+    bottom = outer[-1].subgridspec(2, 1, height_ratios=[2.3, 1.0], hspace=0.5)
     const_image = _constant_row(fig, bottom[0], res, models, order)
     _level_panel(
         fig.add_subplot(bottom[1].subgridspec(1, 2, width_ratios=[1.2, 1])[0]), models, order
@@ -293,7 +293,7 @@ def _constant_row(fig, spec, res: Results, models: dict[str, Any], order: list[s
         return None
     vmax = max(float(np.abs(m).max()) for _, m, _ in maps) or 1.0
     per_row = -(-len(maps) // 2)  # two rows: each map large enough to read its pixels
-    row = spec.subgridspec(2, per_row, wspace=0.15, hspace=0.75)
+    row = spec.subgridspec(2, per_row, wspace=0.15, hspace=1.05)
     image = None
     for k, (name, dev, entry) in enumerate(maps):
         ax = fig.add_subplot(row[k // per_row, k % per_row])
@@ -322,7 +322,7 @@ def _constant_row(fig, spec, res: Results, models: dict[str, Any], order: list[s
         ax.apply_aspect()  # the maps are width-limited: put the caption on their real top
     fig.text(
         0.5,
-        max(ax.get_position().y1 for ax in axes) + 0.045,
+        max(ax.get_position().y1 for ax in axes) + 0.035,
         f"(b) whole model, constant input {level:g} (background): output logit margin minus its "
         f"mean,\ninterior {CONSTANT_SHOWN}x{CONSTANT_SHOWN} px (two periods); rms of the "
         "periodic pattern in logits",

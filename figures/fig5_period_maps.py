@@ -38,6 +38,7 @@ from figures._study_common import (  # noqa: E402
     log_axis,
     look,
 )
+from figures.style import count  # noqa: E402
 
 NAME = "fig5_period_maps"
 REGION = "interior"
@@ -167,7 +168,8 @@ def _panel(ax, study: Study, task: str, names: list[str], first: bool) -> str:
     seeds = max(len(e["seeds"]) for e in per["variants"].values())
     size = per["frame_sizes"][0]
     short = {"nuclei": "nuclei", "textures": "textures", "denoise": "denoise"}.get(task, task)
-    ax.set_title(f"{short}: {per['n_images']} image(s)\n{size[0]}x{size[1]} px, {seeds} seed(s)")
+    images, n_seeds = count(per["n_images"], "image"), count(seeds, "seed")
+    ax.set_title(f"{short}: {images}\n{size[0]}x{size[1]} px, {n_seeds}")
     if log:
         return "no label changes"
     return f"PSNR >= {exact_psnr_db(dtype):.1f} dB, {dtype} rounding"

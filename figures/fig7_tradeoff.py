@@ -35,7 +35,7 @@ from figures._study_common import (  # noqa: E402
     look,
     reference,
 )
-from figures.style import VARIANT_LABEL, VARIANT_ORDER  # noqa: E402
+from figures.style import VARIANT_LABEL, VARIANT_ORDER, count  # noqa: E402
 
 NAME = "fig7_tradeoff"
 TASK_SHORT = {"nuclei": "nuclei (segm.)", "textures": "textures (segm.)", "denoise": "denoise"}
@@ -45,6 +45,52 @@ ACC = {"dice": ("Dice, design - ref. (points)", 100.0), "psnr": ("PSNR, design -
 def _number(v: str) -> str:
     """A design's place in the table of designs (1-based): the tag printed beside its point."""
     return str(VARIANT_ORDER.index(v) + 1) if v in VARIANT_ORDER else v
+
+
+#: Offsets (points) tried in turn for a point's tag: the first whose box meets no earlier tag.
+TAG_OFFSETS: tuple[tuple[float, float], ...] = (
+    (3, 3),
+    (3, -9),
+    (-9, 3),
+    (-9, -9),
+    (6, 10),
+    (6, -15),
+    (-15, 10),
+    (-15, -15),
+    (12, 0),
+)
+
+
+def place_tags(ax: plt.Axes, tags: list[tuple[float, float, str, str]], size: float = 7) -> None:
+    """Annotate each ``(x, y, text, colour)`` beside its point where no earlier tag sits.
+
+    Call after the figure's layout is final (``fig.canvas.draw()``): boxes are estimated in
+    display points from the axes' transform (0.6 em per character, one line high), and every
+    marker is an obstacle as well. A tag that cannot avoid them all keeps the first offset.
+    """
+    scale = 72.0 / ax.figure.dpi  # display pixels -> points
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        px, py = ax.transData.transform((x, y))
+        return px * scale, py * scale
+
+    placed = [(px - 3, py - 3, px + 3, py + 3) for px, py in (at(x, y) for x, y, _, _ in tags)]
+    for x, y, text, color in tags:
+        px, py = at(x, y)
+        tw, th = 0.6 * size * len(text), size
+        choice = TAG_OFFSETS[0]
+        for dx, dy in TAG_OFFSETS:
+            box = (px + dx, py + dy, px + dx + tw, py + dy + th)
+            if all(
+                box[2] <= b[0] or box[0] >= b[2] or box[3] <= b[1] or box[1] >= b[3] for b in placed
+            ):
+                choice = (dx, dy)
+                break
+        dx, dy = choice
+        placed.append((px + dx, py + dy, px + dx + tw, py + dy + th))
+        ax.annotate(
+            text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=size, color=color
+        )
 
 
 def _tradeoff(ax: plt.Axes, study: Study, task: str, ref: str) -> list[str]:
@@ -59,14 +105,7 @@ def _tradeoff(ax: plt.Axes, study: Study, task: str, ref: str) -> list[str]:
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(0, color="black", lw=0.8)
     ax.plot(0, 0, marker=look(ref)["marker"], color=look(ref)["color"], markersize=5)
-    ax.annotate(
-        f"{_number(ref)} (ref.)",
-        (0, 0),
-        xytext=(3, 3),
-        textcoords="offset points",
-        fontsize=7,
-        color=look(ref)["color"],
-    )
+    tags = [(0.0, 0.0, _number(ref), look(ref)["color"])]
     for v in names:
         a, c = a_rows[v], c_rows[v]
         style = look(v)
@@ -84,14 +123,8 @@ def _tradeoff(ax: plt.Axes, study: Study, task: str, ref: str) -> list[str]:
             linestyle="none",
             alpha=0.9,
         )
-        ax.annotate(
-            _number(v),
-            (c["diff"], a["diff"]),
-            xytext=(3, 3),
-            textcoords="offset points",
-            fontsize=7,
-            color=style["color"],
-        )
+        tags.append((c["diff"], a["diff"], _number(v), style["color"]))
+    ax._tags = tags  # placed by draw() once the layout is final
     ax.set_xlabel(
         "label changes, design - ref.\n(% points; < 0 = better)"
         if seg
@@ -126,25 +159,38 @@ def draw(study: Study) -> plt.Figure:
         for v in names
     }
     difference_rows(ax, names, [(rows, True)])
-    ax.set_yticklabels([f"{_number(v)}  {VARIANT_LABEL.get(v, v)}" for v in names])
-    ax.axvline(1, color="black", lw=0.8)
     sp = study.speed or {}
     sref = sp.get("config", {}).get("reference", "bilinear")
+    # the speed reference's ratio is 1 by construction: said, not passed off as a measurement
+    ax.set_yticklabels(
+        [
+            f"{_number(v)}  {VARIANT_LABEL.get(v, v)}" + (" (= 1: ref.)" if v == sref else "")
+            for v in names
+        ]
+    )
+    ax.axvline(1, color="black", lw=0.8)
     shape = next(iter(speed.values())).get("input_shape", [])
     ax.set_xlabel(
         f"training-step time / {VARIANT_LABEL.get(sref, sref)}'s in the same run (median; bars: "
-        f"quartiles)\ninput {tuple(shape)}, {study.speed_threads()} CPU thread(s); < 1 = faster"
+        f"quartiles)\ninput {tuple(shape)}, {count(study.speed_threads(), 'CPU thread')}; "
+        "< 1 = faster\n(these resize-convs convolve at the fine resolution; the fixed up paths "
+        "of real U-Nets,\n1x1 conv at the coarse one or interpolation only, are study v2's "
+        "benchmark)"
     )
     lo = min(r["lo"] for r in rows.values())
     hi = max(r["hi"] for r in rows.values())
     ax.set_xlim(min(lo, 1.0) - 0.05, max(hi, 1.0) + 0.05)
     fig.suptitle(
-        f"Top: each design minus {VARIANT_LABEL.get(ref, ref)} (the original U-Net up-conv, at "
-        "0, 0) in test accuracy and in crop-shift consistency,\npaired 95% intervals; numbers: "
-        "designs as listed below. Bottom: training speed.",
+        f"Top: each design minus {VARIANT_LABEL.get(ref, ref)} (the original U-Net up-conv, "
+        f"design {_number(ref)}, at 0, 0) in test accuracy and in crop-shift consistency,\n"
+        "paired 95% intervals; numbers: designs as listed below. Bottom: training speed.",
         fontsize=7.5,
     )
     fig.supxlabel("checkpoints: " + ";\n".join(dict.fromkeys(notes)), fontsize=7)
+    fig.canvas.draw()  # the final layout, so that the tags can avoid one another
+    for a in fig.axes:
+        if getattr(a, "_tags", None):
+            place_tags(a, a._tags)
     return fig
 
 

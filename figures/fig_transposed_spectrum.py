@@ -1,7 +1,10 @@
 """Figure: frequency responses at the DC image, and what each up-sampler family can fit.
 
 Reads ``results/transposed_tutorial/tutorial.{json,npz}`` and writes
-``fig_transposed_spectrum.{png,pdf}``.
+``fig_transposed_spectrum.{png,pdf}``: (top) the responses along one axis; (bottom) each
+family's best least-squares fit to the camera detail, as PSNR minus the transposed 2x2's on
+the same input, for every way the results made the low-resolution input (``fit_by_input``:
+average-pooled, decimated, triangle-filtered): the ranking changes with it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,87 @@ from figures.style import FAMILY_COLOR  # noqa: E402
 
 NAME = "fig_transposed_spectrum"
 LIGHT_BLUE = "#33BBEE"  # bilinear: a lighter shade of the resize-conv family's blue
+
+
+REFERENCE = "transposed 2x2"  # the U-Net's up-conv: every fit is shown as a difference to it
+#: One marker per way of making the low-resolution input (in the results' order).
+INPUT_MARKERS = ("o", "s", "^", "D", "v")
+
+
+def _row_colour(family: str) -> str:
+    if family.endswith("(fixed)"):
+        return "#888888"
+    if family.startswith("transposed"):
+        return FAMILY_COLOR["transposed"]
+    return FAMILY_COLOR["resize_conv"]
+
+
+def _fit_panel(bx: plt.Axes, meta: dict) -> None:
+    """Each family's best-fit PSNR minus the transposed 2x2's, one marker per input family.
+
+    The fits are deterministic least squares on one image: no interval exists to draw.
+    """
+    by_input = meta.get("fit_by_input") or {meta["fit"].get("make_input", "input"): meta["fit"]}
+    inputs = list(by_input)
+    first = by_input[inputs[0]]["rows"]
+    # the reference's own row is 0 by construction: not drawn
+    order = [r["family"] for r in sorted(first, key=lambda r: r["psnr_db"])]
+    order = [f for f in order if f != REFERENCE]
+    params = {r["family"]: r["params"] for r in first}
+    for k, name in enumerate(inputs):
+        psnr = {r["family"]: r["psnr_db"] for r in by_input[name]["rows"]}
+        ref = psnr.get(REFERENCE)
+        if ref is None:
+            continue
+        dy = 0.22 * (k - (len(inputs) - 1) / 2)
+        for i, fam in enumerate(order):
+            if fam not in psnr:
+                continue
+            colour = _row_colour(fam)
+            marker = INPUT_MARKERS[k % len(INPUT_MARKERS)]
+            bx.plot(
+                psnr[fam] - ref,
+                i + dy,
+                marker=marker,
+                color=colour,
+                markerfacecolor=colour if k == 0 else "white",
+                markersize=4.5,
+                linestyle="none",
+            )
+    bx.axvline(0, color="black", lw=0.8)
+    bx.set_yticks(range(len(order)))
+    bx.set_yticklabels([f"{f} ({params[f]} params)" for f in order])
+    bx.set_ylim(-0.6, len(order) - 0.4)
+    bx.grid(axis="y", visible=False)
+    bx.legend(
+        handles=[
+            plt.Line2D(
+                [],
+                [],
+                marker=INPUT_MARKERS[k % len(INPUT_MARKERS)],
+                color="black",
+                markerfacecolor="black" if k == 0 else "white",
+                linestyle="none",
+                label=name,
+            )
+            for k, name in enumerate(inputs)
+        ],
+        title="low-resolution input",
+        title_fontsize=7,
+        fontsize=7,
+        loc="upper left",
+    )
+    bx.set_xlabel(
+        f"best least-squares fit's PSNR minus {REFERENCE}'s ({params.get(REFERENCE, '?')} "
+        "params) on the same input\n(dB; > 0 = better; one image, deterministic fits: no "
+        "interval)\nred: transposed conv, blue: interpolation + conv, grey: fixed"
+    )
+    size_in, size_out = meta["fit"]["input"], meta["fit"]["target"]
+    bx.set_title(
+        f"Best linear fit to camera detail, {size_in[0]}x{size_in[1]} -> "
+        f"{size_out[0]}x{size_out[1]} (the tutorial's camera image,\n"
+        "results/transposed_tutorial): the ranking depends on how the input was made",
+    )
 
 
 def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
@@ -57,33 +141,7 @@ def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
     )
     ax.set_xlim(0, 0.5)
     ax.legend(loc="lower left")
-    rows = sorted(meta["fit"]["rows"], key=lambda r: r["psnr_db"])
-    # bars start at 0 dB: a bar's length is the PSNR, so the differences are shown at their
-    # true size (a cut axis made a 1 dB gap look like a factor of three)
-    for i, r in enumerate(rows):
-        fam = r["family"]
-        if fam.endswith("(fixed)"):
-            colour = "#BBBBBB"
-        elif fam.startswith("transposed"):
-            colour = FAMILY_COLOR["transposed"]
-        else:
-            colour = FAMILY_COLOR["resize_conv"]
-        bx.barh(i, r["psnr_db"], color=colour, height=0.7)
-        bx.text(r["psnr_db"] + 0.3, i, f"{r['psnr_db']:.2f} dB", va="center", fontsize=7)
-    bx.set_yticks(range(len(rows)))
-    bx.set_yticklabels([f"{r['family']} ({r['params']} params)" for r in rows])
-    bx.set_xlim(0, max(r["psnr_db"] for r in rows) * 1.18)
-    bx.set_xlabel(
-        "PSNR of the best least-squares fit (dB, axis from 0)\nred: transposed conv, "
-        "blue: interpolation + conv, grey: fixed"
-    )
-    bx.grid(axis="y", visible=False)
-    size_in, size_out = meta["fit"]["input"], meta["fit"]["target"]
-    bx.set_title(
-        f"Best linear fit to camera detail: {size_in[0]}x{size_in[1]} (2x avg-pooled) -> "
-        f"{size_out[0]}x{size_out[1]}\n(data: the tutorial's camera image, "
-        "results/transposed_tutorial)",
-    )
+    _fit_panel(bx, meta)
     return fig
 
 

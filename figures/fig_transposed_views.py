@@ -71,7 +71,12 @@ def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
     for r in range(h):
         for c in range(w):
             rgb[r, c] = to_rgb(PHASE_COLORS[((r + p) % s) * s + (c + p) % s])
-    draw_grid(axo, out, "output, coloured by phase\n((row+p) mod s, (col+p) mod s)", colors=rgb)
+    draw_grid(
+        axo,
+        out,
+        f"output, coloured by phase\n((row+p) mod {s}, (col+p) mod {s}), p = padding = {p}",
+        colors=rgb,
+    )
     fig.suptitle(
         f"Polyphase view (bottom): {s * s} ordinary convs of the small input, interleaved by "
         f"pixel shuffle; max |error| vs torch: matrix {meta['walk']['errors']['matrix']:.0e}, "

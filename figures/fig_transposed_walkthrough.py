@@ -17,6 +17,7 @@ from matplotlib.patches import Rectangle
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from figures._main import figure_main  # noqa: E402
 from figures._transposed_common import draw_grid, load, wrap_titles  # noqa: E402
+from figures.style import count  # noqa: E402
 
 NAME = "fig_transposed_walkthrough"
 HIGHLIGHT = (1, 1)  # the output pixel whose window is drawn
@@ -47,7 +48,8 @@ def draw(arrays: dict[str, np.ndarray], meta: dict) -> plt.Figure:
     draw_grid(
         axes[1],
         padded,
-        f"{s - 1} zero(s) inserted, padded {top} before / {top + cfg['output_padding']} after",
+        f"{count(s - 1, 'zero')} inserted, padded {top} before / "
+        f"{top + cfg['output_padding']} after",
         cmap="Oranges",
         mask_zero=~real,
     )

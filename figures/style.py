@@ -70,6 +70,15 @@ MIN_FONT_PT = 7.0
 PAGE_WIDTH_IN = 7.0
 
 
+def count(n: int, noun: str) -> str:
+    """``"1 seed"``, ``"3 seeds"``: a number with its noun, singular or plural (``+s``).
+
+    >>> count(1, "seed"), count(3, "image"), count(0, "zero")
+    ('1 seed', '3 images', '0 zeros')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def family(name: str) -> str:
     """The family of design ``name`` (``"other"`` for a name the table does not know)."""
     row = variants.DESIGNS.get(name)

@@ -84,3 +84,61 @@ def regression_result(tmp: Path, name: str = "reg") -> Path:
     argv += ["--out", str(tmp / "res"), "--name", name, "--no-progress", "--quiet"]
     assert consistency_main()(argv) == 0
     return tmp / "res" / f"{name}.json"
+
+
+class InPlaneUNet3d(torch.nn.Module):
+    """A circular 3-D U-Net that pools in-plane only (``(1, 2, 2)``, two levels).
+
+    Every conv wraps, the blur-pools are circular, the up-sampling is nearest by ``(1, 2, 2)``:
+    the network is exactly equivariant to every circular shift along z and to the in-plane
+    shifts that are multiples of 4, and to no other in-plane shift.
+    """
+
+    def __init__(self, width: int = 3) -> None:
+        super().__init__()
+        from torch import nn
+
+        from antialias.layers.nd import BlurPool3d
+
+        torch.manual_seed(0)
+
+        def conv(cin: int, cout: int) -> nn.Module:
+            return nn.Conv3d(cin, cout, 3, padding=1, padding_mode="circular")
+
+        self.enc0, self.enc1, self.mid = conv(1, width), conv(width, width), conv(width, width)
+        self.down1 = BlurPool3d(width, 3, (1, 2, 2), "circular")
+        self.down2 = BlurPool3d(width, 3, (1, 2, 2), "circular")
+        self.up = nn.Upsample(scale_factor=(1.0, 2.0, 2.0))
+        self.dec1, self.dec0 = conv(2 * width, width), conv(2 * width, width)
+        self.head = conv(width, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        e0 = torch.tanh(self.enc0(x))
+        e1 = torch.tanh(self.enc1(self.down1(e0)))
+        m = torch.tanh(self.mid(self.down2(e1)))
+        d1 = torch.tanh(self.dec1(torch.cat([self.up(m), e1], 1)))
+        return self.head(torch.tanh(self.dec0(torch.cat([self.up(d1), e0], 1))))
+
+
+#: shifts of :func:`volume_result`: along each axis alone, and two diagonal ones
+VOLUME_SHIFTS = "0:0:0,1:0:0,2:0:0,3:0:0,0:1:0,0:2:0,0:4:0,0:0:1,0:0:3,0:0:4,1:2:3,2:4:4"
+
+
+def write_volumes(folder: Path, n: int = 2, size: tuple[int, int, int] = (6, 16, 16)) -> Path:
+    """``n`` random float32 ``.npy`` volumes ``(D, H, W)``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    for i in range(n):
+        np.save(folder / f"vol{i}.npy", rng.random(size).astype(np.float32))
+    return folder
+
+
+def volume_result(tmp: Path, name: str = "vol", extra: list[str] | None = None) -> Path:
+    """A circular float64 result of :class:`InPlaneUNet3d` on two volumes; returns its JSON."""
+    volumes = write_volumes(tmp / "volumes")
+    argv = ["--model", "tests._report_fixture:InPlaneUNet3d", "--levels", "1,2,2"]
+    argv += ["--data", str(volumes), "--kind", "regression", "--dtype", "float64"]
+    argv += ["--shifts", VOLUME_SHIFTS, "--n-boot", "20", *(extra or [])]
+    argv += ["--out", str(tmp / "res"), "--name", name, "--no-progress", "--quiet"]
+    assert consistency_main()(argv) == 0
+    return tmp / "res" / f"{name}.json"

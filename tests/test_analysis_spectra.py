@@ -40,9 +40,25 @@ def test_run_does_no_io(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
 
 def test_upsamplers_against_closed_forms(quick: spectra.SpectraResult) -> None:
     ups = quick.summary["upsamplers"]
-    assert list(ups) == ["nearest", "bilinear", "bicubic", "blur_binomial5", "kaiser", "ideal"]
+    assert list(ups) == [
+        "nearest",
+        "bilinear",
+        "bicubic",
+        "blur_binomial4",
+        "blur_binomial5",
+        "kaiser",
+        "ideal",
+    ]
     near, bil = ups["nearest"], ups["bilinear"]
     assert near["taps"] == [1.0, 1.0] and bil["taps"] == [0.25, 0.75, 0.75, 0.25]
+    # the v1 blur-up (zeros + binomial-4 [1, 3, 3, 1] / 4 at gain 2) has bilinear's taps
+    assert ups["blur_binomial4"]["taps"] == bil["taps"]
+    assert (
+        np.abs(
+            quick.arrays["up__blur_binomial4__mag1d"] - quick.arrays["up__bilinear__mag1d"]
+        ).max()
+        < 1e-13
+    )
     assert abs(near["imaging_energy_1d"] - (1 - 2 / math.pi) / 2) < 1e-12
     assert abs(near["imaging_energy_2d"] - (1 - (0.5 + 1 / math.pi) ** 2)) < 1e-12
     assert abs(near["cutoff_3db"] - 0.25) < 1e-12
@@ -107,8 +123,19 @@ def test_learned_upsamplers(quick: spectra.SpectraResult) -> None:
     for name in ("tconv2", "tconv3", "tconv4"):
         assert tr[name]["weight_vs_measured_max_abs_error"] == 0.0
         assert tr[name]["checkerboard_index"] > 0.05  # random init: sub-kernel sums differ
-    for name in ("tconv4_bilinear_init", "nearest_conv", "bilinear_conv", "pixelshuffle_icnr"):
+    fixed = ("tconv4_bilinear_init", "nearest_conv", "bilinear_conv", "pixelshuffle_icnr")
+    others = ("blur4_conv", "blur5_conv", "bilinear_1x1", "subpixel_blur")
+    for name in fixed + others:
         assert tr[name]["checkerboard_index"] < 1e-12, name
+    # more smoothing, less imaging: binomial-5 < binomial-4; ICNR + 2x2 blur < ICNR alone
+    assert tr["blur5_conv"]["imaging_energy_2d"] < tr["blur4_conv"]["imaging_energy_2d"]
+    assert tr["subpixel_blur"]["imaging_energy_2d"] < tr["pixelshuffle_icnr"]["imaging_energy_2d"]
+    # a 1x1 channel mix before bilinear changes no spatial response: bilinear's imaging
+    # energy, that of the FCN bilinear-initialised 4x4 (the triangle on the channel diagonal)
+    diff = abs(
+        tr["bilinear_1x1"]["imaging_energy_2d"] - tr["tconv4_bilinear_init"]["imaging_energy_2d"]
+    )
+    assert diff < 1e-12, f"max abs error {diff:.3e}"
     assert quick.arrays["tconv__tconv4__spectral_norm"].shape == (16, 16)
 
 

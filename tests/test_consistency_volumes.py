@@ -289,7 +289,8 @@ def test_mismatched_spatial_dims_is_refused(world, capsys) -> None:
     base = ["--model", "vol_models:unet3d", "--data", "vol"]
     _refused(world, [*base, "--spatial-dims", "2"], capsys, "mismatched spatial_dims")
     _refused(world, [*base, "--levels", "2,2"], capsys, "mismatched spatial_dims")
-    _refused(world, [*base, "--report"], capsys, "--report for 2-D images only")
+    # --report takes volumes (tests/test_report_volumes.py), refusing only with the others
+    _refused(world, [*base, "--report", "--spatial-dims", "2"], capsys, "mismatched spatial_dims")
 
 
 def test_a_2d_model_given_volumes_is_refused(world, capsys) -> None:

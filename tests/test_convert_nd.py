@@ -311,7 +311,7 @@ def test_volume_shapes_unchanged_for_odd_sizes_and_anisotropic_strides() -> None
 
 def test_3d_layers_convert_cannot_handle_are_reported_not_skipped() -> None:
     net = nn.Sequential(
-        nn.MaxPool3d((1, 2, 2)),
+        nn.MaxPool3d(2, dilation=(1, 1, 2)),  # non-cubic pools convert; dilated ones do not
         nn.MaxPool3d(2, ceil_mode=True),
         nn.Upsample(size=(4, 4, 4)),
         nn.ConvTranspose3d(2, 2, 2, stride=2),
@@ -320,7 +320,7 @@ def test_3d_layers_convert_cannot_handle_are_reported_not_skipped() -> None:
     _, report = convert(net, up="nearest")
     left = {c.name: c.reason for c in report.left}
     assert set(left) == {"0", "1", "2", "3"} and not report.changed
-    assert "differs between axes" in left["0"] and "ceil_mode" in left["1"]
+    assert "dilation" in left["0"] and "ceil_mode" in left["1"]
     assert "size=" in left["2"] and "2-D only" in left["3"]
     assert all(row["warnings"] for row in report.rows())
 

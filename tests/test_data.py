@@ -241,7 +241,7 @@ def test_denoise_photos_test_units_are_distinct_held_out_photographs() -> None:
         ]
         for name in SPLITS
     }
-    assert len(photos["test"]) == len(set(photos["test"])) >= 9  # one crop per photograph
+    assert len(photos["test"]) == len(set(photos["test"])) >= 20  # one crop per photograph
     assert len(photos["val"]) == len(set(photos["val"]))
     assert not set(photos["train"]) & set(photos["test"])
     assert not set(photos["train"]) & set(photos["val"])
@@ -252,3 +252,73 @@ def test_denoise_photos_test_units_are_distinct_held_out_photographs() -> None:
     # noise of different test images is independent (one seed per image)
     a, b = noise[0].ravel(), noise[1].ravel()
     assert abs(float(torch.corrcoef(torch.stack([a, b]))[0, 1])) < 0.02
+
+
+def _thumbnail(crop: np.ndarray) -> np.ndarray:
+    """8x8 block means of a 256x256 crop, centred and scaled to unit norm (for correlations)."""
+    t = crop.astype(np.float64).reshape(8, 32, 8, 32).mean(axis=(1, 3)).ravel()
+    return (t - t.mean()) / np.linalg.norm(t - t.mean())
+
+
+def test_denoise_photos_test_crops_are_not_copies_of_each_other_or_of_training() -> None:
+    test = load_split("denoise_photos", "test")
+    assert len(test) >= 20 and tuple(test.targets.shape[1:]) == (1, 256, 256)
+    clean = test.targets[:, 0].double().numpy()
+    assert clean.min() >= 0.0 and clean.max() <= 1.0 and clean.std(axis=(1, 2)).min() > 0.02
+    thumbs = np.stack([_thumbnail(c) for c in clean])
+    pairs = thumbs @ thumbs.T
+    np.fill_diagonal(pairs, 0.0)
+    assert pairs.max() < 0.99, f"max thumbnail correlation between test crops {pairs.max():.4f}"
+    for i in range(len(clean)):  # not equal to float tolerance either
+        for j in range(i):
+            assert not np.allclose(clean[i], clean[j], atol=1e-3)
+    seen = []  # every tile and the centre crop of every train/val photograph, same scale
+    for split in ("train", "val"):
+        for name in data._PHOTO_SPLITS[split]:
+            photo = data._photo(name)
+            seen += [crop for _, _, crop in data._tiles(photo) + [data._centre_crop(photo)]]
+    corr = thumbs @ np.stack([_thumbnail(c) for c in seen]).T
+    assert corr.max() < 0.99, f"max thumbnail correlation test vs train/val {corr.max():.4f}"
+    assert not any(np.allclose(c, s, atol=1e-3) for c in clean for s in seen)
+    # the check can fail: PyWavelets' camera.npz is scikit-image's camera (not used for that)
+    pywt_camera = np.load(data._package_dir("pywt") / "data" / "camera.npz")["data"] / 255.0
+    i = [s.split("[")[0] for s in test.sources].index("camera")
+    assert float(_thumbnail(data._centre_crop(pywt_camera)[2]) @ thumbs[i]) > 0.99
+
+
+def test_denoise_photos_keeps_its_first_nine_test_images_and_their_noise() -> None:
+    test = load_split("denoise_photos", "test")
+    first = (  # the study-v2 test split before issue 12's photographs were appended
+        "camera",
+        "coins",
+        "moon",
+        "hubble_deep_field",
+        "retina",
+        "stereo_motorcycle",
+        "cell",
+        "matplotlib:grace_hopper",
+        "sklearn:china",
+    )
+    assert data._PHOTO_SPLITS["test"][:9] == first
+    for i, name in enumerate(first):  # noise of image i is seeded by i: appending keeps it
+        _, _, crop = data._centre_crop(data._photo(name))
+        rng = np.random.default_rng([data._NOISE_SEEDS["test"], i])
+        noisy = crop.astype(np.float32) + rng.normal(0.0, NOISE_SIGMA, crop.shape).astype(
+            np.float32
+        )
+        assert test.sources[i].startswith(name + "[")
+        assert np.array_equal(test.images[i, 0].numpy(), noisy)
+
+
+def test_missing_photo_package_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = data.importlib.util.find_spec
+    monkeypatch.setattr(
+        data.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "plenoptic" else real(name, *a),
+    )
+    with pytest.raises(DataMissingError, match="make venv") as info:
+        load_split("denoise_photos", "test")
+    assert "plenoptic" in str(info.value) and "--no-deps" in str(info.value)

@@ -67,3 +67,7 @@ def test_figure_fits_a_page(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path
     assert len(seen) == 1, f"{name} drew no figure"
     width, font = seen[0]
     assert width <= style.PAGE_WIDTH_IN + 0.05 and font >= style.MIN_FONT_PT, seen[0]
+
+
+def test_count_says_one_seed_and_three_seeds() -> None:
+    assert [style.count(n, "seed") for n in (0, 1, 3)] == ["0 seeds", "1 seed", "3 seeds"]

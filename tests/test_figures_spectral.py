@@ -251,6 +251,21 @@ def test_fig1_numbers_come_from_results(tmp_path: Path) -> None:
     assert "blur-up" not in text
 
 
+def test_fig1_names_a_blur_up_with_an_interpolators_taps_with_it(tmp_path: Path) -> None:
+    """Binomial-4 at gain 2 has bilinear's taps: one curve, both names; binomial-5 its own."""
+    res = load_results(spectra_results(tmp_path), "spectra", "cmd")
+    f1 = res.arrays["freqs_1d"]
+    for n, taps in ((4, [0.25, 0.75, 0.75, 0.25]), (5, [0.125, 0.5, 0.75, 0.5, 0.125])):
+        res.meta["upsamplers"][f"blur_binomial{n}"] = {"taps": taps}
+        res.arrays[f"up__blur_binomial{n}__mag1d"] = 2 * np.abs(np.cos(np.pi * f1)) ** (n - 1)
+    fig = fig1.draw(res)
+    text = _texts(fig)
+    assert "bilinear = zeros + binomial-4 (blur-up)" in text
+    assert "zeros + binomial-5 (blur-up)" in text
+    panel_a = fig.axes[0]
+    assert len(panel_a.get_lines()) == 4  # nearest, bilinear (= binomial-4), binomial-5, ideal
+
+
 def test_fig3_states_the_maxpool_identity_only_when_the_data_show_it(tmp_path: Path) -> None:
     equal = load_results(spectra_results(tmp_path / "a"), "spectra", "cmd")
     assert "landing power = avg-pool's" in _texts(fig3.draw(equal))
@@ -301,3 +316,27 @@ def test_same_results_give_the_same_bytes(tmp_path: Path, monkeypatch) -> None:
     pdf = (first / f"{fig1.NAME}.pdf").read_bytes()
     assert b"CreationDate" not in pdf and b"ModDate" not in pdf
     assert b"antialias figures" in pdf
+
+
+def test_fig_transposed_spectrum_fits_are_differences_to_transposed_2x2() -> None:
+    """One marker per (family, input family); x = PSNR - transposed 2x2's on that input."""
+    import figures.fig_transposed_spectrum as spec
+    from figures._transposed_common import load
+
+    arrays, meta = load(REPO / "results" / "transposed_tutorial")
+    fig = spec.draw(arrays, meta)
+    bx = fig.axes[1]
+    xs = sorted(
+        round(float(x), 9)
+        for line in bx.get_lines()
+        if line.get_marker() not in ("None", "", None)
+        for x in line.get_xdata()
+    )
+    expected = []
+    for fit in meta["fit_by_input"].values():
+        psnr = {r["family"]: r["psnr_db"] for r in fit["rows"]}
+        ref = psnr[spec.REFERENCE]
+        expected += [round(v - ref, 9) for f, v in psnr.items() if f != spec.REFERENCE]
+    plt.close(fig)
+    # the vertical line at 0 has no marker; the reference's own (zero) row is not drawn
+    assert xs == sorted(expected)

@@ -214,3 +214,73 @@ def test_fig9_marks_exact_cells_apart_from_small_errors(results: Path) -> None:
     texts = [t.get_text() for t in ax.texts]
     plt.close(fig)
     assert texts == ["exact", "exact", "1e-04", "-"]
+
+
+def test_fig9_cell_intervals_collapse_without_spread() -> None:
+    """One seed and identical images: the interval is the value, sqrt(err^2 / ref^2), by hand."""
+    from figures._study_common import PieceSums
+
+    shifts = np.array([[0, 0], [0, 1], [0, 2], [0, 8]], dtype=float)
+    sums = np.zeros((1, 3, 4, 2, 2, 3))  # (seeds, images, shifts, regions, levels, 3)
+    sums[..., 0], sums[..., 1], sums[..., 2] = 0.04, 4.0, 1.0  # error 0.1 everywhere
+    sums[:, :, 0] = 0.0  # the zero shift: nothing to compare
+    ps = PieceSums("segmentation", shifts, 8, {"tconv2": sums}, {"tconv2": ["x"]})
+    value, lo, hi = fig9_per_layer._grid(ps, ["tconv2"], [1, 2], 8, "off", n_boot=50)
+    # the level of stride 2 compares only the shift 2 (off) and 8 (on); stride 1 both 1 and 2
+    expected = np.sqrt(0.04 / 4.0)
+    for a in (value, lo, hi):
+        assert np.abs(a - expected).max() < 1e-12, a
+    on = fig9_per_layer._grid(ps, ["tconv2"], [1, 2], 8, "on", n_boot=50)[0]
+    assert np.abs(on - expected).max() < 1e-12
+    sums[0, 0, 1:, 1, :, 0] = 0.16  # one image with error 0.2 on its own: the interval opens
+    value, lo, hi = fig9_per_layer._grid(ps, ["tconv2"], [1, 2], 8, "off", n_boot=200)
+    assert (lo < value).all() and (value < hi).all(), (lo, value, hi)
+
+
+def test_fig9_draws_on_period_rows_only_for_adaptive_designs(results: Path) -> None:
+    """The tiny study has no APS design: (b) draws no row and states the largest residue."""
+    import matplotlib.pyplot as plt
+
+    from figures._study_common import load_study
+
+    fig = fig9_per_layer.draw(load_study(results))
+    titles = [ax.get_title() for ax in fig.axes]
+    b = next(t for t in titles if t.startswith("(b)"))
+    assert "the other 2 designs: every stride divides the shift" in b, b
+    assert "largest residue" in b, b
+    cells = [t.get_text() for t in fig.axes[0].texts]
+    measured = [c for c in cells if c not in ("exact", "-")]
+    assert measured and all("[" in c and "]" in c for c in measured), cells
+    plt.close(fig)
+
+
+def test_fig8_names_its_data_and_every_checkpoint_path(results: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from figures._study_common import load_study
+
+    study = load_study(results)
+    fig = fig8_example.draw(study)
+    text = "\n".join(t.get_text() for t in fig.findobj(plt.Text))
+    plt.close(fig)
+    ex = study.get("example")
+    for rec in ex["results"]:
+        assert rec["source"] and rec["source"] in text, (rec["source"], text)
+    assert ex["image_source"] in text
+    if ex["image_source"].startswith("dsb2018"):
+        assert "stardist 0.9.2 data/images/img2d.tif" in text
+
+
+def test_fig7_tags_of_coinciding_points_do_not_overlap() -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 3))
+    ax.plot([0, 0, 0, 1], [0, 0, 0, 1], "o")
+    tags = [(0.0, 0.0, "1", "k"), (0.0, 0.0, "2", "k"), (0.0, 0.0, "3", "k"), (1.0, 1.0, "4", "k")]
+    fig.canvas.draw()
+    fig7_tradeoff.place_tags(ax, tags)
+    offsets = [a.xyann for a in ax.texts]
+    plt.close(fig)
+    assert len(offsets) == 4
+    assert len(set(offsets[:3])) == 3, offsets  # one point, three different places
+    assert offsets[3] == fig7_tradeoff.TAG_OFFSETS[0]  # a lone point keeps the first place

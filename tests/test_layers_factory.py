@@ -161,6 +161,7 @@ ND_DOWN_TYPES = {
     "maxblurpool": "MaxBlurPool{n}d",
     "conv": "Conv{n}d",
     "convblurpool": "ConvBlurPool{n}d",
+    "aps": "APSDown{n}d",
 }
 
 
@@ -179,15 +180,20 @@ def test_nd_decimate_is_plain_subsampling() -> None:
     assert torch.equal(y, x[:, :, ::2, ::2, ::2])
 
 
-ND_UP = {1: ["nearest", "linear", "blur", "transposed", "transposed_blur"]}
+ND_UP = {1: ["nearest", "linear", "blur", "transposed", "transposed_blur", "aps"]}
 ND_UP[3] = ["nearest", "trilinear", "blur", "transposed", "transposed_blur", "pixel_shuffle"]
+ND_UP[3].append("aps")
 
 
 @pytest.mark.parametrize("dims", [1, 3])
 def test_nd_upsamplers_double_every_axis(dims: int) -> None:
     assert list_upsamplers(dims) == ND_UP[dims]
     for name in ND_UP[dims]:
-        layer = create_upsample(name, 4, 2, spatial_dims=dims)
+        kw: dict = {}
+        if name == "aps":  # its phase comes from the paired down-sampler's last call
+            kw["pair"] = create_downsample("aps", 4, spatial_dims=dims)
+            kw["pair"](torch.randn(1, 4, *([6] * dims)))
+        layer = create_upsample(name, 4, 2, spatial_dims=dims, **kw)
         x = torch.randn(1, 4, *([3] * dims))
         assert layer(x).shape == (1, 2, *([6] * dims)), name
 
@@ -217,10 +223,10 @@ def test_nd_blur_upsampler_has_the_conv_when_channels_differ() -> None:
 def test_nd_names_without_an_nd_version_fail_clearly() -> None:
     with pytest.raises(
         ValueError,
-        match=r"create_downsample\('aps'\) is not available for "
+        match=r"create_upsample\('bicubic'\) is not available for "
         r"spatial_dims=3",
     ):
-        create_downsample("aps", 4, spatial_dims=3)
+        create_upsample("bicubic", 4, 4, spatial_dims=3)
     with pytest.raises(ValueError, match=r"not available for spatial_dims=3 \(use 'linear'"):
         create_upsample("bilinear", 4, 4, spatial_dims=3)
     with pytest.raises(ValueError, match="not available for spatial_dims=1"):
@@ -257,6 +263,10 @@ def test_top_level_exports_the_nd_api() -> None:
         "downsample_nd",
         "filter_nd",
         "spectral_nd",
+        "APSDown3d",
+        "APSUp3d",
+        "APSDown1d",
+        "APSUp1d",
     ]:
         assert name in antialias.__all__ and hasattr(antialias, name), name
     import antialias.upfirdn as module

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from antialias.report import write_report
-from tests._report_fixture import segmentation_result
+from tests._report_fixture import segmentation_result, volume_result
 
 WIDTH = 1280
 PROBE = """<script>
@@ -94,11 +94,12 @@ def _blocks(image: np.ndarray, n: int = 12) -> np.ndarray:
     return np.asarray([[image[np.ix_(r, c)].mean(axis=(0, 1)) for c in cols] for r in rows])
 
 
-def test_report_renders_in_chromium(tmp_path: Path) -> None:
+@pytest.mark.parametrize("build", [segmentation_result, volume_result], ids=["images", "volumes"])
+def test_report_renders_in_chromium(tmp_path: Path, build) -> None:
     browser = _chromium()
     from matplotlib.image import imread
 
-    page = write_report(segmentation_result(tmp_path), tmp_path / "report")
+    page = write_report(build(tmp_path), tmp_path / "report")
     probed = page.with_name("probed.html")
     probed.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"))
     profile = tmp_path / "profile"

@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 
 from analysis.paper.verdicts import AnswerData, Row, comparisons_for_prose, table_lines
+from antialias import variants
 
 __all__ = [
     "README_END",
     "README_START",
     "answer_first",
     "conclusion",
+    "readme_rows",
     "readme_with_verdicts",
     "split_long_paragraphs",
 ]
@@ -103,6 +105,8 @@ def answer_first(table: list[Row], data: AnswerData) -> list[str]:
             "other families depends on the input (tutorial §6)."
         )
         out.append("")
+    if any(r.claim.startswith("It only makes the CNN slower (vs") for r in table):
+        return out + _v2_paragraphs(table)
     if speed and f1:
         c = comparisons_for_prose(data)
         f1_num = f1.number.split(": ", 1)[-1].split(";")[0]
@@ -147,11 +151,57 @@ def answer_first(table: list[Row], data: AnswerData) -> list[str]:
     return out
 
 
+def _v2_paragraphs(table: list[Row]) -> list[str]:
+    """The direct answer from study v2's rows: accuracy, speed, then what to choose."""
+    speed = [
+        r
+        for r in table
+        if r.claim.startswith("It only makes the CNN slower (vs") and r.verdict != "not measured"
+    ]
+    acc = [r for r in table if r.claim.startswith("It won't really increase")]
+    choose = next((r for r in table if r.claim.startswith("What to choose")), None)
+    acc_parts = [f"{variants.label(r.design)}: {r.verdict}" for r in acc]
+    speed_parts = [
+        f"{SPEED.get(_word(r), 'was compared with')} {variants.label(r.design)} "
+        f"({r.number.split(': ', 1)[-1].split(';')[0]})"
+        for r in speed
+    ]
+    setting = speed[0].caveat.split("; ", 1)[-1].split("; forward")[0] if speed else ""
+    slower = [SLOWER.get(_word(r), "not measured") for r in speed]
+    timing = (
+        f"Per training step ({setting}), the 2x2 transposed conv {'; '.join(speed_parts)}. "
+        f"Against each, in the order above: {'; '.join(slower)}."
+        if speed
+        else "The real designs' speed is not benchmarked yet (`python benchmarks/"
+        "bench_designs.py`, then `python -m analysis.study_v2 --analyse`)."
+    )
+    out = [
+        "In trained U-Nets (study v2, the up paths real U-Nets use, each against the 2x2 "
+        "transposed conv): " + "; ".join(acc_parts) + ".",
+        "",
+        timing,
+        "",
+    ]
+    if choose is not None:
+        out += [
+            f"What to choose, then (the rule declared before the results: "
+            f"{choose.caveat.split(': ', 1)[-1]}): **{choose.verdict}**. {choose.number}.",
+            "",
+        ]
+    return out
+
+
 def conclusion(table: list[Row], extra: list[str] | None = None) -> list[str]:
     """Section 4: one short paragraph per verdict (the table in sentences), then ``extra``."""
-    out = ["## 4. Conclusion", ""]
+    out = [
+        "## 4. Conclusion",
+        "",
+        "The verdicts of the table at the top, claim by claim (the numbers and caveats are there).",
+        "",
+    ]
     for r in table:
-        out.append(f"**{r.claim}.** Verdict: *{r.verdict}*. {_cap(r.number)}. {_cap(r.caveat)}.")
+        number = f" {_cap(r.number)}." if r.source == "check" else ""
+        out.append(f"**{r.claim}.** Verdict: *{r.verdict}*.{number}")
         out.append("")
     for line in extra or []:
         out += [line, ""]
@@ -169,17 +219,34 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def readme_rows(table: list[Row], n_rows: int = 4) -> tuple[list[Row], str]:
+    """The rows the README shows and the figure it links: with study v2's rows, what to choose
+    first, then the speed and accuracy rows (figure 10); otherwise the first ``n_rows``
+    (figure 7)."""
+    v2 = [r for r in table if r.design]
+    if v2:
+        choose = [r for r in table if r.claim.startswith("What to choose")]
+        return choose + v2, "figures/fig10_study_v2.png"
+    return table[:n_rows], "figures/fig7_tradeoff.png"
+
+
 def readme_with_verdicts(readme: str, table: list[Row], n_rows: int = 4) -> str:
-    """``readme`` with the first ``n_rows`` verdict rows between the markers (added after the
-    first paragraph when absent)."""
+    """``readme`` with the verdict rows of :func:`readme_rows` between the markers (added
+    after the first paragraph when absent)."""
+    rows, figure = readme_rows(table, n_rows)
+    what = (
+        "study v2: each fixed up path minus the transposed conv"
+        if "fig10" in figure
+        else "accuracy, consistency and time of every design"
+    )
     block = [
         README_START,
         "",
         "The answer, verdict first (from [docs/paper.md](docs/paper.md), generated from "
         "`results/`; the figure that shows it best: "
-        "[accuracy, consistency and time of every design](figures/fig7_tradeoff.png)):",
+        f"[{what}]({figure})):",
         "",
-        *table_lines(table[:n_rows]),
+        *table_lines(rows),
         "",
         README_END,
     ]

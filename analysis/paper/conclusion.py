@@ -31,7 +31,16 @@ def conclusion(c: StudyResults, words: dict[tuple, dict[str, str]] | None = None
         "",
     ]
     # 2 speed
-    out += ['**3.9.2 "It will only make your CNN slower."** ' + _speed_claim(c, words), ""]
+    out += [
+        '**3.9.2 "It will only make your CNN slower."** ' + _speed_claim(c, words),
+        "",
+        "Study v1's resize-conv designs interpolate and then apply a 3x3 conv at the fine "
+        "resolution, the extra multiply-adds that make them slower here; the fixed up paths "
+        "real U-Nets use (MONAI's 1x1 conv at the coarse resolution, Pytorch-UNet's "
+        "interpolation alone) do not, so these ratios do not answer the claim for them: the "
+        "speed rows of the verdict table (study v2, the real designs) do.",
+        "",
+    ]
     # 3 accuracy
     out += ['**3.9.3 "It won\'t really increase your F1 score."** ' + _accuracy_claim(c), ""]
     # 4 nearest

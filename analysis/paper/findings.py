@@ -22,8 +22,10 @@ from analysis.paper.wording import (
 )
 
 FIGURE_LINES = {
-    "fig1_upsampler_response": "frequency responses of the fixed x2 up-samplers against the "
-    "ideal interpolator",
+    "fig1_upsampler_response": "the fixed x2 interpolators of the designs against classical "
+    "references (a: |H(f)|, b: taps), and the effective up paths the designs use at "
+    "initialisation (c: response along fx, d: imaging energy and checkerboard index; one "
+    "random draw, no interval)",
     "fig2_learned_kernels": "the learned transposed kernels of the shipped checkpoints "
     "(polyphase components, responses, checkerboard)",
     "fig3_downsampler_aliasing": "aliasing energy of the down-samplers (max-pool, strided "
@@ -78,7 +80,12 @@ def findings(c: StudyResults, figures_dir: Path, notes: list[str] | None = None)
     out += figure(
         "3.8 Where inside the network",
         "fig9_per_layer",
-        "Figure 9: relative feature error per level (rows) and kind of shift (columns).",
+        "Figure 9: relative feature error inside the network: (a) off-period shifts, one row "
+        "per design, one column per level, seed mean with 95% interval over seeds and images "
+        '("exact" = exact to rounding); (b) on-period shifts, drawn for the adaptive (APS) '
+        "designs only (the others are equivariant there by construction; their largest "
+        "residue is stated); (c) the output level, each design minus the transposed 2x2 with "
+        "paired 95% intervals.",
     )
     return out + layers_text(c)
 

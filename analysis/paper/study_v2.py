@@ -38,7 +38,8 @@ def study_v2_lines(analysis: dict[str, Any] | None) -> list[str]:
     out = [
         "### Study v2 so far: the up paths real U-Nets use",
         "",
-        "Independent test images (simulated nuclei, one generator seed per image), models "
+        "Independent test images (simulated nuclei, one generator seed per image; held-out "
+        "photographs for denoising), models "
         "trained until a declared plateau rule stops them, verdicts from `antialias.stats` "
         "with the margins declared before any run. Pieces run so far:",
         "",
@@ -62,10 +63,20 @@ def study_v2_lines(analysis: dict[str, Any] | None) -> list[str]:
             + "; ".join(f"{b['name']} **{b['verdict']}**" for b in base)
             + f" (smallest gain {worst['diff']:+.4f} {_interval(worst['ci95'])}).",
         ]
-    out += [
-        "",
-        "Not yet run: the same comparison at widths 16 and 32, denoising, the other designs "
-        "and the width-matched twins (`python -m analysis.study_v2 --plan`).",
-        "",
-    ]
+    out += ["", _progress(analysis.get("plan") or {}), ""]
     return out
+
+
+def _progress(plan: dict[str, dict[str, int]]) -> str:
+    """Which pieces of the declared plan the results hold (from ``analysis.json``'s ``plan``)."""
+    if not plan:
+        return "Plan progress not recorded (`python -m analysis.study_v2 --plan`)."
+    parts = [f"`{p}` {v['done']}/{v['planned']} runs" for p, v in plan.items()]
+    missing = [p for p, v in plan.items() if v["done"] < v["planned"]]
+    tail = (
+        "; every piece is complete."
+        if not missing
+        else "; verdicts of unfinished pieces rest on the runs done so far, and the pieces "
+        "not started have no verdict yet (`python -m analysis.study_v2 --plan`)."
+    )
+    return "Plan progress: " + ", ".join(parts) + tail

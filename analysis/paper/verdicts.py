@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from antialias import stats
+from antialias import stats, variants
 from antialias.exact import exact_tolerance
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "load_answer_data",
     "original_unet_check",
     "rows",
+    "stat_row",
     "zeros_check",
 ]
 
@@ -56,6 +57,7 @@ class AnswerData:
         spectra: ``spectra.json`` (the landing-power probes), or ``None``.
         study_v2: ``results/study_v2/analysis.json`` (the new study's verdicts so far), or
             ``None`` when that study has not been analysed.
+        time_runs: ``(arch, threads, what) -> variant -> (rounds,)`` seconds of study v1.
     """
 
     dice: dict[str, np.ndarray] = field(default_factory=dict)
@@ -78,6 +80,7 @@ class Row:
     number: str
     caveat: str
     source: str
+    design: str = ""  # the design a study-v2 row is about (its prose names it by label)
 
 
 def _per_image_dice(sums: np.ndarray) -> np.ndarray:
@@ -242,7 +245,7 @@ def _effect(c: stats.Comparison, unit: str) -> str:
     return f"{c.diff:+.4f} [{lo:+.4f}, {hi:+.4f}] {unit}"
 
 
-def _stat_row(
+def stat_row(
     claim: str,
     c: stats.Comparison | None,
     label: dict,
@@ -277,15 +280,68 @@ def _stat_row(
 
 
 def rows(data: AnswerData, label: dict[str, str]) -> list[Row]:
-    """The verdict table: the seed answer's claims, then what to choose."""
+    """The verdict table: the seed answer's claims, then what to choose.
+
+    With study v2's analysis present, the speed and accuracy rows are study v2's
+    (:func:`analysis.paper.verdicts_v2.v2_rows`); otherwise study v1's.
+    """
+    if data.study_v2 and data.study_v2.get("families"):
+        return _rows_v2(data)
     acc = _comparisons(data, ACCURACY, data.dice, "dice")
     tim = _comparisons(data, TIME, {k: v for k, v in data.time.items()}, "time")
-    z_word, z_num = zeros_check(data.tutorial)
-    u_word, u_num = original_unet_check(data.tutorial)
     a_word, a_num = aliasing_check(data.study, data.task, MAXPOOL)
     n = next(iter(acc.values())).n_seeds if acc else 0
     v2 = "first piece below" if data.study_v2 else "not run yet"
     few = f"study v1: {n} seeds, one task ({data.task}); study v2 (issue 12) decides, {v2}"
+    return [
+        *_maths_rows(data),
+        stat_row(
+            "It only makes the CNN slower",
+            tim.get(TIME[0]),
+            label,
+            "time",
+            f"{data.time_setting}, one machine; 'better' = faster",
+            ("worse",),
+            "timing rounds",
+        ),
+        stat_row(
+            "It won't really increase the F1 (Dice) score",
+            acc.get(ACCURACY[0]),
+            label,
+            "Dice",
+            few,
+            ("equivalent", "worse"),
+        ),
+        stat_row(
+            "Nearest + conv loses nothing (vs the 4x4 transposed conv)",
+            acc.get(ACCURACY[2]),
+            label,
+            "Dice",
+            "the resize-conv is a constrained transposed conv (tutorial §6); " + few,
+            ("equivalent", "better"),
+        ),
+        Row(
+            "Aliasing also happens with max pooling",
+            a_word,
+            a_num,
+            blur_caveat(data.study, data.task, label),
+            "check",
+        ),
+        stat_row(
+            "What to choose: bilinear + conv instead of the 2x2 transposed conv",
+            acc.get(ACCURACY[3]),
+            label,
+            "Dice",
+            few,
+            ("equivalent", "better"),
+        ),
+    ]
+
+
+def _maths_rows(data: AnswerData) -> list[Row]:
+    """The two rows decided by computed checks of the maths and the literature."""
+    u_word, u_num = original_unet_check(data.tutorial)
+    z_word, z_num = zeros_check(data.tutorial)
     return [
         Row(
             "The original U-Net used nearest-neighbour up-sampling",
@@ -302,47 +358,30 @@ def rows(data: AnswerData, label: dict[str, str]) -> list[Row]:
             "without the zeros, it is s^2 small convs (tutorial §0, §3)",
             "check",
         ),
-        _stat_row(
-            "It only makes the CNN slower",
-            tim.get(TIME[0]),
-            label,
-            "time",
-            f"{data.time_setting}, one machine; 'better' = faster",
-            ("worse",),
-            "timing rounds",
-        ),
-        _stat_row(
-            "It won't really increase the F1 (Dice) score",
-            acc.get(ACCURACY[0]),
-            label,
-            "Dice",
-            few,
-            ("equivalent", "worse"),
-        ),
-        _stat_row(
-            "Nearest + conv loses nothing (vs the 4x4 transposed conv)",
-            acc.get(ACCURACY[2]),
-            label,
-            "Dice",
-            "the resize-conv is a constrained transposed conv (tutorial §6); " + few,
-            ("equivalent", "better"),
-        ),
+    ]
+
+
+def _rows_v2(data: AnswerData) -> list[Row]:
+    from analysis.paper.verdicts_v2 import v2_rows
+
+    v2 = v2_rows(data.study_v2)
+    a_word, a_num = aliasing_check(data.study, data.task, MAXPOOL)
+    out = [
+        *_maths_rows(data),
+        *v2["speed"],
+        *v2["accuracy"],
         Row(
             "Aliasing also happens with max pooling",
             a_word,
             a_num,
-            blur_caveat(data.study, data.task, label),
+            "study v1 shipped models; "
+            + blur_caveat(data.study, data.task, {n: variants.label(n) for n in variants.DESIGNS}),
             "check",
         ),
-        _stat_row(
-            "What to choose: bilinear + conv instead of the 2x2 transposed conv",
-            acc.get(ACCURACY[3]),
-            label,
-            "Dice",
-            few,
-            ("equivalent", "better"),
-        ),
     ]
+    if v2["baseline"] is not None:
+        out.append(v2["baseline"])
+    return out + [v2["choose"]]
 
 
 def blur_caveat(study: dict | None, task: str, label: dict[str, str]) -> str:

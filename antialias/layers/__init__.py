@@ -10,7 +10,8 @@ buffers; modules take ``device=`` / ``dtype=``):
 - factories: :func:`create_downsample`, :func:`create_upsample` and their registries;
 - :func:`convert`: an existing model's resamplers made anti-aliased, trained weights kept.
 - 1-D and 3-D (:mod:`antialias.layers.nd`): ``BlurPool1d/3d``, ``MaxBlurPool1d/3d``,
-  ``ConvBlurPool1d/3d``, ``BlurUpsample1d/3d``, ``PixelShuffle3d``,
+  ``ConvBlurPool1d/3d``, ``APSDown1d/3d`` / ``APSUp1d/3d`` (:func:`aps_down_nd`,
+  :func:`aps_up_nd`), ``BlurUpsample1d/3d``, ``PixelShuffle3d``,
   ``PixelShuffleUpsample3d``, ``ConvTransposeBlur1d/3d``, the blur-before convs
   ``BlurConv1d/2d/3d``; the factories take ``spatial_dims=``.
 """
@@ -46,6 +47,10 @@ from .factory import (
     list_upsamplers,
 )
 from .nd import (
+    APSDown1d,
+    APSDown3d,
+    APSUp1d,
+    APSUp3d,
     BlurPool1d,
     BlurPool3d,
     BlurUpsample1d,
@@ -56,6 +61,8 @@ from .nd import (
     MaxBlurPool3d,
     PixelShuffle3d,
     PixelShuffleUpsample3d,
+    aps_down_nd,
+    aps_up_nd,
     blur_pool_nd,
     blur_upsample_nd,
     max_blur_pool_nd,
@@ -123,4 +130,10 @@ __all__ = [
     "blur_upsample_nd",
     "max_blur_pool_nd",
     "pixel_shuffle_nd",
+    "APSDown1d",
+    "APSDown3d",
+    "APSUp1d",
+    "APSUp3d",
+    "aps_down_nd",
+    "aps_up_nd",
 ]

@@ -52,15 +52,18 @@ def check_input_nd(x: object, op: str, dims: int, channels: int | None = None) -
     return x
 
 
-def per_axis_factors(name: str, value: object, dims: int) -> tuple[int, ...]:
+def per_axis_factors(
+    name: str, value: object, dims: int, minimum: int = 1, maximum: int | None = MAX_FACTOR
+) -> tuple[int, ...]:
+    """An int or one int per spatial axis (checked), as a tuple of ``dims`` ints."""
     if isinstance(value, Sequence) and not isinstance(value, str):
         if len(value) != dims:
             raise ValueError(
                 f"expected {name} to be an integer or {dims} integers (one per spatial axis), "
                 f"got {value!r}"
             )
-        return tuple(check_int(name, v, minimum=1, maximum=MAX_FACTOR) for v in value)
-    return (check_int(name, value, minimum=1, maximum=MAX_FACTOR),) * dims
+        return tuple(check_int(name, v, minimum=minimum, maximum=maximum) for v in value)
+    return (check_int(name, value, minimum=minimum, maximum=maximum),) * dims
 
 
 def optional_channels(value: object) -> int | None:

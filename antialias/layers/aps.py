@@ -3,7 +3,7 @@
 What lives here: :func:`aps_down2d` / :class:`APSDown2d` (keep the polyphase component of
 largest norm, per sample, and say which) and :func:`aps_up2d` / :class:`APSUp2d` (write a
 low-resolution map back into a given phase, zeros elsewhere). Any factor ``>= 2``, any
-device, norms ``l2``, ``l1``, ``linf``.
+device, norms ``l2``, ``l1``, ``linf``. Signals and volumes (per-axis factors): ``aps_nd.py``.
 
 Why it is exactly equivariant: a circular shift of the input by ``s`` permutes its polyphase
 components (component ``p`` moves to ``(p + s) mod down`` and is itself rolled), so the

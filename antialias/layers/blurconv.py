@@ -6,11 +6,15 @@ What lives here: the same-size blur (:func:`same_blur`), the transposed convs fo
 (:class:`BlurConv1d`, :class:`BlurConv2d`, :class:`BlurConv3d`: composer's ``blur_first``,
 ``convert(blur_position="before")``), and the pixel shuffle followed by it
 (:class:`PixelShuffleBlur`). Every conv class subclasses the torch conv it wraps and shares
-its ``weight`` / ``bias``, so ``state_dict`` keys are unchanged. What does not: blur-pool and
+its ``weight`` / ``bias``, so ``state_dict`` keys are unchanged. The conv classes blur only
+along the axes whose stride is above 1 (all of them when every stride is 1), as the blur-pools
+do for per-axis factors. What does not: blur-pool and
 the up-samplers themselves (``blurpool_nd.py``, ``upsample_nd.py``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch  # noqa: F401 - the doctests use it
 from torch import Tensor, nn
@@ -18,7 +22,7 @@ from torch import Tensor, nn
 from antialias._checks import check_pad_mode
 from antialias.upfirdn import upfirdn
 
-from ._nd_common import TapsLike, pad_split_of, resolve_taps_nd, taps_repr
+from ._nd_common import TapsLike, filtered_axes, pad_split_of, resolve_taps_nd, taps_repr
 
 __all__ = [
     "BlurConv1d",
@@ -31,8 +35,9 @@ __all__ = [
 ]
 
 
-def same_blur(x: Tensor, taps: Tensor, pad_mode: str) -> Tensor:
-    """Separable blur along every spatial axis, output the input's size ("adobe" pad split).
+def same_blur(x: Tensor, taps: Tensor, pad_mode: str, axes: Sequence[bool] | None = None) -> Tensor:
+    """Separable blur along every spatial axis (or those ``axes`` marks), output the input's
+    size ("adobe" pad split).
 
     Shape:
         - x: ``(B, C, *S)`` with 1 to 3 spatial axes
@@ -45,10 +50,13 @@ def same_blur(x: Tensor, taps: Tensor, pad_mode: str) -> Tensor:
     """
     dims = x.dim() - 2
     n = taps.numel()
-    if n == 1:  # no filter: the identity (taps sum 1)
+    on = [True] * dims if axes is None else list(axes)
+    if n == 1 or not any(on):  # no filter: the identity (taps sum 1)
         return x
     pad = pad_split_of(n, 1, "adobe")
-    return upfirdn(x, [taps] * dims, 1, 1, [pad] * dims, pad_mode, flip_filter=True)
+    per_axis = [taps if f else [1.0] for f in on]
+    pads = [pad if f else (0, 0) for f in on]
+    return upfirdn(x, per_axis, 1, 1, pads, pad_mode, flip_filter=True)
 
 
 def _blur_buffer(layer: nn.Module, taps: TapsLike, pad_mode: str, weight: Tensor) -> None:
@@ -89,7 +97,9 @@ class _TconvBlurMixin:
 
     def forward(self, x: Tensor, output_size: list[int] | None = None) -> Tensor:
         y = super().forward(x, output_size)  # type: ignore[misc]
-        return same_blur(y, self.taps.to(y.dtype), self.pad_mode)
+        # no blur along an axis with stride 1 (a (1, 2, 2) decoder step): nothing images there
+        axes = filtered_axes(tuple(self.stride))  # type: ignore[attr-defined]
+        return same_blur(y, self.taps.to(y.dtype), self.pad_mode, axes)
 
     def extra_repr(self) -> str:
         base = super().extra_repr()  # type: ignore[misc]
@@ -151,8 +161,10 @@ class _BlurConvMixin:
 
     def forward(self, x: Tensor) -> Tensor:
         # blur at the input's resolution, then the strided conv as it was (cheaper than
-        # conv at stride 1 + blur-pool: composer's blur_first)
-        x = same_blur(x, self.taps.to(x.dtype), self.pad_mode)
+        # conv at stride 1 + blur-pool: composer's blur_first); not along an axis with
+        # stride 1 (nothing aliases there)
+        axes = filtered_axes(tuple(self.stride))  # type: ignore[attr-defined]
+        x = same_blur(x, self.taps.to(x.dtype), self.pad_mode, axes)
         return super().forward(x)  # type: ignore[misc]
 
     def extra_repr(self) -> str:

@@ -200,36 +200,51 @@ class BlurPool3d(_BlurPoolNd):
 # --------------------------------------------------------------------------- max-blur-pool
 
 
-def _check_max(max_kernel_size: int, max_padding: int) -> None:
-    check_int("max_kernel_size", max_kernel_size, minimum=1)
-    check_int("max_padding", max_padding, minimum=0)
-    if 2 * max_padding > max_kernel_size:
-        raise ValueError(
-            f"expected max_padding <= max_kernel_size / 2 (as MaxPool3d), got "
-            f"max_padding={max_padding}, max_kernel_size={max_kernel_size}"
-        )
+def _check_max(max_kernel_size: object, max_padding: object, dims: int) -> tuple:
+    """Per-axis ``(kernel sizes, paddings)``: an int each, or one per spatial axis."""
+    ks = per_axis_factors("max_kernel_size", max_kernel_size, dims, maximum=None)
+    ps = per_axis_factors("max_padding", max_padding, dims, minimum=0, maximum=None)
+    for k, p in zip(ks, ps):
+        if 2 * p > k:
+            raise ValueError(
+                f"expected max_padding <= max_kernel_size / 2 on every axis (as MaxPool3d), "
+                f"got max_padding={max_padding}, max_kernel_size={max_kernel_size}"
+            )
+    return ks, ps
+
+
+def _one_or_all(values: tuple[int, ...]) -> int | tuple[int, ...]:
+    """An int when equal on every axis (the repr and the attribute stay as before)."""
+    return values[0] if len(set(values)) == 1 else values
 
 
 _MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 
 
 def _max_blur(
-    x: Tensor, taps: Tensor, downs: tuple[int, ...], pad_mode: str, k: int, p: int, split: str
+    x: Tensor,
+    taps: Tensor,
+    downs: tuple[int, ...],
+    pad_mode: str,
+    ks: tuple[int, ...],
+    ps: tuple[int, ...],
+    split: str,
 ) -> Tensor:
     dims = x.dim() - 2
     if pad_mode != "circular":
-        x = _MAX_POOL[dims](x, k, stride=1, padding=p)
+        x = _MAX_POOL[dims](x, ks, stride=1, padding=ps)
         return _blur_pool(x, taps, downs, pad_mode, split)
     # The max wraps too (torch's pads with -inf): a periodic map of the input's size, then the
     # circular blur-pool, fitted to the size the other modes give (which it has when down
     # divides the size and k - 1 - 2p < down, the defaults).
     sizes = x.shape[2:]
-    xp = wrap_nd(x, [(p, k - 1 - p)] * dims)
-    y = _blur_pool(_MAX_POOL[dims](xp, k, stride=1), taps, downs, "circular", split)
+    xp = wrap_nd(x, [(p, k - 1 - p) for k, p in zip(ks, ps)])
+    y = _blur_pool(_MAX_POOL[dims](xp, ks, stride=1), taps, downs, "circular", split)
     n = taps.numel()
     on = filtered_axes(downs)
     target = [
-        _pool_size(s + 2 * p - k + 1, n if f else 1, d, split) for s, d, f in zip(sizes, downs, on)
+        _pool_size(s + 2 * p - k + 1, n if f else 1, d, split)
+        for s, k, p, d, f in zip(sizes, ks, ps, downs, on)
     ]
     return fit_periodic_nd(y, target)
 
@@ -239,14 +254,15 @@ def max_blur_pool_nd(
     taps: TapsLike = 3,
     down: Factor = 2,
     pad_mode: str = "reflect",
-    max_kernel_size: int = 2,
-    max_padding: int = 0,
+    max_kernel_size: Factor = 2,
+    max_padding: Factor = 0,
     pad_split: str = "adobe",
 ) -> Tensor:
     """Max-pool at stride 1 (``max_kernel_size``, ``max_padding``), then :func:`blur_pool_nd`.
 
     With the default ``pad_split`` the output size equals ``F.max_pool3d(x, k, down, p)``'s
-    (isotropic ``down``). With ``pad_mode="circular"`` the max wraps as well.
+    (``k``, ``p`` and ``down`` each an int or one per axis). With ``pad_mode="circular"`` the
+    max wraps as well.
 
     Shape:
         - x: ``(B, C, *S)``
@@ -266,9 +282,9 @@ def max_blur_pool_nd(
     downs = per_axis_factors("down", down, dims)
     check_pad_mode(pad_mode)
     check_choice("pad_split", pad_split, PAD_SPLITS)
-    _check_max(max_kernel_size, max_padding)
+    ks, ps = _check_max(max_kernel_size, max_padding, dims)
     t = resolve_taps_nd(taps, 1.0, x.device, x.dtype)
-    return _max_blur(x, t, downs, pad_mode, max_kernel_size, max_padding, pad_split)
+    return _max_blur(x, t, downs, pad_mode, ks, ps, pad_split)
 
 
 class _MaxBlurPoolNd(_BlurPoolNd):
@@ -278,23 +294,22 @@ class _MaxBlurPoolNd(_BlurPoolNd):
         taps: TapsLike = 3,
         down: Factor = 2,
         pad_mode: str = "reflect",
-        max_kernel_size: int = 2,
-        max_padding: int = 0,
+        max_kernel_size: Factor = 2,
+        max_padding: Factor = 0,
         pad_split: str = "adobe",
         *,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(channels, taps, down, pad_mode, pad_split, device=device, dtype=dtype)
-        _check_max(max_kernel_size, max_padding)
-        self.max_kernel_size = max_kernel_size
-        self.max_padding = max_padding
+        self._ks, self._ps = _check_max(max_kernel_size, max_padding, self.spatial_dims)
+        self.max_kernel_size = _one_or_all(self._ks)
+        self.max_padding = _one_or_all(self._ps)
 
     def forward(self, x: Tensor) -> Tensor:
         check_input_nd(x, type(self).__name__, self.spatial_dims, self.channels)
-        k, p = self.max_kernel_size, self.max_padding
         taps = self.taps.to(x.dtype)
-        return _max_blur(x, taps, self.down, self.pad_mode, k, p, self.pad_split)
+        return _max_blur(x, taps, self.down, self.pad_mode, self._ks, self._ps, self.pad_split)
 
     def extra_repr(self) -> str:
         return (
@@ -328,8 +343,10 @@ class MaxBlurPool3d(_MaxBlurPoolNd):
         taps: blur: binomial length (1: ``MaxPool3d(k, down)`` exactly) or explicit taps.
         down: factor, an int or one per axis.
         pad_mode: padding of the blur (``"circular"``: the max wraps too).
-        max_kernel_size: kernel of the stride-1 max-pool (2 replaces ``MaxPool3d(2, 2)``).
-        max_padding: padding of the max-pool.
+        max_kernel_size: kernel of the stride-1 max-pool (2 replaces ``MaxPool3d(2, 2)``), an
+            int or one per axis (``(1, 2, 2)`` with ``down=(1, 2, 2)`` replaces MONAI's and
+            nnU-Net's in-plane pooling of anisotropic volumes).
+        max_padding: padding of the max-pool, an int or one per axis.
         pad_split: ``"adobe"`` or ``"symmetric"`` (of the blur).
         device: device of the filter buffer.
         dtype: dtype of the filter buffer.

@@ -18,8 +18,9 @@ found                                 becomes (``down="blurpool"``, ``up="blur"`
 In 1-D and 3-D the same: ``MaxPool{1,3}d`` -> ``MaxBlurPool{1,3}d``, ``AvgPool{1,3}d`` ->
 box at stride 1 + ``BlurPool{1,3}d``, strided ``Conv{1,3}d`` -> ``ConvBlurPool{1,3}d``,
 ``ConvTranspose{1,3}d`` -> ``ConvTransposeBlur{1,3}d``, ``nn.Upsample`` of signals / volumes
--> ``BlurUpsample{1,3}d`` (its dims from its factors or mode, else the model's convs); strides
-and factors may differ per axis (``convert_nd.py``). Pixel shuffles (``nn.PixelShuffle``,
+-> ``BlurUpsample{1,3}d`` (its dims from its factors or mode, else the model's convs); kernels,
+strides and factors may differ per axis, and no axis with stride 1 is blurred
+(``convert_nd.py``). Pixel shuffles (``nn.PixelShuffle``,
 ``PixelShuffle3d``, MONAI's ``SubpixelUpsample``, whose shuffle is a function call) gain a
 same-size blur after the shuffle (:class:`~antialias.layers.blurconv.PixelShuffleBlur`);
 MONAI's ``UpSample(mode="nontrainable")`` is an ``nn.Upsample`` and converted as one.
@@ -39,13 +40,15 @@ converted model's ``state_dict`` has the same keys as the original's, and with `
 the converted model computes exactly what the original did (tested on MONAI's nets, 2-D and
 3-D).
 
-What is left, and said so in the report: ``ceil_mode`` / dilated / non-cubic pools,
-``return_indices``, 2-D convs with unequal strides, ``Upsample(size=...)`` or non-integer
-factors, transposed convs whose replacement would change the size, up-sampling methods other
-than ``blur`` in 1-D / 3-D, and resamplers of other kinds (adaptive pools, pixel unshuffle,
-unpooling). Resampling written as function calls in a ``forward`` (``F.max_pool3d``,
-``F.interpolate``, strided ``F.conv2d``, ``x[..., ::2]``) cannot be swapped: the report lists
-each with its module and source line (:mod:`antialias.layers.convert_scan`).
+What is left, and said so in the report: ``ceil_mode`` / dilated pools, non-square 2-D pools
+(1-D / 3-D pools with per-axis kernels and strides such as ``(1, 2, 2)`` are converted,
+blurred only along the strided axes), ``return_indices``, 2-D convs with unequal strides,
+``Upsample(size=...)`` or non-integer factors, transposed convs whose replacement would
+change the size, up-sampling methods other than ``blur`` in 1-D / 3-D, and resamplers of
+other kinds (adaptive pools, pixel unshuffle, unpooling). Resampling written as function
+calls in a ``forward`` (``F.max_pool3d``, ``F.interpolate``, strided ``F.conv2d``,
+``x[..., ::2]``) cannot be swapped: the report lists each with its module and source line
+(:mod:`antialias.layers.convert_scan`).
 """
 
 from __future__ import annotations

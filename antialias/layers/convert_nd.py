@@ -6,8 +6,10 @@ the reason it is left (a string; ``""`` = not a resampler): ``MaxPool{1,3}d`` ->
 ``Conv{1,3}d`` -> ``ConvBlurPool{1,3}d`` (blur after) or ``BlurConv{1,2,3}d`` (blur before),
 ``ConvTranspose{1,3}d`` -> ``ConvTransposeBlur{1,3}d``, ``nn.Upsample`` on signals / volumes
 -> ``BlurUpsample{1,3}d``; and :func:`guess_spatial_dims` (what ``nn.Upsample`` cannot say).
-Unlike 2-D, strides and scale factors may differ per axis (``(1, 2, 2)``: anisotropic
-volumes). What does not: the 2-D conversions and the walk (``convert.py``).
+Unlike 2-D, kernels, strides, paddings and scale factors may differ per axis (``(1, 2, 2)``:
+anisotropic volumes, as MONAI's and nnU-Net's in-plane pooling): the blur then runs only along
+the axes whose stride is above 1. What does not: the 2-D conversions and the walk
+(``convert.py``).
 """
 
 from __future__ import annotations
@@ -60,31 +62,29 @@ def _per_axis(value: object, dims: int) -> tuple[int, ...]:
     )
 
 
-def _one(value: object, dims: int, what: str) -> tuple[int | None, str]:
-    """``(v, "")`` when equal on every axis, else ``(None, reason)``."""
-    vals = _per_axis(value, dims)
-    if len(set(vals)) == 1:
-        return vals[0], ""
-    return None, f"{what} {value!r} differs between axes"
-
-
 def convert_maxpool_nd(m: nn.Module, dims: int, taps: object, pad_mode: str) -> nn.Module | str:
-    """``MaxPool{1,3}d`` with stride > 1 -> ``MaxBlurPool{1,3}d`` (max at stride 1, blur-pool)."""
+    """``MaxPool{1,3}d`` with stride > 1 -> ``MaxBlurPool{1,3}d`` (max at stride 1, blur-pool).
+
+    Kernel, stride and padding may differ per axis (``MaxPool3d((1, 2, 2), (1, 2, 2))``): the
+    max keeps its kernel at stride 1 and the blur runs only along axes with a stride > 1.
+    """
     stride = _per_axis(m.stride, dims)
     if all(s == 1 for s in stride):
         return ""
-    k, why_k = _one(m.kernel_size, dims, "kernel_size")
-    p, why_p = _one(m.padding, dims, "padding")
-    d, why_d = _one(m.dilation, dims, "dilation")
-    if why_k or why_p or why_d:
-        return why_k or why_p or why_d
-    if d != 1:
-        return f"dilation {d} (MaxBlurPool{dims}d has none)"
+    if any(d != 1 for d in _per_axis(m.dilation, dims)):
+        return f"dilation {m.dilation!r} (MaxBlurPool{dims}d has none)"
     if m.ceil_mode:
         return "ceil_mode=True (the blur-pool's size follows floor mode)"
     if m.return_indices:
         return "return_indices=True (indices have no blurred equivalent)"
+    k = _flat(_per_axis(m.kernel_size, dims))
+    p = _flat(_per_axis(m.padding, dims))
     return _MAXBLUR[dims](None, taps, stride, pad_mode, max_kernel_size=k, max_padding=p)
+
+
+def _flat(values: tuple[int, ...]) -> int | tuple[int, ...]:
+    """One int when equal on every axis (the replacement's repr reads as before)."""
+    return values[0] if len(set(values)) == 1 else values
 
 
 def convert_avgpool_nd(m: nn.Module, dims: int, taps: object, pad_mode: str) -> nn.Module | str:

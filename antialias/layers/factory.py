@@ -267,7 +267,8 @@ def create_downsample(
             ``blurpool``, ``maxblurpool``, ``conv`` (strided conv), ``convblurpool``, ``aps``.
         channels: input channels (``None`` allowed where the layer has no weights).
         spatial_dims: 1, 2 (default) or 3: ``BlurPool1d`` / ``BlurPool2d`` / ``BlurPool3d``
-            and so on (:mod:`antialias.layers.factory_nd`); ``aps`` exists only in 2-D.
+            and so on (:mod:`antialias.layers.factory_nd`; ``aps``: ``APSDown1d`` /
+            ``APSDown3d``).
         **kw: ``down`` (default 2; 1-D/3-D blur-pools: also one per axis), ``pad_mode``,
             ``device``, ``dtype`` for every name;
             ``taps``, ``pad_split``, ``max_kernel_size``, ``out_channels``, ``kernel_size``,

@@ -7,12 +7,14 @@ What lives here: one table per direction, name -> ``builder(dims, channels..., *
 ``spatial_dims != 2``).
 
 Names with an N-D version: down ``maxpool``, ``avgpool``, ``decimate``, ``blurpool``,
-``maxblurpool``, ``conv``, ``convblurpool``; up ``nearest``, ``linear`` (1-D) /
+``maxblurpool``, ``conv``, ``convblurpool``, ``aps`` (:class:`APSDown1d` /
+:class:`APSDown3d`); up ``aps`` (:class:`APSUp1d` / :class:`APSUp3d`, ``pair=`` the
+down-sampler), ``nearest``, ``linear`` (1-D) /
 ``trilinear`` (3-D: zeros + triangle FIR, replicate edges, which *is* torch's interpolation
 for ``align_corners=False``; circular with ``pad_mode="circular"``), ``blur``, ``transposed``,
 ``transposed_blur``, ``pixel_shuffle`` (3-D). The N-D transposed convs are torch's: they
 zero-pad for every ``pad_mode`` (only the blur of ``transposed_blur`` follows it).
-Not: ``aps`` (2-D only), ``bilinear`` / ``bicubic`` (2-D names).
+Not: ``bilinear`` / ``bicubic`` (2-D names).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from torch import Tensor, nn
 from antialias._checks import check_choice, check_int, check_pad_mode
 from antialias.filters import linear_taps
 
+from .aps_nd import APSDown1d, APSDown3d, APSUp1d, APSUp3d
 from .blurconv import ConvTransposeBlur1d, ConvTransposeBlur3d
 from .blurpool_nd import (
     BlurPool1d,
@@ -50,6 +53,8 @@ _CONV = {1: nn.Conv1d, 3: nn.Conv3d}
 _TCONV = {1: nn.ConvTranspose1d, 3: nn.ConvTranspose3d}
 _MAXPOOL = {1: nn.MaxPool1d, 3: nn.MaxPool3d}
 _AVGPOOL = {1: nn.AvgPool1d, 3: nn.AvgPool3d}
+_APS_DOWN = {1: APSDown1d, 3: APSDown3d}
+_APS_UP = {1: APSUp1d, 3: APSUp3d}
 
 
 def not_available(func: str, name: str, dims: int, valid: list[str]) -> ValueError:
@@ -185,6 +190,21 @@ def _convblurpool(
     )
 
 
+def _aps(
+    dims: int,
+    channels: int | None,
+    *,
+    down=2,
+    norm: str = "l2",
+    taps=1,
+    pad_mode: str = "circular",
+    device: Device = None,
+    dtype: torch.dtype | None = None,
+) -> nn.Module:
+    """``APSDown{1,3}d`` (keeps the chosen phase for a paired ``create_upsample("aps")``)."""
+    return _APS_DOWN[dims](channels, down, norm, taps, pad_mode, device=device, dtype=dtype)
+
+
 DOWNSAMPLERS_ND: dict[str, Callable[..., nn.Module]] = {
     "maxpool": _maxpool,
     "avgpool": _avgpool,
@@ -193,6 +213,7 @@ DOWNSAMPLERS_ND: dict[str, Callable[..., nn.Module]] = {
     "maxblurpool": _maxblurpool,
     "conv": _conv,
     "convblurpool": _convblurpool,
+    "aps": _aps,
 }
 
 
@@ -359,7 +380,36 @@ def _pixel_shuffle(
     )
 
 
+def _aps_up(
+    dims: int,
+    in_channels: int | None,
+    out_channels: int | None,
+    *,
+    up=2,
+    pair=None,
+    taps=1,
+    pad_mode: str = "circular",
+    kernel_size: int = 3,
+    conv: bool | None = None,
+    device: Device = None,
+    dtype: torch.dtype | None = None,
+) -> nn.Module:
+    return _APS_UP[dims](
+        in_channels,
+        out_channels,
+        up,
+        pair,
+        taps,
+        pad_mode,
+        kernel_size,
+        conv,
+        device=device,
+        dtype=dtype,
+    )
+
+
 _T_KEYS = ("up", "pad_mode", "kernel_size", "bias", "init", "device", "dtype")
+_APS_KEYS = ("up", "pair", "taps", "pad_mode", "kernel_size", "conv", "device", "dtype")
 
 #: name -> (builder, accepted keywords, the spatial dims it exists for)
 UPSAMPLERS_ND: dict[str, tuple[Callable[..., nn.Module], tuple[str, ...], tuple[int, ...]]] = {
@@ -370,4 +420,5 @@ UPSAMPLERS_ND: dict[str, tuple[Callable[..., nn.Module], tuple[str, ...], tuple[
     "transposed": (_transposed(False), _T_KEYS, (1, 3)),
     "transposed_blur": (_transposed(True), _T_KEYS + ("taps",), (1, 3)),
     "pixel_shuffle": (_pixel_shuffle, _T_KEYS, (3,)),
+    "aps": (_aps_up, _APS_KEYS, (1, 3)),
 }

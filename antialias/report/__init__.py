@@ -12,7 +12,9 @@ beside the JSON):
   fetched): the one-line verdict, a summary table, consistency vs shift, the period map, the
   per-level feature error (when the result has it), the learned kernels' polyphase gains and
   checkerboard index (when the result or its ``.safetensors`` checkpoint provides them; the
-  page says when not), the configuration and the provenance;
+  page says when not), the configuration and the provenance. Volumes (3-D models) get the
+  same page with a per-axis table and figure (shifts along z, y or x alone) and the central
+  slices of their ``P x P x P`` period map in place of the ``P x P`` map;
 - ``report_<figure>.png`` / ``.pdf`` for each figure drawn;
 - ``report.json``: what the page was made from (schema ``antialias.report/1``, the result's
   path and SHA-256) and the digests of the other files. The set is written by
@@ -30,7 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from antialias._cli import ArgumentParser, UsageError, run
-from antialias.report._data import SCHEMA, kernels_of, load_result, model_label, verdict
+from antialias.report._data import (
+    SCHEMA,
+    is_volume,
+    kernels_of,
+    load_result,
+    model_label,
+    verdict,
+)
 
 __all__ = ["REPORT_SCHEMA", "SCHEMA", "build_report", "main", "write_report"]
 
@@ -48,9 +57,11 @@ def default_out_dir(json_path: str | Path) -> Path:
 def _sections(doc: dict[str, Any], json_path: Path):
     """Yield ``(key, heading, figure or None, note)`` for each part of the page."""
     from antialias.report import _figures as F
+    from antialias.report import _volumes as V
 
     n = len(doc["results"])
     more = f" The first {F.MAX_PANELS} of {n} models are drawn." if n > F.MAX_PANELS else ""
+    volumes = sum(is_volume(r) for r in doc["results"])
     yield (
         "consistency",
         "Consistency vs shift",
@@ -58,18 +69,21 @@ def _sections(doc: dict[str, Any], json_path: Path):
         "Label agreement (segmentation) or EQ-T PSNR (regression) between f(shift(x)) and "
         "shift(f(x)) at each shift, per region.",
     )
-    fig = F.period_map_figure(doc)
-    yield (
-        "period_map",
-        "Period map",
-        fig,
-        (
-            "Each cell pools the shifts with dy mod P and dx mod P (P = 2^levels); a U-Net "
-            "that is equivariant to multiples of P is uniform here." + more
+    if volumes:
+        yield from _volume_sections(doc, V, F, more)
+    if volumes < n:  # images (a result of volumes only has no P x P map)
+        fig = F.period_map_figure(doc)
+        yield (
+            "period_map",
+            "Period map",
+            fig,
+            (
+                "Each cell pools the shifts with dy mod P and dx mod P (P = 2^levels); a U-Net "
+                "that is equivariant to multiples of P is uniform here." + more
+            )
+            if fig is not None
+            else "No period map in this result (fractional shifts have none).",
         )
-        if fig is not None
-        else "No period map in this result (fractional shifts have none).",
-    )
     fig = F.per_level_figure(doc)
     yield (
         "per_level",
@@ -100,6 +114,33 @@ def _sections(doc: dict[str, Any], json_path: Path):
             f"|H(0)| (0 = no checkerboard), read for {read} of {n} models.{more} {why}"
         )
     yield "kernels", "Learned up-sampling kernels", fig, note
+
+
+def _volume_sections(doc: dict[str, Any], V, F, more: str):
+    """The parts only volumes have: per-axis curves, slices of the 3-D period map."""
+    fig = V.per_axis_figure(doc, F.WIDTH_IN, F.MAX_PANELS)
+    yield (
+        "per_axis",
+        "Consistency per axis (volumes)",
+        fig,
+        "The primary metric at shifts along one axis only (the other two zero), per axis (a "
+        "circular model that down-samples only in-plane is exact at every integer shift along "
+        "z); the per-axis table above gives the same in numbers." + more
+        if fig is not None
+        else "No shift of this result moves along one axis only, so nothing per axis to draw.",
+    )
+    fig = V.period_slices_figure(doc, F.WIDTH_IN, F.MAX_PANELS)
+    yield (
+        "period_slices",
+        "Period map (volumes): central slices",
+        fig,
+        "The 3-D period map (each cell pools the shifts with the same dz, dy, dx mod P, "
+        "P = 2^levels per axis), centred on the zero shift and cut through its centre: the "
+        "planes dz = 0, dy = 0 and dx = 0 mod P. A U-Net equivariant to multiples of P is "
+        "uniform here." + more
+        if fig is not None
+        else "No period map in this result (fractional shifts have none).",
+    )
 
 
 def build_report(json_path: str | Path) -> tuple[dict[str, Any], dict[str, bytes]]:

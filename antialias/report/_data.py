@@ -7,6 +7,8 @@
 - :func:`kernels_of`: learned up-sampling kernels of a record's model (polyphase DC gains and
   checkerboard index), from the record itself when it carries them, else from its
   ``.safetensors`` checkpoint (data only: never unpickled, never TorchScript, which runs code).
+- :func:`shift_axes`, :func:`shift_text`: the shift's keys (``dy, dx`` for images, ``dz, dy,
+  dx`` for volumes) and how a shift is written; what only volumes have is in ``_volumes.py``.
 """
 
 from __future__ import annotations
@@ -24,12 +26,16 @@ from antialias.files import read_json, read_result_set
 __all__ = [
     "SCHEMA",
     "LayerKernels",
+    "is_volume",
     "kernels_of",
     "load_result",
     "model_label",
     "primary_metric",
+    "shift_axes",
+    "shift_text",
     "summary_rows",
     "verdict",
+    "worst_header",
 ]
 
 #: The only result schema a report reads (written by the shift-consistency command).
@@ -74,6 +80,40 @@ def load_result(json_path: str | Path) -> dict[str, Any]:
     return doc
 
 
+_AXIS_KEYS = ("dz", "dy", "dx")
+
+
+def shift_axes(rec: dict[str, Any]) -> tuple[str, ...]:
+    """The shift keys of a record, in axis order: ``("dy", "dx")`` or ``("dz", "dy", "dx")``."""
+    shifts = rec.get("shifts") or [{}]
+    found = tuple(k for k in _AXIS_KEYS if k in shifts[0])
+    return found if len(found) >= 2 else ("dy", "dx")
+
+
+def is_volume(rec: dict[str, Any]) -> bool:
+    """Whether the record is of a 3-D model (shifts with ``dz``)."""
+    return len(shift_axes(rec)) == 3
+
+
+def _doc_axes(doc: dict[str, Any]) -> tuple[str, ...] | None:
+    """The shift keys shared by every record, ``None`` when images and volumes are mixed."""
+    kinds = {shift_axes(r) for r in doc["results"]}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def shift_text(entry: dict[str, Any], axes: tuple[str, ...], named: bool = False) -> str:
+    """``(1, 3)`` (or ``dz=1, dy=3, dx=1`` when ``named``): a shift as the page writes it."""
+    if named:
+        return ", ".join(f"{k}={entry[k]}" for k in axes)
+    return "(" + ", ".join(str(entry[k]) for k in axes) + ")"
+
+
+def worst_header(doc: dict[str, Any]) -> str:
+    """The summary column's heading: ``worst shift (dy, dx)`` (or ``(dz, dy, dx)``)."""
+    axes = _doc_axes(doc)
+    return "worst shift" if axes is None else f"worst shift ({', '.join(axes)})"
+
+
 def model_label(rec: dict[str, Any]) -> str:
     """``task/name`` when the record has a task, else its name."""
     name = str(rec.get("name") or rec.get("id") or "?")
@@ -109,8 +149,10 @@ def _ci(summary: dict[str, Any], key: str, metric: str) -> str:
 def summary_rows(doc: dict[str, Any]) -> list[dict[str, str]]:
     """One row of readable cells per model (pooled over non-zero shifts, 95% CI)."""
     rows = []
+    mixed = _doc_axes(doc) is None  # images and volumes: each cell names its axes
     for rec in doc["results"]:
         metric = primary_metric(rec)
+        axes = shift_axes(rec)
         s = rec.get("summary") or {}
         worst = (rec.get("worst") or {}).get(metric)
         cells = {
@@ -125,7 +167,7 @@ def summary_rows(doc: dict[str, Any]) -> list[dict[str, str]]:
             cells[region] = fmt(s.get(key), metric) + _ci(s, key, metric)
         cells["border"] = fmt(s.get(metric + "_border"), metric)
         cells["worst"] = (
-            f"{fmt(worst['value'], metric)} at ({worst['dy']}, {worst['dx']})" if worst else "n/a"
+            f"{fmt(worst['value'], metric)} at {shift_text(worst, axes, mixed)}" if worst else "n/a"
         )
         rows.append(cells)
     return rows
@@ -152,8 +194,10 @@ def verdict(doc: dict[str, Any]) -> str:
         r = ranked[0]
         s = r["summary"]
         worst = (r.get("worst") or {}).get(metric)
+        axes = shift_axes(r)
+        named = f"({', '.join(axes)}) " if len(axes) == 3 else ""  # volumes say which is which
         tail = (
-            f"; worst shift ({worst['dy']}, {worst['dx']}): {fmt(worst['value'], metric)}"
+            f"; worst shift {named}{shift_text(worst, axes)}: {fmt(worst['value'], metric)}"
             if worst
             else ""
         )
@@ -178,14 +222,15 @@ class LayerKernels:
 
     Attributes:
         name: qualified module name.
-        stride: the up-sampling factor ``s``.
+        stride: the up-sampling factor ``s`` (3-D layers with unequal strides: one per axis).
         phase_gain: ``(s, s)`` operator norm of each polyphase component's DC gain matrix
-            ``G_r`` (the output a constant input gets at output phase ``r``).
+            ``G_r`` (the output a constant input gets at output phase ``r``); ``(s, s, s)``
+            (``(*s)``) for a 3-D layer.
         checkerboard_index: ``max |H(k/s)| / |H(0)|`` (0: no checkerboard on flat input).
     """
 
     name: str
-    stride: int
+    stride: int | tuple[int, ...]
     phase_gain: np.ndarray
     checkerboard_index: float
 
@@ -208,12 +253,18 @@ def _find_layers(net: Any) -> list[tuple[str, int, np.ndarray]]:
     return found
 
 
-def _from_weight(name: str, stride: int, weight: np.ndarray) -> LayerKernels:
-    from antialias import spectral
+def _from_weight(name: str, stride: int | tuple[int, ...], weight: np.ndarray) -> LayerKernels:
+    if weight.ndim != 4:  # 1-D / 3-D transposed convs (per-axis strides): the N-D routines
+        from antialias import spectral_nd
 
-    gains = spectral.polyphase_components(weight, stride).sum(axis=(-2, -1))  # (s, s, Ci, Co)
+        gains = spectral_nd.phase_gains_nd(weight, stride)  # (*s, Ci, Co)
+        index = float(spectral_nd.checkerboard_index_nd(weight, stride))
+    else:
+        from antialias import spectral
+
+        gains = spectral.polyphase_components(weight, stride).sum(axis=(-2, -1))  # (s, s, ..)
+        index = float(spectral.checkerboard_index(weight, stride))
     norms = np.linalg.svd(gains, compute_uv=False)[..., 0]
-    index = float(spectral.checkerboard_index(weight, stride))
     return LayerKernels(name, stride, np.asarray(norms, dtype=np.float64), index)
 
 
@@ -239,7 +290,9 @@ def kernels_of(rec: dict[str, Any], json_path: Path) -> tuple[list[LayerKernels]
         layers = [
             LayerKernels(
                 str(k["name"]),
-                int(k["stride"]),
+                tuple(int(v) for v in k["stride"])
+                if isinstance(k["stride"], list)
+                else int(k["stride"]),
                 np.asarray(k["phase_gain"], dtype=np.float64),
                 _num(k.get("checkerboard_index")),
             )

@@ -18,7 +18,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from antialias.report._data import LayerKernels, model_label, primary_metric  # noqa: E402
+from antialias.report._data import (  # noqa: E402
+    LayerKernels,
+    is_volume,
+    model_label,
+    primary_metric,
+    shift_axes,
+)
 
 __all__ = [
     "MAX_PANELS",
@@ -53,14 +59,19 @@ def _values(rows: list[dict[str, Any]], key: str) -> np.ndarray:
     return np.asarray([math.nan if r.get(key) is None else float(r[key]) for r in rows])
 
 
-def _axis_of(shifts: list[dict[str, Any]]) -> tuple[np.ndarray, str]:
-    """The x of each shift: ``dx`` (or ``dy``) when the other is constant, else ``|s|``."""
-    dy, dx = _values(shifts, "dy"), _values(shifts, "dx")
-    if np.all(dy == dy[0]):
-        return dx, f"shift dx (pixels; dy = {dy[0]:g})"
-    if np.all(dx == dx[0]):
-        return dy, f"shift dy (pixels; dx = {dx[0]:g})"
-    return np.hypot(dy, dx), "shift length |(dy, dx)| (pixels)"
+def _axis_of(shifts: list[dict[str, Any]], axes: tuple[str, ...]) -> tuple[np.ndarray, str]:
+    """The x of each shift: the one axis that varies (``dx`` first), else ``|s|``."""
+    values = {k: _values(shifts, k) for k in axes}
+    unit = "voxels" if len(axes) == 3 else "pixels"
+    for key in reversed(axes):  # dx, dy (, dz): the 2-D page's order of preference
+        rest = [k for k in axes if k != key]
+        if all(np.all(values[k] == values[k][0]) for k in rest):
+            fixed = ", ".join(f"{k} = {values[k][0]:g}" for k in rest)
+            return values[key], f"shift {key} ({unit}; {fixed})"
+    length = np.sqrt(sum(v**2 for v in values.values()))
+    if len(axes) == 2:  # np.hypot: the 2-D page's numbers, bit for bit
+        length = np.hypot(values["dy"], values["dx"])
+    return length, f"shift length |({', '.join(axes)})| ({unit})"
 
 
 def _metric_name(metric: str) -> str:
@@ -76,7 +87,7 @@ def consistency_figure(doc: dict[str, Any]) -> Figure:
     n_inf = 0
     for i, rec in enumerate(recs):
         metric = primary_metric(rec)
-        x, xlabel = _axis_of(rec["shifts"])
+        x, xlabel = _axis_of(rec["shifts"], shift_axes(rec))
         order = np.argsort(x, kind="stable")
         for ax, (suffix, title) in zip(axes, _REGIONS):
             y = _values(rec["shifts"], metric + suffix)[order]
@@ -100,8 +111,11 @@ def consistency_figure(doc: dict[str, Any]) -> Figure:
 
 
 def period_map_figure(doc: dict[str, Any]) -> Figure | None:
-    """The primary metric at each shift modulo the period ``P x P`` (blank: not measured)."""
-    recs = [r for r in doc["results"] if r.get("period_map")][:MAX_PANELS]
+    """The primary metric at each shift modulo the period ``P x P`` (blank: not measured).
+
+    Images only: a volume's ``P x P x P`` map is drawn as slices (``_volumes.py``).
+    """
+    recs = [r for r in doc["results"] if r.get("period_map") and not is_volume(r)][:MAX_PANELS]
     if not recs:
         return None
     cols = min(4, len(recs))
@@ -176,6 +190,16 @@ def _num(v: Any) -> float:
     return math.nan if v is None else float(v)
 
 
+def _gain_image(gain: np.ndarray) -> tuple[np.ndarray, str]:
+    """A 2-D picture of the phase gains: ``(s, s)`` as is; ``(s_z, s_y, s_x)`` with the z
+    phases side by side (columns ``z * s_x + x``); ``(s,)`` as one row."""
+    if gain.ndim == 3:
+        return np.concatenate(list(gain), axis=1), "output phase x, z blocks side by side"
+    if gain.ndim == 1:
+        return gain[None], "output phase x"
+    return gain, "output phase x"
+
+
 def kernels_figure(kernels: list[tuple[str, list[LayerKernels]]]) -> Figure | None:
     """Per model (row): each learned up-sampler's polyphase DC gains relative to their mean
     (a flat map = no checkerboard), titled with its checkerboard index."""
@@ -193,11 +217,12 @@ def kernels_figure(kernels: list[tuple[str, list[LayerKernels]]]) -> Figure | No
     for row, (label, layers) in zip(axes, kernels):
         for ax, layer in zip(row, layers):
             gain = layer.phase_gain / max(float(layer.phase_gain.mean()), 1e-300)
+            gain, xlabel = _gain_image(gain)
             image = ax.imshow(gain, cmap="RdBu_r", vmin=0.0, vmax=2.0)
             ax.set_title(f"{label}\n{layer.name}: CI {layer.checkerboard_index:.3g}", fontsize=8)
-            ax.set_xticks(range(layer.stride))
-            ax.set_yticks(range(layer.stride))
-            ax.set_xlabel("output phase x", fontsize=7)
+            ax.set_xticks(range(gain.shape[1]))
+            ax.set_yticks(range(gain.shape[0]))
+            ax.set_xlabel(xlabel, fontsize=7)
             ax.set_ylabel("phase y", fontsize=7)
             ax.tick_params(labelsize=7)
         for ax in row[len(layers) :]:

@@ -14,7 +14,7 @@ from importlib import resources
 from string import Template
 from typing import Any
 
-from antialias.report._data import summary_rows
+from antialias.report._data import summary_rows, worst_header
 
 __all__ = ["Figure", "page"]
 
@@ -53,13 +53,43 @@ def _figure(fig: Figure) -> str:
     )
 
 
-def _summary_table(doc: dict[str, Any]) -> str:
-    head = "".join(f"<th>{_e(title)}</th>" for _, title in _COLUMNS)
+_AXIS_COLUMNS = (
+    ("model", "model"),
+    ("axis", "axis"),
+    ("shifts", "shifts along it only"),
+    ("metric", "metric"),
+    ("median", "median"),
+    ("worst", "worst"),
+    ("exact", "exact to rounding"),
+)
+
+
+def _table(columns: tuple[tuple[str, str], ...], rows: list[dict[str, str]]) -> str:
+    head = "".join(f"<th>{_e(title)}</th>" for _, title in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_e(row[key])}</td>" for key, _ in _COLUMNS) + "</tr>"
-        for row in summary_rows(doc)
+        "<tr>" + "".join(f"<td>{_e(row[key])}</td>" for key, _ in columns) + "</tr>" for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _summary_table(doc: dict[str, Any]) -> str:
+    columns = (*_COLUMNS[:-1], ("worst", worst_header(doc)))
+    return _table(columns, summary_rows(doc))
+
+
+def _axis_section(doc: dict[str, Any]) -> list[str]:
+    """Volumes only: the shifts along each axis alone, per model (nothing for images)."""
+    from antialias.report._volumes import axis_rows
+
+    rows = axis_rows(doc)
+    if not rows:
+        return []
+    return [
+        "<h2>Per axis (volumes)</h2>",
+        "<p>Shifts along one axis only (the other two zero): the median and the worst value "
+        "of the primary metric, and at how many of them the model is exact to rounding.</p>",
+        _table(_AXIS_COLUMNS, rows),
+    ]
 
 
 def _kv_table(mapping: dict[str, Any]) -> str:
@@ -96,6 +126,7 @@ def page(
         "<p>Pooled over the non-zero shifts of each model; 95% confidence intervals are "
         "bootstrap intervals over images.</p>",
         _summary_table(doc),
+        *_axis_section(doc),
     ]
     for heading, fig, note in sections:
         parts.append(f"<h2>{_e(heading)}</h2>")

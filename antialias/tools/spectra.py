@@ -8,7 +8,9 @@ Run (the installed command, or in a clone)::
 Three parts, each computed (no number is typed in):
 
 1. **Up-samplers x up** (figure 1): nearest, bilinear, bicubic (torch's ``F.interpolate``,
-   ``align_corners=False``), blur (zeros + binomial-5, gain ``up``), Kaiser-windowed sinc and
+   ``align_corners=False``), blur-ups (zeros + binomial-4, the default blur-up of
+   :class:`~antialias.layers.Upsample2d` and of study v1, which equals bilinear's taps, and
+   binomial-5, study v2's; gain ``up``), Kaiser-windowed sinc and
    the ideal brick-wall. Taps come from :mod:`antialias.catalogue` when it exists and are
    always also *measured* with :func:`~antialias.spectral.impulse_response` of
    ``nn.Upsample`` (the two are cross-checked); 1-D and 2-D magnitude responses, DC gain,
@@ -21,9 +23,12 @@ Three parts, each computed (no number is typed in):
    counts a nonlinear op's harmonic distortion. Those probes are all dyadic (``(2j+1)/(4n)``),
    where max-pool's landing power equals avg-pool's; part 2b (:func:`landing_power`) adds
    probes at 1/6, 1/3 and 2/5, where it does not and depends on the probe's phase.
-3. **Learned up-samplers at initialisation** (figure 3): transposed convs 2x2 / 3x3 / 4x4
+3. **Learned up-samplers at initialisation** (figure 1(c, d)): transposed convs 2x2 / 3x3 / 4x4
    stride ``up`` (default init, and FCN bilinear init for 4x4), nearest + conv, conv + pixel
-   shuffle (random and ICNR); channel-operator-norm maps, checkerboard and imaging energy.
+   shuffle (random and ICNR), and the up paths of the other designs compared: blur-up
+   (zeros + binomial-4 / -5) + conv, 1x1 conv + bilinear (MONAI's nontrainable path),
+   pixel shuffle (ICNR) + 2x2 blur (MONAI's ``SubpixelUpsample``); channel-operator-norm maps,
+   checkerboard and imaging energy.
 
 Output (one result set, :func:`antialias.files.write_result_set`): ``<out>/spectra.json`` (config,
 provenance, every scalar and 1-D taps) and ``<out>/spectra.npz`` with the arrays:
@@ -76,7 +81,8 @@ class SpectraConfig:
         down: down-sampling factor of part 2.
         n_freqs_1d: points of the 1-D responses on ``[0, 0.5]`` (both ends included).
         n_freqs_2d: side of the centred 2-D grid (``fftshift(fftfreq(n))``).
-        blur_taps: binomial length of the blur up-sampler.
+        blur_taps: binomial lengths of the blur up-samplers (4: the layers' default, v1's
+            blur-up; 5: study v2's ``blurpool_blur5``).
         kaiser_numtaps, kaiser_width: Kaiser-windowed sinc design (cutoff ``1/(2 up)``,
             ``firwin`` transition width), gain ``up``.
         stopband_edge: start of the stop band for the attenuation (``None``: ``1/(2 up)`` plus
@@ -91,7 +97,7 @@ class SpectraConfig:
     down: int = 2
     n_freqs_1d: int = 257
     n_freqs_2d: int = 64
-    blur_taps: int = 5
+    blur_taps: tuple[int, ...] = (4, 5)
     kaiser_numtaps: int = 24
     kaiser_width: float = 0.1
     stopband_edge: float | None = None
@@ -103,7 +109,7 @@ class SpectraConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` / ``TypeError`` ("expected ..., got ...") on a bad field."""
-        for name in ("up", "down", "n_freqs_1d", "n_freqs_2d", "blur_taps", "kaiser_numtaps"):
+        for name in ("up", "down", "n_freqs_1d", "n_freqs_2d", "kaiser_numtaps"):
             check_int(name, getattr(self, name), 2 if name in ("up", "down") else 1)
         for name in ("n_probe_freqs", "n_phases", "channels"):
             check_int(name, getattr(self, name), 1)
@@ -114,6 +120,10 @@ class SpectraConfig:
             raise TypeError(f"expected blur_sizes as a non-empty tuple, got {self.blur_sizes!r}")
         for n in self.blur_sizes:
             check_int("blur_sizes[i]", n, 1)
+        if not isinstance(self.blur_taps, tuple) or not self.blur_taps:
+            raise TypeError(f"expected blur_taps as a non-empty tuple, got {self.blur_taps!r}")
+        for n in self.blur_taps:
+            check_int("blur_taps[i]", n, 1)
         if not (isinstance(self.kaiser_width, (int, float)) and 0 < self.kaiser_width < 0.5):
             raise ValueError(f"expected 0 < kaiser_width < 0.5, got {self.kaiser_width!r}")
         edge = self.stopband_edge
@@ -252,8 +262,8 @@ def _upsamplers(config: SpectraConfig, result: SpectraResult, f1: np.ndarray, f2
         )
         add(mode, entry, mag1, mag2)
 
-    designed = {
-        f"blur_binomial{config.blur_taps}": binomial_taps(config.blur_taps).numpy() * up,
+    designed = {f"blur_binomial{n}": binomial_taps(n).numpy() * up for n in config.blur_taps}
+    designed |= {
         "kaiser": kaiser_lowpass_taps(
             config.kaiser_numtaps, cutoff=1 / (2 * up), width=config.kaiser_width, gain=up
         ).numpy(),
@@ -414,6 +424,8 @@ def _landing(config: SpectraConfig, result: SpectraResult) -> dict[str, object]:
 
 def _learned_upsamplers(config: SpectraConfig) -> dict[str, tuple[nn.Module, np.ndarray | None]]:
     """Learned up-samplers at init, with their transposed-conv weight when they are one."""
+    from antialias.layers import create_upsample
+    from antialias.models import SubpixelBlurUpsample2d
     from antialias.transposed import bilinear_kernel_size, init_bilinear_, init_icnr_
 
     up, c = config.up, config.channels
@@ -446,6 +458,19 @@ def _learned_upsamplers(config: SpectraConfig) -> dict[str, tuple[nn.Module, np.
         with torch.no_grad():
             init_icnr_(conv.weight, up, bias=conv.bias)
         made["pixelshuffle_icnr"] = (nn.Sequential(conv, nn.PixelShuffle(up)), None)
+        # The other designs' up paths, drawn after the ones above so that their weights stay
+        # those of earlier results; built from the layers the U-Nets use.
+        for n in config.blur_taps:
+            made[f"blur{n}_conv"] = (
+                create_upsample("blur", c, c, up=up, taps=n, conv=True, pad_mode="zeros"),
+                None,
+            )
+        made["bilinear_1x1"] = (  # MONAI nontrainable: 1x1 conv at the coarse resolution first
+            nn.Sequential(nn.Conv2d(c, c, 1), nn.Upsample(scale_factor=up, mode="bilinear")),
+            None,
+        )
+        if up == 2:  # MONAI SubpixelUpsample's pad + 2x2 average is for x2
+            made["subpixel_blur"] = (SubpixelBlurUpsample2d(c, c), None)
     return made
 
 

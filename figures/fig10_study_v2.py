@@ -1,0 +1,217 @@
+"""Figure 10: study v2's answer: each fixed up path minus the U-Net's 2x2 transposed conv.
+
+Reads ``results/study_v2/analysis.json`` (``python -m analysis.study_v2 --analyse``), nothing
+else: the headline families (each fixed up path against ``tconv2``, per task and width) and the
+speed comparisons the analysis computed from the real-design benchmark.
+
+(a) Segmentation (simulated nuclei, independent test images): Dice difference to the 2x2
+transposed conv with the hierarchical 95% interval (seeds, then images), per decoder width;
+the grey band is the equivalence margin declared before any run; the word above each point is
+the verdict of :func:`antialias.stats.verdict` written in the analysis file.
+(b) The same for denoising (held-out photographs), in dB of PSNR.
+(c) Training-step time of the 2x2 transposed conv relative to each fixed up path (paired by
+interleaved round; below 0 = the transposed conv is faster), at each benchmarked configuration
+(the analysis also times nearest + conv, which costs what bilinear + conv costs: see the
+paper's verdict table).
+
+Usage: ``python figures/fig10_study_v2.py [--results DIR] [--out DIR]``
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from figures._main import ResultsError, figure_main, read_results  # noqa: E402
+from figures.style import VARIANT_LABEL, variant_style  # noqa: E402
+
+NAME = "fig10_study_v2"
+COMMAND = "python -m analysis.study_v2 --analyse"
+FIXED = ("bilinear_1x1", "bilinear", "bilinear_only")
+
+
+def load(results: Path) -> dict[str, Any]:
+    """The analysis document; it must hold at least one headline family."""
+    doc, _ = read_results(results, "analysis", COMMAND, arrays=False)
+    if not any(f.startswith("headline/") for f in doc.get("families") or {}):
+        raise ResultsError(f"no headline comparison in {results}/analysis.json; run `{COMMAND}`")
+    return doc
+
+
+def _cells(doc: dict[str, Any], task: str) -> dict[tuple[str, int], dict[str, Any]]:
+    out = {}
+    for family, rows in doc["families"].items():
+        kind, t, width, _ = family.split("/")
+        if kind == "headline" and t == task:
+            for c in rows:
+                if c["reference"] == "tconv2":
+                    out[(c["name"], int(width.removeprefix("w")))] = c
+    return out
+
+
+def _point(
+    ax: plt.Axes, x: float, c: dict[str, Any], design: str, scale: float, label: str | None = None
+) -> None:
+    """One comparison: its difference with the 95% interval, the verdict word above."""
+    st = variant_style(design)
+    y, (lo, hi) = scale * c["diff"], (scale * v for v in c["ci95"])
+    ax.errorbar(
+        x,
+        y,
+        yerr=[[y - lo], [hi - y]],
+        color=st["color"],
+        marker=st["marker"],
+        markerfacecolor=st["markerfacecolor"],
+        ms=4,
+        capsize=2,
+        lw=1,
+        label=label,
+    )
+    ax.annotate(
+        c["verdict"],
+        (x, hi),
+        xytext=(0, 2),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=7,
+        rotation=90,
+    )
+
+
+def _panel(ax: plt.Axes, cells: dict, unit: str, margin: float, title: str) -> None:
+    widths = sorted({w for _, w in cells})
+    step = 1.0 / (len(FIXED) + 1)
+    ax.axhspan(-margin, margin, color="0.88", zorder=0, label=f"equivalence margin ±{margin:g}")
+    ax.axhline(0, color="0.4", lw=0.8, zorder=1)
+    for j, d in enumerate(FIXED):
+        for i, w in enumerate(widths):
+            c = cells.get((d, w))
+            if c is None:
+                continue
+            x = i + (j + 1) * step - 0.5
+            _point(ax, x, c, d, 1.0, VARIANT_LABEL.get(d, d) if i == 0 else None)
+    n = sorted({(c["n_seeds"], c["n_images"]) for c in cells.values()})
+    ax.set_xticks(range(len(widths)), [f"width {w}" for w in widths])
+    ax.set_xlim(-0.6, len(widths) - 0.4)
+    ax.set_ylabel(f"{unit} minus transposed 2x2")
+    seeds = ", ".join(f"{s} seeds x {m} images" for s, m in n)
+    ax.set_title(f"{title}\n({seeds})", fontsize=8)
+    ax.margins(y=0.25)
+
+
+def _speed(ax: plt.Axes, doc: dict[str, Any]) -> None:
+    cfgs = [c for c in doc.get("speed") or [] if c.get("what") == "train_step"]
+    if not cfgs:
+        ax.text(
+            0.5,
+            0.5,
+            "speed not\nbenchmarked yet",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=8,
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return
+    ax.axhspan(-5, 5, color="0.88", zorder=0)
+    ax.axhline(0, color="0.4", lw=0.8)
+    step = 1.0 / (len(FIXED) + 1)
+    for i, cfg in enumerate(cfgs):
+        comps = {c["reference"]: c for c in cfg["comparisons"]}
+        for j, r in enumerate(FIXED):
+            c = comps.get(r)
+            if c is None:
+                continue
+            _point(ax, i + (j + 1) * step - 0.5, c, r, 100.0)
+    ax.set_xticks(
+        range(len(cfgs)),
+        [
+            f"w{c['width']} {c['batch']}x{c['size']}²\n{c['threads']} thr"
+            + (" *" if c.get("declared") else "")
+            for c in cfgs
+        ],
+    )
+    ax.set_xlim(-0.6, len(cfgs) - 0.4)
+    ax.set_ylabel("transposed 2x2 time / design's - 1 (%)")
+    ax.set_title("(c) training step (CPU; * = declared)\nbelow 0: transposed is faster", fontsize=8)
+    ax.margins(y=0.25)
+
+
+def draw(doc: dict[str, Any]) -> plt.Figure:
+    """Three panels (module docstring)."""
+    fig, axes = plt.subplots(
+        1, 3, figsize=(7.0, 3.1), gridspec_kw={"width_ratios": [1.5, 0.8, 1.3]}
+    )
+    nuclei, denoise = _cells(doc, "nuclei_sim"), _cells(doc, "denoise_photos")
+    margins = doc.get("margins") or {}
+    _panel(
+        axes[0],
+        nuclei,
+        "Dice",
+        margins.get("dice", {}).get("value", 0.005),
+        "(a) segmentation: simulated nuclei",
+    )
+    if denoise:
+        _panel(
+            axes[1],
+            denoise,
+            "PSNR (dB)",
+            margins.get("psnr", {}).get("value", 0.1),
+            "(b) denoising: photographs",
+        )
+    else:
+        axes[1].text(
+            0.5,
+            0.5,
+            "denoising\nnot run yet",
+            ha="center",
+            va="center",
+            transform=axes[1].transAxes,
+            fontsize=8,
+        )
+        axes[1].set_xticks([])
+        axes[1].set_yticks([])
+    _speed(axes[2], doc)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=4,
+        fontsize=7,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.04),
+    )
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.text(
+        0.5,
+        0.005,
+        "data: results/study_v2/analysis.json (runs in results/study_v2/runs/, "
+        "checkpoints of seed 0 in results/study_v2/checkpoints/)",
+        ha="center",
+        fontsize=7,
+    )
+    return fig
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line; returns 0, or 2 with one line on stderr for missing/malformed results."""
+    return figure_main(
+        argv,
+        name=NAME,
+        description=__doc__.splitlines()[0],
+        folder="study_v2",
+        load=load,
+        draw=draw,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
