@@ -349,3 +349,23 @@ def test_shipped_checkpoint_reproduces_its_val_dice(name: str) -> None:
     saved = record["record"]["best_val_dice"]
     assert abs(dice - saved) < 1e-3, (dice, saved)
     assert meta["metrics"]["best_val_dice"] == saved
+
+
+def test_training_is_seeded_and_a_finished_run_is_skipped(tmp_path: Path) -> None:
+    """Two steps of a width-2 net (not a real training): same seed, same weights; the written
+    run counts as finished for its settings only."""
+    study = _study()
+    settings = {**study.SETTINGS, "width": 2, "steps": 2, "eval_every": 2}
+    m1, rec, curve = study.train_design("tconv2_3d", 3, settings, progress=False)
+    m2, _, _ = study.train_design("tconv2_3d", 3, settings, progress=False)
+    for (k, a), b in zip(m1.state_dict().items(), m2.state_dict().values()):
+        assert torch.equal(a, b), k
+    assert [c["step"] for c in curve] == [2] and rec["stop"] == "steps"
+    assert rec["best_step"] == 2 and rec["cpu_s"] > 0 and rec["wall_s"] > 0
+    results, ckpts = tmp_path / "r", tmp_path / "c"
+    assert not study.finished(results, ckpts, "tconv2_3d", 3, settings)
+    study.write_run(results, ckpts, m1, rec, curve)
+    assert study.finished(results, ckpts, "tconv2_3d", 3, settings)
+    assert not study.finished(results, ckpts, "tconv2_3d", 3, {**settings, "steps": 3})
+    back, _ = load_volume_checkpoint(ckpts / "tconv2_3d_s3.safetensors")
+    assert back.config["width"] == 2
