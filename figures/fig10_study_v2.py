@@ -33,6 +33,7 @@ from figures.style import VARIANT_LABEL, variant_style  # noqa: E402
 NAME = "fig10_study_v2"
 COMMAND = "python -m analysis.study_v2 --analyse"
 FIXED = ("bilinear_1x1", "bilinear", "bilinear_only")
+SPEED_WORDS = {"better": "transposed faster", "worse": "transposed slower"}  # tconv2 vs design
 
 
 def load(results: Path) -> dict[str, Any]:
@@ -55,7 +56,13 @@ def _cells(doc: dict[str, Any], task: str) -> dict[tuple[str, int], dict[str, An
 
 
 def _point(
-    ax: plt.Axes, x: float, c: dict[str, Any], design: str, scale: float, label: str | None = None
+    ax: plt.Axes,
+    x: float,
+    c: dict[str, Any],
+    design: str,
+    scale: float,
+    label: str | None = None,
+    words: dict[str, str] | None = None,
 ) -> None:
     """One comparison: its difference with the 95% interval, the verdict word above."""
     st = variant_style(design)
@@ -72,16 +79,23 @@ def _point(
         lw=1,
         label=label,
     )
-    ax.annotate(
-        c["verdict"],
-        (x, hi),
-        xytext=(0, 2),
-        textcoords="offset points",
+    # the word in a row along the top (the y limits leave that band free: _headroom)
+    ax.text(
+        x,
+        0.98,
+        (words or {}).get(c["verdict"], c["verdict"]),
+        transform=ax.get_xaxis_transform(),
         ha="center",
-        va="bottom",
+        va="top",
         fontsize=7,
         rotation=90,
     )
+
+
+def _headroom(ax: plt.Axes) -> None:
+    """Extend the y range upwards so the verdict words above the data meet no point."""
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.55 * (hi - lo))
 
 
 def _panel(ax: plt.Axes, cells: dict, unit: str, margin: float, title: str) -> None:
@@ -96,13 +110,18 @@ def _panel(ax: plt.Axes, cells: dict, unit: str, margin: float, title: str) -> N
                 continue
             x = i + (j + 1) * step - 0.5
             _point(ax, x, c, d, 1.0, VARIANT_LABEL.get(d, d) if i == 0 else None)
-    n = sorted({(c["n_seeds"], c["n_images"]) for c in cells.values()})
-    ax.set_xticks(range(len(widths)), [f"width {w}" for w in widths])
+
+    def seeds(w: int) -> str:
+        n = sorted({c["n_seeds"] for (_, cw), c in cells.items() if cw == w})
+        return f"{n[0]}" if len(n) == 1 else f"{n[0]}-{n[-1]}"
+
+    images = sorted({c["n_images"] for c in cells.values()})
+    ax.set_xticks(range(len(widths)), [f"width {w}\n{seeds(w)} seeds" for w in widths])
     ax.set_xlim(-0.6, len(widths) - 0.4)
     ax.set_ylabel(f"{unit} minus transposed 2x2")
-    seeds = ", ".join(f"{s} seeds x {m} images" for s, m in n)
-    ax.set_title(f"{title}\n({seeds})", fontsize=8)
-    ax.margins(y=0.25)
+    ax.set_title(f"{title}\n({', '.join(map(str, images))} test images)", fontsize=8)
+    ax.margins(y=0.1)
+    _headroom(ax)
 
 
 def _speed(ax: plt.Axes, doc: dict[str, Any]) -> None:
@@ -129,7 +148,7 @@ def _speed(ax: plt.Axes, doc: dict[str, Any]) -> None:
             c = comps.get(r)
             if c is None:
                 continue
-            _point(ax, i + (j + 1) * step - 0.5, c, r, 100.0)
+            _point(ax, i + (j + 1) * step - 0.5, c, r, 100.0, words=SPEED_WORDS)
     ax.set_xticks(
         range(len(cfgs)),
         [
@@ -141,7 +160,8 @@ def _speed(ax: plt.Axes, doc: dict[str, Any]) -> None:
     ax.set_xlim(-0.6, len(cfgs) - 0.4)
     ax.set_ylabel("transposed 2x2 time / design's - 1 (%)")
     ax.set_title("(c) training step (CPU; * = declared)\nbelow 0: transposed is faster", fontsize=8)
-    ax.margins(y=0.25)
+    ax.margins(y=0.1)
+    _headroom(ax)
 
 
 def draw(doc: dict[str, Any]) -> plt.Figure:

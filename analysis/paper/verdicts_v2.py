@@ -206,9 +206,10 @@ def choose_row(analysis: dict[str, Any] | None) -> Row:
             "inconclusive": "speed not decided",
         }
         parts.append(f"{_label(d)}: accuracy {acc}, {speed_words.get(sp, 'speed ' + sp)}")
+        excluded = acc == "claim not supported" or sp == "better"  # less accurate or slower
         if acc == "claim supported" and not_slower:
             chosen.append(_label(d))
-        elif acc == "not decided" or sp == "inconclusive":
+        elif not excluded:
             undecided.append(_label(d))
     if chosen:
         verdict = "choose " + " or ".join(chosen)
