@@ -28,7 +28,10 @@ def _snapshot(*folders: Path) -> dict[str, str]:
     found = {}
     for folder in folders:
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
+            # git-ignored work folders (results/study_v2/.work: a study running beside the
+            # tests) are not committed results
+            hidden = any(part.startswith(".") for part in path.relative_to(folder).parts[:-1])
+            if path.is_file() and "__pycache__" not in path.parts and not hidden:
                 found[str(path.relative_to(REPO))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return found
 
