@@ -205,7 +205,12 @@ def choose_row(analysis: dict[str, Any] | None) -> Row:
             "equivalent": f"as fast as {_label('tconv2')} (within 5%)",
             "inconclusive": "speed not decided",
         }
-        parts.append(f"{_label(d)}: accuracy {acc}, {speed_words.get(sp, 'speed ' + sp)}")
+        acc_words = {
+            "claim supported": "as accurate (equivalent or better everywhere)",
+            "claim not supported": "less accurate somewhere",
+        }
+        acc_text = acc_words.get(acc, acc.replace("not ", "accuracy not ", 1))
+        parts.append(f"{_label(d)}: {acc_text}, {speed_words.get(sp, 'speed ' + sp)}")
         excluded = acc == "claim not supported" or sp == "better"  # less accurate or slower
         if acc == "claim supported" and not_slower:
             chosen.append(_label(d))
