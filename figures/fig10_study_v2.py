@@ -33,7 +33,7 @@ from figures.style import VARIANT_LABEL, variant_style  # noqa: E402
 NAME = "fig10_study_v2"
 COMMAND = "python -m analysis.study_v2 --analyse"
 FIXED = ("bilinear_1x1", "bilinear", "bilinear_only")
-SPEED_WORDS = {"better": "transposed faster", "worse": "transposed slower"}  # tconv2 vs design
+SPEED_WORDS = {"better": "faster", "worse": "slower"}  # the transposed conv vs the design
 
 
 def load(results: Path) -> dict[str, Any]:
@@ -159,7 +159,9 @@ def _speed(ax: plt.Axes, doc: dict[str, Any]) -> None:
     )
     ax.set_xlim(-0.6, len(cfgs) - 0.4)
     ax.set_ylabel("transposed 2x2 time / design's - 1 (%)")
-    ax.set_title("(c) training step (CPU; * = declared)\nbelow 0: transposed is faster", fontsize=8)
+    ax.set_title(
+        "(c) training step (CPU; * = declared)\nbelow 0, faster: the transposed conv is", fontsize=8
+    )
     ax.margins(y=0.1)
     _headroom(ax)
 
