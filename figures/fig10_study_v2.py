@@ -101,7 +101,13 @@ def _headroom(ax: plt.Axes) -> None:
 def _panel(ax: plt.Axes, cells: dict, unit: str, margin: float, title: str) -> None:
     widths = sorted({w for _, w in cells})
     step = 1.0 / (len(FIXED) + 1)
-    ax.axhspan(-margin, margin, color="0.88", zorder=0, label=f"equivalence margin ±{margin:g}")
+    ax.axhspan(
+        -margin,
+        margin,
+        color="0.88",
+        zorder=0,
+        label="equivalence margin (declared before any run)",
+    )
     ax.axhline(0, color="0.4", lw=0.8, zorder=1)
     for j, d in enumerate(FIXED):
         for i, w in enumerate(widths):
@@ -158,7 +164,7 @@ def _speed(ax: plt.Axes, doc: dict[str, Any]) -> None:
         ],
     )
     ax.set_xlim(-0.6, len(cfgs) - 0.4)
-    ax.set_ylabel("transposed 2x2 time / design's - 1 (%)")
+    ax.set_ylabel("time: transposed / design - 1 (%)")
     ax.set_title(
         "(c) training step (CPU; * = declared)\nbelow 0, faster: the transposed conv is", fontsize=8
     )
@@ -186,7 +192,7 @@ def draw(doc: dict[str, Any]) -> plt.Figure:
             denoise,
             "PSNR (dB)",
             margins.get("psnr", {}).get("value", 0.1),
-            "(b) denoising: photographs",
+            "(b) denoising: photos",
         )
     else:
         axes[1].text(
