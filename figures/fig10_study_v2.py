@@ -175,7 +175,7 @@ def _speed(ax: plt.Axes, doc: dict[str, Any]) -> None:
 def draw(doc: dict[str, Any]) -> plt.Figure:
     """Three panels (module docstring)."""
     fig, axes = plt.subplots(
-        1, 3, figsize=(7.0, 3.1), gridspec_kw={"width_ratios": [1.5, 0.8, 1.3]}
+        1, 3, figsize=(7.0, 3.4), gridspec_kw={"width_ratios": [1.5, 0.8, 1.3]}
     )
     nuclei, denoise = _cells(doc, "nuclei_sim"), _cells(doc, "denoise_photos")
     margins = doc.get("margins") or {}
@@ -212,12 +212,12 @@ def draw(doc: dict[str, Any]) -> plt.Figure:
         handles,
         labels,
         loc="lower center",
-        ncol=4,
+        ncol=2,
         fontsize=7,
         frameon=False,
-        bbox_to_anchor=(0.5, 0.04),
+        bbox_to_anchor=(0.5, 0.035),
     )
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.tight_layout(rect=(0, 0.17, 1, 1))
     fig.text(
         0.5,
         0.005,
