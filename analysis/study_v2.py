@@ -504,7 +504,8 @@ def analyse(
     references (design families, U-Net vs baselines per image, speed, convergence counts)."""
     from analysis.study_v2_analysis import analyse as run
 
-    return run(docs, baselines, HEADLINE, REFERENCE, bench)
+    twins = {(d, w): OTHER_WIDTH for d, w in _twins()}
+    return run(docs, baselines, HEADLINE, REFERENCE, bench, twins)
 
 
 def plan_progress(docs: list[dict[str, Any]]) -> dict[str, dict[str, int]]:

@@ -80,18 +80,29 @@ def _row(c: stats.Comparison, **extra: Any) -> dict[str, Any]:
 
 
 def design_families(
-    docs: list[dict[str, Any]], headline: tuple[str, ...], reference: dict[str, str]
+    docs: list[dict[str, Any]],
+    headline: tuple[str, ...],
+    reference: dict[str, str],
+    twins: dict[tuple[str, int], int] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Verdict rows per family (module docstring); cells with < 2 paired seeds are left out."""
+    """Verdict rows per family (module docstring); cells with < 2 paired seeds are left out.
+
+    ``twins``: ``(design, matched width) -> reference width``: a twin is compared with its
+    reference at the reference width (family ``twins/<task>/w<reference width>/<metric>``).
+    """
     cells = _cells(docs)
-    families: dict[str, list[tuple[stats.Comparison, list[int]]]] = {}
+    families: dict[str, list[tuple[stats.Comparison, list[int], int]]] = {}
+    twin_of = dict(twins or {})
     for (task, design, width), runs in cells.items():
         metric = _metric(runs[0])
         ref = "tconv2" if design in headline else reference.get(design)
-        if ref is None or ref == design or (task, ref, width) not in cells:
+        # a width-matched twin is compared with its reference at the width it was matched to
+        twin = twin_of.get((design, width))
+        ref_width = twin if twin is not None else width
+        if ref is None or ref == design or (task, ref, ref_width) not in cells:
             continue
         seeds_a, a, src = _scores(runs, metric)
-        seeds_b, b, src_b = _scores(cells[(task, ref, width)], metric)
+        seeds_b, b, src_b = _scores(cells[(task, ref, ref_width)], metric)
         if src != src_b:
             raise ValueError(f"expected {design} and {ref} on the same test images ({task})")
         common = sorted(set(seeds_a) & set(seeds_b))
@@ -99,13 +110,17 @@ def design_families(
             continue
         a_ = [a[seeds_a.index(k)] for k in common]
         b_ = [b[seeds_b.index(k)] for k in common]
-        kind = "headline" if design in headline else "designs"
-        fam = f"{kind}/{task}/w{width}/{metric}"
-        families.setdefault(fam, []).append((stats.compare(design, a_, ref, b_, metric), common))
+        kind = "twins" if twin is not None else "headline" if design in headline else "designs"
+        fam = f"{kind}/{task}/w{ref_width}/{metric}"
+        comp = stats.compare(design, a_, ref, b_, metric)
+        families.setdefault(fam, []).append((comp, common, width))
     out = {}
     for fam, pairs in families.items():
-        adjusted = stats.adjust_family([c for c, _ in pairs])
-        out[fam] = [_row(c, seeds=seeds) for c, (_, seeds) in zip(adjusted, pairs)]
+        adjusted = stats.adjust_family([c for c, _, _ in pairs])
+        twin = fam.startswith("twins/")
+        out[fam] = [
+            _row(c, seeds=seeds, width=w, twin=twin) for c, (_, seeds, w) in zip(adjusted, pairs)
+        ]
     return out
 
 
@@ -219,6 +234,7 @@ def analyse(
     headline: tuple[str, ...],
     reference: dict[str, str],
     bench: list[dict[str, Any]] | None = None,
+    twins: dict[tuple[str, int], int] | None = None,
 ) -> dict[str, Any]:
     """The whole analysis document (module docstring); ``bench``: the real-design speed
     benchmark files (:func:`speed_comparisons`)."""
@@ -240,7 +256,7 @@ def analyse(
             }
             for (t, d, w), runs in cells.items()
         ],
-        "families": design_families(docs, headline, reference),
+        "families": design_families(docs, headline, reference, twins),
         "vs_baseline": baseline_comparisons(docs, baselines or {}),
         "convergence": convergence(docs),
         "margins": {k: asdict(v) for k, v in stats.MARGINS.items()},

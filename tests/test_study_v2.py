@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from analysis import study_v2
-from antialias import variants
+from antialias import stats, variants
 from antialias.data import UNITS
 from antialias.files import read_json
 
@@ -230,3 +231,28 @@ def test_bench_designs_measures_every_design_in_interleaved_rounds() -> None:
         fixed = 16 * small[d]["parameters"]
         ratio = (big[d]["peak_bytes"] - fixed) / (small[d]["peak_bytes"] - fixed)
         assert 1.8 < ratio <= 2.0, (d, ratio)
+
+
+def test_a_width_matched_twin_is_paired_with_its_reference_at_the_matched_width() -> None:
+    from analysis.study_v2_analysis import design_families
+
+    rng = np.random.default_rng(0)
+
+    def doc(design: str, width: int, seed: int, shift: float) -> dict:
+        dice = (0.9 + shift + 0.01 * rng.standard_normal(6)).tolist()
+        run = {"task": "nuclei_sim", "design": design, "width": width, "seed": seed}
+        return {"run": run, "test": {"dice": dice, "sources": [f"i{k}" for k in range(6)]}}
+
+    docs = [doc("tconv2", 8, s, 0.0) for s in range(3)]
+    docs += [doc("tconv4", 7, s, 0.0) for s in range(3)]  # the twin, matched to width 8
+    ref = {"tconv4": "tconv2"}
+    assert design_families(docs, ("tconv2",), ref) == {}  # no tconv2 at width 7: no pair
+    fams = design_families(docs, ("tconv2",), ref, {("tconv4", 7): 8})
+    (row,) = fams["twins/nuclei_sim/w8/dice"]
+    assert (row["name"], row["reference"], row["width"], row["twin"]) == (
+        "tconv4",
+        "tconv2",
+        7,
+        True,
+    )
+    assert row["seeds"] == [0, 1, 2] and row["verdict"] in stats.VERDICTS

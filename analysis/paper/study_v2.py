@@ -23,8 +23,10 @@ def _comparison(c: dict[str, Any]) -> str:
     name, ref = variants.label(c["name"]), variants.label(c["reference"])
     mirrors = variants.DESIGNS[c["name"]].mirrors if c["name"] in variants.DESIGNS else ""
     mirrors = mirrors.split("(")[0].strip()  # the implementation's name, not its details
+    width = c.get("width")
+    twin = f", width-matched twin at width {width}," if c.get("twin") else ""
     return (
-        f"{name}{f' (as {mirrors})' if mirrors else ''} vs {ref}: **{c['verdict']}** "
+        f"{name}{f' (as {mirrors})' if mirrors else ''}{twin} vs {ref}: **{c['verdict']}** "
         f"({c['metric']} {c['diff']:+.4f} {_interval(c['ci95'])}; difference test Holm p = "
         f"{c['p_diff_holm']:.2g}, equivalence (TOST, ±{c['margin']:g}) Holm p = "
         f"{c['p_tost_holm']:.2g}; {c['n_seeds']} seeds x {c['n_images']} independent images)"
