@@ -27,6 +27,7 @@ __all__ = [
     "AnswerData",
     "Row",
     "aliasing_check",
+    "claim_reading",
     "load_answer_data",
     "original_unet_check",
     "rows",
@@ -245,6 +246,19 @@ def _effect(c: stats.Comparison, unit: str) -> str:
     return f"{c.diff:+.4f} [{lo:+.4f}, {hi:+.4f}] {unit}"
 
 
+def claim_reading(words: list[str], supports: tuple[str, ...]) -> str:
+    """A claim read against verdict words: *supported* when every word is one of ``supports``,
+    *not supported* when a word contradicts it (neither ``supports`` nor inconclusive), else
+    *not decided*; no words: *not measured*."""
+    if not words:
+        return "not measured"
+    if all(w in supports for w in words):
+        return "claim supported"
+    if any(w not in supports and w != "inconclusive" for w in words):
+        return "claim not supported"
+    return "not decided"
+
+
 def stat_row(
     claim: str,
     c: stats.Comparison | None,
@@ -262,13 +276,7 @@ def stat_row(
         f"{c.n_seeds} {units}" if c.n_images == 1 else f"{c.n_seeds} seeds ({c.n_images} {units})"
     )
     margin = f"{100 * c.margin:.0f}%" if c.relative else f"{c.margin:g}"
-    reading = (
-        "claim supported"
-        if word in supports
-        else "not decided"
-        if word == "inconclusive"
-        else "claim not supported"
-    )
+    reading = claim_reading([word], supports)
     return Row(
         claim,
         f"{word} ({label[c.name]} vs {label[c.reference]}): {reading}",

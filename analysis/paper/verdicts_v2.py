@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.paper.verdicts import Row
+from analysis.paper.verdicts import Row, claim_reading
 from antialias import stats, variants
 
 __all__ = [
@@ -77,16 +77,6 @@ def _mirrors(name: str) -> str:
     return variants.DESIGNS[name].mirrors.split("(")[0].strip()
 
 
-def _reading(words: list[str], supports: tuple[str, ...]) -> str:
-    if not words:
-        return "not measured"
-    if all(w in supports for w in words):
-        return "claim supported"
-    if any(w not in supports and w != "inconclusive" for w in words):
-        return "claim not supported"
-    return "not decided"
-
-
 def speed_rows(analysis: dict[str, Any] | None) -> list[Row]:
     """ "It only makes the CNN slower", once per fixed up path of :data:`SPEED_ROWS`: the
     verdict of ``tconv2`` against it (``worse`` = slower supports the claim)."""
@@ -104,7 +94,7 @@ def speed_rows(analysis: dict[str, Any] | None) -> list[Row]:
             Row(
                 claim,
                 f"{c['verdict']} ({_label('tconv2')} vs {_label(ref)}): "
-                f"{_reading([c['verdict']], ('worse',))}",
+                f"{claim_reading([c['verdict']], ('worse',))}",
                 f"{_label('tconv2')} / {_label(ref)} - 1: {100 * c['diff']:+.1f}% "
                 f"[{100 * lo:+.1f}, {100 * hi:+.1f}] time; paired p = {c['p_diff_holm']:.2g} "
                 f"(Holm) over {c['n_seeds']} timing rounds, margin +-{100 * c['margin']:.0f}%",
@@ -158,7 +148,7 @@ def accuracy_rows(analysis: dict[str, Any] | None) -> list[Row]:
         out.append(
             Row(
                 claim,
-                f"{verdict}: {_reading(words, ('equivalent', 'better'))}",
+                f"{verdict}: {claim_reading(words, ('equivalent', 'better'))}",
                 f"{_label(d)} - {_label('tconv2')}: {number}",
                 f"{mirrors}; {', '.join(n)} (independent test images; seed = unit of the test); "
                 f"margins +-{cells[0]['margin']:g} Dice, +-0.1 dB",
@@ -179,7 +169,7 @@ def baseline_row(analysis: dict[str, Any] | None) -> Row | None:
     counts = ", ".join(f"{words.count(w)} {w}" for w in stats.VERDICTS if words.count(w))
     return Row(
         "A U-Net beats the no-learning baselines (Gaussian + Otsu; TV, non-local means)",
-        f"{counts} of {len(base)}: {_reading(words, ('better',))}",
+        f"{counts} of {len(base)}: {claim_reading(words, ('better',))}",
         f"smallest gain {worst['name']} vs {worst['reference']} ({worst['task']}): "
         f"{worst['diff']:+.4f} [{worst['ci95'][0]:+.4f}, {worst['ci95'][1]:+.4f}], better on "
         f"{worst['images_unet_better']}/{worst['n_images']} images",
@@ -194,7 +184,7 @@ def choose_row(analysis: dict[str, Any] | None) -> Row:
     parts, chosen, undecided = [], [], []
     for d in FIXED:
         words = [c["verdict"] for c in accuracy_cells(analysis, d)]
-        acc = _reading(words, ("equivalent", "better"))
+        acc = claim_reading(words, ("equivalent", "better"))
         c = comps.get(d)
         # tconv2 vs d: "better" = tconv2 faster (d slower); "worse" = d faster
         sp = "not measured" if c is None else c["verdict"]
