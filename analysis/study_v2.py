@@ -34,7 +34,9 @@ The plan (:func:`plan`; compute spent where the verdicts need it):
   task), 5 seeds at widths 8 and 16, 3 at width 32 (the measured cost: see ``--plan``).
 - ``headline_denoise``: the same four designs x 5 seeds on ``denoise_photos``, width 8.
 - ``designs``: every other design of :data:`antialias.variants.DESIGNS` x 3 seeds on
-  ``nuclei_sim``, width 8, depth 4.
+  ``nuclei_sim``, width 8, depth 4. Each is compared with the design it changes in one
+  respect (:data:`REFERENCE`); the max-blur-pool up paths also with the max-blur-pool 2x2
+  transposed conv (:data:`CROSSED`), so encoder x up path is crossed both ways.
 - ``twins``: the width-matched twin of every design whose parameter count differs by more
   than 10% from its reference's (:data:`REFERENCE`) at width 8, 3 seeds.
 
@@ -160,6 +162,16 @@ REFERENCE: dict[str, str] = {
 }
 """Design -> the reference it is compared with (the crossed / ablated pairs differ in one
 respect, so they need no twin when their sizes match)."""
+
+CROSSED: dict[str, str] = {
+    # declared before any run of the designs piece: the headline comparison (each fixed up path
+    # against the learned 2x2) repeated with the max-blur-pool encoder, so encoder x decoder is
+    # crossed in both directions (REFERENCE pairs each blur-pool design with its max-pool twin)
+    "blurpool_bilinear_1x1": "blurpool_tconv2",
+    "blurpool_bilinear": "blurpool_tconv2",
+    "blurpool_bilinear_only": "blurpool_tconv2",
+}
+"""Design -> a second reference (analysis family ``crossed/...``), besides :data:`REFERENCE`."""
 
 
 @cache
@@ -505,7 +517,7 @@ def analyse(
     from analysis.study_v2_analysis import analyse as run
 
     twins = {(d, w): OTHER_WIDTH for d, w in _twins()}
-    return run(docs, baselines, HEADLINE, REFERENCE, bench, twins)
+    return run(docs, baselines, HEADLINE, REFERENCE, bench, twins, CROSSED)
 
 
 def plan_progress(docs: list[dict[str, Any]]) -> dict[str, dict[str, int]]:

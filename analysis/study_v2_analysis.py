@@ -8,10 +8,12 @@ already says what it can, and says how little it rests on.
   against ``tconv2`` (the family ``headline/<task>/w<width>/<metric>``), and every other design
   against its reference (:data:`analysis.study_v2.REFERENCE`; ``designs/...``). Seeds are
   paired by seed number (only seeds present on both sides); images by position (checked to be
-  the same test images). Statistics from :mod:`antialias.stats`: hierarchical bootstrap
-  intervals (seeds, then images), paired seed-level t-test and TOST against the pre-declared
-  margin, Holm across each family; :func:`antialias.stats.verdict` names the result. Each row
-  states ``n_seeds`` and ``n_images``.
+  the same test images); the ``crossed/...`` family repeats the headline comparison inside
+  the max-blur-pool encoder (:data:`analysis.study_v2.CROSSED`). Statistics from
+  :mod:`antialias.stats`: hierarchical bootstrap intervals (seeds, then images), paired
+  seed-level t-test and TOST against the pre-declared margin, Holm across each family;
+  :func:`antialias.stats.verdict` names the result. Each row states ``n_seeds`` and
+  ``n_images``.
 - **Baselines** (:func:`baseline_comparisons`): every U-Net cell against every no-learning
   baseline of its task (Gaussian + Otsu; TV, non-local means), per image and paired: the
   U-Net's per-image score averaged over its seeds against the baseline's on the same image
@@ -84,11 +86,15 @@ def design_families(
     headline: tuple[str, ...],
     reference: dict[str, str],
     twins: dict[tuple[str, int], int] | None = None,
+    crossed: dict[str, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Verdict rows per family (module docstring); cells with < 2 paired seeds are left out.
 
     ``twins``: ``(design, matched width) -> reference width``: a twin is compared with its
     reference at the reference width (family ``twins/<task>/w<reference width>/<metric>``).
+    ``crossed``: ``design -> reference`` pairs made *in addition* to ``reference`` (family
+    ``crossed/<task>/w<width>/<metric>``): the headline comparison repeated under another
+    encoder, so a reader sees whether the up-path verdict depends on the down-sampler.
     """
     cells = _cells(docs)
     families: dict[str, list[tuple[stats.Comparison, list[int], int]]] = {}
@@ -99,21 +105,25 @@ def design_families(
         # a width-matched twin is compared with its reference at the width it was matched to
         twin = twin_of.get((design, width))
         ref_width = twin if twin is not None else width
-        if ref is None or ref == design or (task, ref, ref_width) not in cells:
-            continue
-        seeds_a, a, src = _scores(runs, metric)
-        seeds_b, b, src_b = _scores(cells[(task, ref, ref_width)], metric)
-        if src != src_b:
-            raise ValueError(f"expected {design} and {ref} on the same test images ({task})")
-        common = sorted(set(seeds_a) & set(seeds_b))
-        if len(common) < 2:
-            continue
-        a_ = [a[seeds_a.index(k)] for k in common]
-        b_ = [b[seeds_b.index(k)] for k in common]
         kind = "twins" if twin is not None else "headline" if design in headline else "designs"
-        fam = f"{kind}/{task}/w{ref_width}/{metric}"
-        comp = stats.compare(design, a_, ref, b_, metric)
-        families.setdefault(fam, []).append((comp, common, width))
+        pairs = [(ref, ref_width, kind)]
+        if design in (crossed or {}) and twin is None:
+            pairs.append((crossed[design], width, "crossed"))
+        for ref, ref_width, kind in pairs:
+            if ref is None or ref == design or (task, ref, ref_width) not in cells:
+                continue
+            seeds_a, a, src = _scores(runs, metric)
+            seeds_b, b, src_b = _scores(cells[(task, ref, ref_width)], metric)
+            if src != src_b:
+                raise ValueError(f"expected {design} and {ref} on the same test images ({task})")
+            common = sorted(set(seeds_a) & set(seeds_b))
+            if len(common) < 2:
+                continue
+            a_ = [a[seeds_a.index(k)] for k in common]
+            b_ = [b[seeds_b.index(k)] for k in common]
+            fam = f"{kind}/{task}/w{ref_width}/{metric}"
+            comp = stats.compare(design, a_, ref, b_, metric)
+            families.setdefault(fam, []).append((comp, common, width))
     out = {}
     for fam, pairs in families.items():
         adjusted = stats.adjust_family([c for c, _, _ in pairs])
@@ -235,6 +245,7 @@ def analyse(
     reference: dict[str, str],
     bench: list[dict[str, Any]] | None = None,
     twins: dict[tuple[str, int], int] | None = None,
+    crossed: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The whole analysis document (module docstring); ``bench``: the real-design speed
     benchmark files (:func:`speed_comparisons`)."""
@@ -256,7 +267,7 @@ def analyse(
             }
             for (t, d, w), runs in cells.items()
         ],
-        "families": design_families(docs, headline, reference, twins),
+        "families": design_families(docs, headline, reference, twins, crossed),
         "vs_baseline": baseline_comparisons(docs, baselines or {}),
         "convergence": convergence(docs),
         "margins": {k: asdict(v) for k, v in stats.MARGINS.items()},

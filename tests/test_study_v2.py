@@ -256,3 +256,36 @@ def test_a_width_matched_twin_is_paired_with_its_reference_at_the_matched_width(
         True,
     )
     assert row["seeds"] == [0, 1, 2] and row["verdict"] in stats.VERDICTS
+
+
+def test_a_crossed_pair_is_a_second_family_beside_the_reference_pair() -> None:
+    from analysis.study_v2_analysis import design_families
+
+    rng = np.random.default_rng(1)
+
+    def doc(design: str, seed: int, shift: float) -> dict:
+        dice = (0.9 + shift + 0.001 * rng.standard_normal(6)).tolist()
+        run = {"task": "nuclei_sim", "design": design, "width": 8, "seed": seed}
+        return {"run": run, "test": {"dice": dice, "sources": [f"i{k}" for k in range(6)]}}
+
+    docs = [doc("bilinear_1x1", s, 0.0) for s in range(3)]
+    docs += [doc("blurpool_bilinear_1x1", s, 0.0) for s in range(3)]
+    docs += [doc("blurpool_tconv2", s, 0.02) for s in range(3)]  # clearly better: "worse" rows
+    ref = {"blurpool_bilinear_1x1": "bilinear_1x1", "blurpool_tconv2": "tconv2"}
+    crossed = {"blurpool_bilinear_1x1": "blurpool_tconv2"}
+    assert set(design_families(docs, ("tconv2",), ref)) == {"designs/nuclei_sim/w8/dice"}
+    fams = design_families(docs, ("tconv2",), ref, crossed=crossed)
+    (row,) = fams["crossed/nuclei_sim/w8/dice"]
+    assert (row["name"], row["reference"]) == ("blurpool_bilinear_1x1", "blurpool_tconv2")
+    assert row["diff"] < -0.015 and row["verdict"] == "worse"
+    (same,) = fams["designs/nuclei_sim/w8/dice"]  # the encoder pair is still made
+    assert (same["name"], same["reference"]) == ("blurpool_bilinear_1x1", "bilinear_1x1")
+
+
+def test_the_crossed_pairs_are_designs_of_the_plan() -> None:
+    from antialias import variants
+
+    for design, ref in study_v2.CROSSED.items():
+        assert design in variants.DESIGNS and ref in variants.DESIGNS
+        assert variants.DESIGNS[design].encoder == variants.DESIGNS[ref].encoder
+        assert study_v2.REFERENCE[design] != ref
