@@ -38,6 +38,7 @@ RESULTS_DIR = ROOT / "results"
 OPTIONAL: dict[str, str] = {  # script prefix -> results file it needs (under --results)
     "fig_transposed_": "transposed_tutorial/tutorial.json",
     "fig10_study_v2": "study_v2/analysis.json",
+    "fig11_study_v2_designs": "study_v2/analysis.json",
     # the 3-D task's results come from analysis/volumes_study.py, not from the main job
     "fig_volumes": "volumes/analysis.json",
 }

@@ -7,9 +7,21 @@ decides a verdict.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from antialias import variants
+
+FIGURES = {  # figure stem -> caption (drawn from analysis.json by figures/<stem>.py)
+    "fig10_study_v2": "Figure 10: each fixed up path minus the U-Net's 2x2 transposed conv: "
+    "(a) test Dice on simulated nuclei per decoder width, (b) PSNR on held-out photographs, "
+    "(c) training-step time per benchmarked configuration; hierarchical 95% intervals, the "
+    "declared margins in grey, the verdict word above each point",
+    "fig11_study_v2_designs": "Figure 11: the other designs, each against the design it changes "
+    "in one respect (encoder, filter, padding, initialisation), the headline comparison inside "
+    "the max-blur-pool encoder, and the width-matched twins; test Dice difference with its "
+    "hierarchical 95% interval, the declared margin in grey, the verdict at the right",
+}
 
 __all__ = ["study_v2_lines"]
 
@@ -33,8 +45,9 @@ def _comparison(c: dict[str, Any]) -> str:
     )
 
 
-def study_v2_lines(analysis: dict[str, Any] | None) -> list[str]:
-    """Markdown lines for the pieces of study v2 that have run (none: no lines)."""
+def study_v2_lines(analysis: dict[str, Any] | None, figures_dir: Path | None = None) -> list[str]:
+    """Markdown lines for the pieces of study v2 that have run (none: no lines), with the
+    figures of :data:`FIGURES` that exist under ``figures_dir``."""
     if not analysis or not analysis.get("families"):
         return []
     out = [
@@ -66,6 +79,9 @@ def study_v2_lines(analysis: dict[str, Any] | None) -> list[str]:
             + f" (smallest gain {worst['diff']:+.4f} {_interval(worst['ci95'])}).",
         ]
     out += ["", _progress(analysis.get("plan") or {}), ""]
+    for stem, caption in FIGURES.items():
+        if figures_dir is not None and (figures_dir / f"{stem}.png").is_file():
+            out += [f"![{caption}](../figures/{stem}.png)", "", f"*{caption}.*", ""]
     return out
 
 
