@@ -27,6 +27,8 @@ already says what it can, and says how little it rests on.
 - **Convergence** (:func:`convergence`): how many runs stopped by the plateau rule, how many
   hit the budget, and how many of those still improved in their last epoch (the target of
   issue 12: under 10% of runs at the budget with best epoch == last epoch).
+- **Compute** (:func:`compute`): the measured wall seconds of every run, per piece and in total
+  (the budget of issue 12: the full retrain in <= 8 h on 2 cores).
 
 :func:`report` prints all of it as text (what ``--analyse`` shows).
 """
@@ -46,6 +48,7 @@ __all__ = [
     "SPEED_DECLARED",
     "analyse",
     "baseline_comparisons",
+    "compute",
     "convergence",
     "design_families",
     "load_results",
@@ -193,6 +196,24 @@ def convergence(docs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def compute(docs: list[dict[str, Any]], workers: int = 2) -> dict[str, Any]:
+    """The retrain's measured cost: wall seconds of every finished run (each run one thread;
+    measured while other jobs shared the machine, so an upper bound), per piece and in total,
+    and the hours that is with ``workers`` runs side by side."""
+    per_piece: dict[str, float] = {}
+    for d in docs:
+        piece = d["run"].get("piece", "?")
+        per_piece[piece] = per_piece.get(piece, 0.0) + float(d.get("wall_seconds", 0.0))
+    total = sum(per_piece.values())
+    return {
+        "runs": len(docs),
+        "core_hours_per_piece": {k: v / 3600 for k, v in sorted(per_piece.items())},
+        "core_hours": total / 3600,
+        "workers": workers,
+        "wall_hours": total / workers / 3600,
+    }
+
+
 SPEED_REFERENCES = ("nearest", "bilinear_1x1", "bilinear_only", "bilinear")
 """``tconv2``'s training step is timed against each of these fixed up paths."""
 
@@ -270,6 +291,7 @@ def analyse(
         "families": design_families(docs, headline, reference, twins, crossed),
         "vs_baseline": baseline_comparisons(docs, baselines or {}),
         "convergence": convergence(docs),
+        "compute": compute(docs),
         "margins": {k: asdict(v) for k, v in stats.MARGINS.items()},
         "alpha": stats.ALPHA,
     }
@@ -330,4 +352,10 @@ def report(doc: dict[str, Any]) -> str:
         f"{cv['hit_budget']} hit the budget, {cv['budget_and_best_is_last']} of those with best "
         f"epoch == last ({'-' if share is None else f'{100 * share:.0f}%'}; target < 10%)"
     )
+    cost = doc.get("compute")
+    if cost:
+        lines.append(
+            f"compute: {cost['runs']} runs, {cost['core_hours']:.2f} core-h measured (wall, one "
+            f"thread per run) = {cost['wall_hours']:.2f} h with {cost['workers']} runs side by side"
+        )
     return "\n".join(lines)

@@ -289,3 +289,16 @@ def test_the_crossed_pairs_are_designs_of_the_plan() -> None:
         assert design in variants.DESIGNS and ref in variants.DESIGNS
         assert variants.DESIGNS[design].encoder == variants.DESIGNS[ref].encoder
         assert study_v2.REFERENCE[design] != ref
+
+
+def test_compute_sums_the_measured_seconds_per_piece() -> None:
+    from analysis.study_v2_analysis import compute
+
+    docs = [
+        {"run": {"piece": "a"}, "wall_seconds": 1800.0},
+        {"run": {"piece": "a"}, "wall_seconds": 1800.0},
+        {"run": {"piece": "b"}, "wall_seconds": 7200.0},
+    ]
+    cost = compute(docs, workers=2)
+    assert cost["core_hours_per_piece"] == {"a": 1.0, "b": 2.0}
+    assert cost["core_hours"] == pytest.approx(3.0) and cost["wall_hours"] == pytest.approx(1.5)

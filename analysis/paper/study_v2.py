@@ -69,6 +69,13 @@ def study_v2_lines(analysis: dict[str, Any] | None, figures_dir: Path | None = N
             f"Convergence: {conv.get('runs')} runs, {conv.get('stopped_by_rule')} stopped by the "
             f"plateau rule, {conv.get('hit_budget')} hit the epoch budget.",
         ]
+    cost = analysis.get("compute") or {}
+    if cost:
+        out[-1] += (
+            f" Measured cost: {cost['core_hours']:.1f} core-hours (one thread per run, while "
+            f"other jobs shared the machine) = {cost['wall_hours']:.1f} h with "
+            f"{cost['workers']} runs side by side."
+        )
     base = analysis.get("vs_baseline") or []
     if base:
         worst = min(base, key=lambda b: b["diff"])
