@@ -158,3 +158,15 @@ def test_rows_switch_to_v2_with_its_analysis() -> None:
     assert rows[0].claim.startswith("What to choose") and figure.endswith("fig10_study_v2.png")
     assert [r.claim for r in rows[1:]] == [r.claim for r in v2 if r.design]
     assert answer.readme_rows(v1)[1].endswith("fig7_tradeoff.png")
+
+
+def test_other_speed_configurations_are_counted_and_the_differing_named() -> None:
+    def cfg(declared: bool, width: int, verdict: str) -> dict:
+        comp = {"reference": "nearest", "verdict": verdict}
+        return {"declared": declared, "what": "train_step", "width": width, "batch": 1,
+                "size": 256, "threads": 1, "comparisons": [comp]}  # fmt: skip
+
+    doc = {"speed": [cfg(True, 64, "better"), cfg(False, 32, "better"), cfg(False, 16, "worse")]}
+    text = verdicts_v2.other_speed(doc, "nearest", "better")
+    assert text == "; other configurations: better at 1 of 2 (worse at w16 1x256^2 1 thr)"
+    assert verdicts_v2.other_speed({"speed": [cfg(True, 64, "better")]}, "nearest", "x") == ""

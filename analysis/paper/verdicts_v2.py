@@ -35,6 +35,7 @@ __all__ = [
     "baseline_row",
     "choose_row",
     "declared_speed",
+    "other_speed",
     "speed_rows",
     "v2_rows",
 ]
@@ -77,6 +78,26 @@ def _mirrors(name: str) -> str:
     return variants.DESIGNS[name].mirrors.split("(")[0].strip()
 
 
+def other_speed(analysis: dict[str, Any] | None, ref: str, verdict: str) -> str:
+    """How the benchmarked configurations other than the declared one read ``tconv2`` against
+    ``ref``: how many give ``verdict`` too, and which do not (``""``: no other configuration)."""
+    others = []
+    for cfg in (analysis or {}).get("speed") or []:
+        if cfg.get("declared") or cfg.get("what", "train_step") != "train_step":
+            continue
+        for c in cfg["comparisons"]:
+            if c["reference"] == ref:
+                where = f"w{cfg['width']} {cfg['batch']}x{cfg['size']}^2 {cfg['threads']} thr"
+                others.append((c["verdict"], where))
+    if not others:
+        return ""
+    differ = [f"{v} at {w}" for v, w in others if v != verdict]
+    same = len(others) - len(differ)
+    return f"; other configurations: {verdict} at {same} of {len(others)}" + (
+        f" ({', '.join(differ)})" if differ else ""
+    )
+
+
 def speed_rows(analysis: dict[str, Any] | None) -> list[Row]:
     """ "It only makes the CNN slower", once per fixed up path of :data:`SPEED_ROWS`: the
     verdict of ``tconv2`` against it (``worse`` = slower supports the claim)."""
@@ -99,7 +120,8 @@ def speed_rows(analysis: dict[str, Any] | None) -> list[Row]:
                 f"[{100 * lo:+.1f}, {100 * hi:+.1f}] time; paired p = {c['p_diff_holm']:.2g} "
                 f"(Holm) over {c['n_seeds']} timing rounds, margin +-{100 * c['margin']:.0f}%",
                 f"{_mirrors(ref)}; {_setting(cfg)}; forward GMAC "
-                f"{macs.get('tconv2', float('nan')):.1f} vs {macs.get(ref, float('nan')):.1f}",
+                f"{macs.get('tconv2', float('nan')):.1f} vs {macs.get(ref, float('nan')):.1f}"
+                f"{other_speed(analysis, ref, c['verdict'])}",
                 "stats",
                 ref,
             )
