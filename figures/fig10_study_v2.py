@@ -10,9 +10,9 @@ the grey band is the equivalence margin declared before any run; the word above 
 the verdict of :func:`antialias.stats.verdict` written in the analysis file.
 (b) The same for denoising (held-out photographs), in dB of PSNR.
 (c) Training-step time of the 2x2 transposed conv relative to each fixed up path (paired by
-interleaved round; below 0 = the transposed conv is faster), at each benchmarked configuration
-(the analysis also times nearest + conv, which costs what bilinear + conv costs: see the
-paper's verdict table).
+interleaved round; below 0 = the transposed conv is faster), at each benchmarked configuration,
+across the page below (a) and (b). The resize-conv slot shows bilinear + conv where that was
+timed, else nearest + conv (the same convolutions and MACs).
 
 Usage: ``python figures/fig10_study_v2.py [--results DIR] [--out DIR]``
 """
@@ -151,22 +151,29 @@ def _speed(ax: plt.Axes, doc: dict[str, Any]) -> None:
     for i, cfg in enumerate(cfgs):
         comps = {c["reference"]: c for c in cfg["comparisons"]}
         for j, r in enumerate(FIXED):
-            c = comps.get(r)
+            # the resize-conv slot: bilinear + conv where it was timed, else nearest + conv
+            # (the same convolutions and MACs; the interpolation itself is a small share)
+            c = comps.get(r) or (comps.get("nearest") if r == "bilinear" else None)
             if c is None:
                 continue
-            _point(ax, i + (j + 1) * step - 0.5, c, r, 100.0, words=SPEED_WORDS)
+            _point(ax, i + (j + 1) * step - 0.5, c, c["reference"], 100.0, words=SPEED_WORDS)
     ax.set_xticks(
         range(len(cfgs)),
         [
-            f"w{c['width']} {c['batch']}x{c['size']}²\n{c['threads']} thr"
-            + (" *" if c.get("declared") else "")
+            f"width {c['width']}, {c['batch']}x{c['size']}²\n{c['threads']} thread"
+            + ("s" if c["threads"] > 1 else "")
+            + (" (declared)" if c.get("declared") else "")
             for c in cfgs
         ],
+        fontsize=7,
     )
     ax.set_xlim(-0.6, len(cfgs) - 0.4)
     ax.set_ylabel("time: transposed / design - 1 (%)")
     ax.set_title(
-        "(c) training step (CPU; * = declared)\nbelow 0, faster: the transposed conv is", fontsize=8
+        "(c) training-step time per benchmarked configuration (CPU; the verdict is read at the "
+        "declared one)\nbelow 0: the transposed conv is faster; resize-conv = bilinear + conv "
+        "where timed, else nearest + conv (same MACs)",
+        fontsize=8,
     )
     ax.margins(y=0.1)
     _headroom(ax)
@@ -174,9 +181,11 @@ def _speed(ax: plt.Axes, doc: dict[str, Any]) -> None:
 
 def draw(doc: dict[str, Any]) -> plt.Figure:
     """Three panels (module docstring)."""
-    fig, axes = plt.subplots(
-        1, 3, figsize=(7.0, 3.4), gridspec_kw={"width_ratios": [1.5, 0.8, 1.3]}
-    )
+    # two rows: the accuracy panels side by side, the speed panel below across the page (one
+    # column of points per benchmarked configuration needs the width)
+    fig = plt.figure(figsize=(7.0, 6.0))
+    grid = fig.add_gridspec(2, 2, width_ratios=[1.6, 1.0])
+    axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])]
     nuclei, denoise = _cells(doc, "nuclei_sim"), _cells(doc, "denoise_photos")
     margins = doc.get("margins") or {}
     _panel(
@@ -215,9 +224,9 @@ def draw(doc: dict[str, Any]) -> plt.Figure:
         ncol=2,
         fontsize=7,
         frameon=False,
-        bbox_to_anchor=(0.5, 0.035),
+        bbox_to_anchor=(0.5, 0.02),
     )
-    fig.tight_layout(rect=(0, 0.17, 1, 1))
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.text(
         0.5,
         0.005,
