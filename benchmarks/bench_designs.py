@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -191,8 +192,10 @@ def main(argv: list[str] | None = None) -> int:
             for width in args.widths:
                 for size in args.sizes:
                     for batch in args.batches:
+                        load = os.getloadavg()[0]  # other jobs on the machine: stated
                         res = measure(designs, width, size, batch, args.rounds, device, amp)
                         cfg = {"device": label, "threads": threads, "autocast": amp}
+                        cfg["load_1min_before_after"] = [load, os.getloadavg()[0]]
                         cfg.update(width=width, size=size, batch=batch, rounds=args.rounds)
                         rows.append({**cfg, "designs": res})
                         _print(cfg, res)
@@ -210,6 +213,11 @@ def _print(cfg: dict, res: dict) -> None:
         f"[{cfg['device']}, {cfg['threads']} thread(s){', autocast' if cfg['autocast'] else ''}]"
         f" width {cfg['width']} depth 4, input {cfg['batch']}x1x{cfg['size']}^2, "
         f"{cfg['rounds']} interleaved rounds"
+        + (
+            " (load {:.1f} -> {:.1f})".format(*cfg["load_1min_before_after"])
+            if "load_1min_before_after" in cfg
+            else ""
+        )
     )
     print(
         f"  {'design':<16} {'params':>9} {'GMAC':>8} {'fwd ms':>9} {'x ref':>6} "
