@@ -46,3 +46,15 @@ def test_each_comparison_carries_its_verdict_interval_and_units() -> None:
     assert "5 seeds x 24 independent images" in text
     assert "19 stopped by the plateau rule, 1 hit the epoch budget" in text
     assert "tconv2_w8 **better**" in text and "+0.0300 [+0.0200, +0.0400]" in text
+
+
+def test_the_heading_says_so_far_until_every_piece_is_done(tmp_path) -> None:
+    fams = {"headline/nuclei_sim/w8/dice": [_comparison("bilinear", "worse", -0.01)]}
+    partial = {"families": fams, "plan": {"a": {"planned": 2, "done": 1}}}
+    done = {"families": fams, "plan": {"a": {"planned": 2, "done": 2}}}
+    assert "Study v2 so far:" in study_v2_lines(partial)[0]
+    assert study_v2_lines(done)[0].startswith("### Study v2: ")
+    assert "every piece is complete" in "\n".join(study_v2_lines(done))
+    (tmp_path / "fig11_study_v2_designs.png").write_bytes(b"")
+    figs = [x for x in study_v2_lines(done, tmp_path) if x.startswith("![")]
+    assert figs == [x for x in figs if "fig11_study_v2_designs.png" in x] and len(figs) == 1

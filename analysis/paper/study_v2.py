@@ -50,13 +50,16 @@ def study_v2_lines(analysis: dict[str, Any] | None, figures_dir: Path | None = N
     figures of :data:`FIGURES` that exist under ``figures_dir``."""
     if not analysis or not analysis.get("families"):
         return []
+    plan = analysis.get("plan") or {}
+    complete = bool(plan) and all(v["done"] >= v["planned"] for v in plan.values())
     out = [
-        "### Study v2 so far: the up paths real U-Nets use",
+        f"### Study v2{'' if complete else ' so far'}: the up paths real U-Nets use",
         "",
         "Independent test images (simulated nuclei, one generator seed per image; held-out "
         "photographs for denoising), models "
         "trained until a declared plateau rule stops them, verdicts from `antialias.stats` "
-        "with the margins declared before any run. Pieces run so far:",
+        "with the margins declared before any run. "
+        + ("Every family of the declared plan:" if complete else "Pieces run so far:"),
         "",
     ]
     for family, comparisons in analysis["families"].items():
@@ -85,7 +88,7 @@ def study_v2_lines(analysis: dict[str, Any] | None, figures_dir: Path | None = N
             + "; ".join(f"{b['name']} **{b['verdict']}**" for b in base)
             + f" (smallest gain {worst['diff']:+.4f} {_interval(worst['ci95'])}).",
         ]
-    out += ["", _progress(analysis.get("plan") or {}), ""]
+    out += ["", _progress(plan), ""]
     for stem, caption in FIGURES.items():
         if figures_dir is not None and (figures_dir / f"{stem}.png").is_file():
             out += [f"![{caption}](../figures/{stem}.png)", "", f"*{caption}.*", ""]
