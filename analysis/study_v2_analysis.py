@@ -14,6 +14,9 @@ already says what it can, and says how little it rests on.
   seed-level t-test and TOST against the pre-declared margin, Holm across each family;
   :func:`antialias.stats.verdict` names the result. Each row states ``n_seeds`` and
   ``n_images``.
+- **Sensitivity** (:func:`pooled_widths`): the headline comparisons of a task at every width
+  as one Holm family (stricter than the declared per-width families; reported beside them,
+  never replacing them).
 - **Baselines** (:func:`baseline_comparisons`): every U-Net cell against every no-learning
   baseline of its task (Gaussian + Otsu; TV, non-local means), per image and paired: the
   U-Net's per-image score averaged over its seeds against the baseline's on the same image
@@ -35,7 +38,8 @@ already says what it can, and says how little it rests on.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +56,7 @@ __all__ = [
     "convergence",
     "design_families",
     "load_results",
+    "pooled_widths",
     "speed_comparisons",
 ]
 
@@ -133,6 +138,39 @@ def design_families(
         twin = fam.startswith("twins/")
         out[fam] = [
             _row(c, seeds=seeds, width=w, twin=twin) for c, (_, seeds, w) in zip(adjusted, pairs)
+        ]
+    return out
+
+
+def pooled_widths(families: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """A sensitivity reading, not the declared rule: the headline comparisons of a task at
+    *every* width as one Holm family (the declared families are one per width), so a reader
+    sees which verdicts survive the stricter correction. Each row keeps its declared verdict
+    beside the pooled one."""
+    fields = {f.name for f in dataclass_fields(stats.Comparison)}
+    pooled: dict[str, list[tuple[dict[str, Any], int]]] = {}
+    for family, rows in families.items():
+        kind, task, width, metric = family.split("/")
+        if kind == "headline":
+            for r in rows:
+                pooled.setdefault(f"{task}/{metric}", []).append((r, int(width[1:])))
+    out = {}
+    for key, rows in sorted(pooled.items()):
+        comps = [stats.Comparison(**{k: v for k, v in r.items() if k in fields}) for r, _ in rows]
+        comps = [replace(c, ci95=tuple(c.ci95), ci90=tuple(c.ci90)) for c in comps]
+        adjusted = stats.adjust_family(comps)
+        out[key] = [
+            {
+                "name": c.name,
+                "reference": c.reference,
+                "width": w,
+                "declared_verdict": r["verdict"],
+                "pooled_verdict": stats.verdict(c),
+                "p_diff_holm_pooled": c.p_diff_holm,
+                "p_tost_holm_pooled": c.p_tost_holm,
+                "family_size": len(adjusted),
+            }
+            for c, (r, w) in zip(adjusted, rows)
         ]
     return out
 
@@ -271,6 +309,7 @@ def analyse(
     """The whole analysis document (module docstring); ``bench``: the real-design speed
     benchmark files (:func:`speed_comparisons`)."""
     cells = _cells(docs)
+    families = design_families(docs, headline, reference, twins, crossed)
     return {
         "speed": speed_comparisons(bench or []),
         "speed_declared": SPEED_DECLARED,
@@ -288,7 +327,8 @@ def analyse(
             }
             for (t, d, w), runs in cells.items()
         ],
-        "families": design_families(docs, headline, reference, twins, crossed),
+        "families": families,
+        "sensitivity_pooled_widths": pooled_widths(families),
         "vs_baseline": baseline_comparisons(docs, baselines or {}),
         "convergence": convergence(docs),
         "compute": compute(docs),
@@ -352,6 +392,20 @@ def report(doc: dict[str, Any]) -> str:
         f"{cv['hit_budget']} hit the budget, {cv['budget_and_best_is_last']} of those with best "
         f"epoch == last ({'-' if share is None else f'{100 * share:.0f}%'}; target < 10%)"
     )
+    for key, rows in (doc.get("sensitivity_pooled_widths") or {}).items():
+        changed = [r for r in rows if r["pooled_verdict"] != r["declared_verdict"]]
+        lines.append(
+            f"sensitivity (not the declared rule): headline {key}, all widths one Holm family "
+            f"({len(rows)} comparisons): "
+            + (
+                "; ".join(
+                    f"{r['name']} w{r['width']} {r['declared_verdict']} -> {r['pooled_verdict']} "
+                    f"(Holm p {r['p_diff_holm_pooled']:.3g}, TOST {r['p_tost_holm_pooled']:.3g})"
+                    for r in changed
+                )
+                or "every verdict unchanged"
+            )
+        )
     cost = doc.get("compute")
     if cost:
         lines.append(

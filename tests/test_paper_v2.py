@@ -170,3 +170,20 @@ def test_other_speed_configurations_are_counted_and_the_differing_named() -> Non
     text = verdicts_v2.other_speed(doc, "nearest", "better")
     assert text == "; other configurations: better at 1 of 2 (worse at w16 1x256^2 1 thr)"
     assert verdicts_v2.other_speed({"speed": [cfg(True, 64, "better")]}, "nearest", "x") == ""
+
+
+def test_pooled_caveat_names_only_the_changed_verdicts_of_the_design() -> None:
+    def row(name: str, width: int, declared: str, pooled: str) -> dict:
+        verdicts = {"declared_verdict": declared, "pooled_verdict": pooled}
+        return {"name": name, "width": width, **verdicts}
+
+    rows = [
+        row("bilinear", 16, "worse", "inconclusive"),
+        row("bilinear", 8, "inconclusive", "inconclusive"),
+        row("bilinear_1x1", 16, "equivalent", "inconclusive"),
+    ]
+    doc = {"sensitivity_pooled_widths": {"nuclei_sim/dice": rows}}
+    text = verdicts_v2.pooled_caveat(doc, "bilinear")
+    assert text == "; all widths as one Holm family (sensitivity): w16 worse -> inconclusive"
+    assert verdicts_v2.pooled_caveat(doc, "bilinear_only") == ""
+    assert verdicts_v2.pooled_caveat(None, "bilinear") == ""

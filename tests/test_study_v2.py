@@ -3,6 +3,7 @@ one tiny run end to end (result file, learning curve, per-image test metrics, sk
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import replace
 
@@ -302,3 +303,30 @@ def test_compute_sums_the_measured_seconds_per_piece() -> None:
     cost = compute(docs, workers=2)
     assert cost["core_hours_per_piece"] == {"a": 1.0, "b": 2.0}
     assert cost["core_hours"] == pytest.approx(3.0) and cost["wall_hours"] == pytest.approx(1.5)
+
+
+def test_pooled_widths_is_one_holm_family_across_widths_beside_the_declared_verdicts() -> None:
+    from analysis.study_v2_analysis import pooled_widths
+
+    def row(name: str, p_diff: float) -> dict:
+        c = stats.Comparison(name, "tconv2", "dice", 5, 24, -0.006, (-0.009, -0.003),
+                             (-0.008, -0.004), -2.0, p_diff, 0.6, 0.005, True)  # fmt: skip
+        (c,) = stats.adjust_family([c])  # the declared family: one width
+        return {**dataclasses.asdict(c), "verdict": stats.verdict(c), "width": 0}
+
+    fams = {
+        "headline/nuclei_sim/w8/dice": [row("bilinear", 0.02), row("bilinear_only", 0.9)],
+        "headline/nuclei_sim/w16/dice": [row("bilinear", 0.5)],
+        "designs/nuclei_sim/w8/dice": [row("aps", 0.001)],  # not a headline family: left out
+    }
+    assert fams["headline/nuclei_sim/w8/dice"][0]["verdict"] == "worse"  # 0.02 alone
+    (rows,) = pooled_widths(fams).values()
+    assert [(r["name"], r["width"]) for r in rows] == [
+        ("bilinear", 8),
+        ("bilinear_only", 8),
+        ("bilinear", 16),
+    ]
+    first = rows[0]
+    assert first["p_diff_holm_pooled"] == pytest.approx(0.06)  # 3 x 0.02 (Holm, smallest)
+    assert (first["declared_verdict"], first["pooled_verdict"]) == ("worse", "inconclusive")
+    assert all(r["family_size"] == 3 for r in rows)

@@ -65,6 +65,7 @@ def study_v2_lines(analysis: dict[str, Any] | None, figures_dir: Path | None = N
     for family, comparisons in analysis["families"].items():
         out.append(f"- `{family}`:")
         out += [f"  - {_comparison(c)}" for c in comparisons]
+    out += _sensitivity(analysis.get("sensitivity_pooled_widths") or {})
     conv = analysis.get("convergence") or {}
     if conv:
         out += [
@@ -93,6 +94,28 @@ def study_v2_lines(analysis: dict[str, Any] | None, figures_dir: Path | None = N
         if figures_dir is not None and (figures_dir / f"{stem}.png").is_file():
             out += [f"![{caption}](../figures/{stem}.png)", "", f"*{caption}.*", ""]
     return out
+
+
+def _sensitivity(pooled: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """One paragraph: which headline verdicts change when every width of a task is one Holm
+    family (a sensitivity reading; the declared families are one per width)."""
+    if not pooled:
+        return []
+    parts = []
+    for key, rows in pooled.items():
+        task = key.split("/")[0]
+        changed = [r for r in rows if r["pooled_verdict"] != r["declared_verdict"]]
+        said = "; ".join(
+            f"{variants.label(r['name'])} at width {r['width']}: {r['declared_verdict']} -> "
+            f"**{r['pooled_verdict']}** (Holm p = {r['p_diff_holm_pooled']:.2g})"
+            for r in changed
+        )
+        parts.append(f"`{task}` ({len(rows)} comparisons): {said or 'every verdict unchanged'}")
+    return [
+        "",
+        "Sensitivity, not the declared rule: with every width of a task in one Holm family "
+        "(the declared families are one per width), " + "; ".join(parts) + ".",
+    ]
 
 
 def _progress(plan: dict[str, dict[str, int]]) -> str:

@@ -36,6 +36,7 @@ __all__ = [
     "choose_row",
     "declared_speed",
     "other_speed",
+    "pooled_caveat",
     "speed_rows",
     "v2_rows",
 ]
@@ -148,6 +149,18 @@ def _where(c: dict[str, Any]) -> str:
     return f"{task} w{c['width']}"
 
 
+def pooled_caveat(analysis: dict[str, Any] | None, design: str) -> str:
+    """The verdicts of ``design`` that change when every width of a task is one Holm family
+    (``analysis["sensitivity_pooled_widths"]``; ``""`` when none changes)."""
+    changed = [
+        f"w{r['width']} {r['declared_verdict']} -> {r['pooled_verdict']}"
+        for rows in ((analysis or {}).get("sensitivity_pooled_widths") or {}).values()
+        for r in rows
+        if r["name"] == design and r["pooled_verdict"] != r["declared_verdict"]
+    ]
+    return f"; all widths as one Holm family (sensitivity): {', '.join(changed)}" if changed else ""
+
+
 def accuracy_rows(analysis: dict[str, Any] | None) -> list[Row]:
     """ "It won't really increase the F1 (Dice)": each fixed up path against ``tconv2``, the
     verdict of every task and width measured so far."""
@@ -173,7 +186,7 @@ def accuracy_rows(analysis: dict[str, Any] | None) -> list[Row]:
                 f"{verdict}: {claim_reading(words, ('equivalent', 'better'))}",
                 f"{_label(d)} - {_label('tconv2')}: {number}",
                 f"{mirrors}; {', '.join(n)} (independent test images; seed = unit of the test); "
-                f"margins +-{cells[0]['margin']:g} Dice, +-0.1 dB",
+                f"margins +-{cells[0]['margin']:g} Dice, +-0.1 dB{pooled_caveat(analysis, d)}",
                 "stats",
                 d,
             )
