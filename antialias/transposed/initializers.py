@@ -44,7 +44,9 @@ def bilinear_taps(kernel: int, up: int, dtype: torch.dtype = torch.float64) -> T
     """
     check_int("kernel", kernel, 1)
     check_int("up", up, 1)
-    t = torch.arange(kernel, dtype=torch.float64)
+    # taps are small computed constants: always on the CPU (a shapes-only build on ``meta``,
+    # antialias.checkpoint, must not turn them into storage-less tensors)
+    t = torch.arange(kernel, dtype=torch.float64, device="cpu")
     taps = (1.0 - (t - (kernel - 1) / 2).abs() / up).clamp_min(0.0)
     return taps.to(dtype)
 
@@ -98,7 +100,7 @@ def init_bilinear_(weight: Tensor, up: int | None = None) -> Tensor:
     if up is None:
         up = (spatial[0] + 1) // 2
     check_int("up", up, 1)
-    kernel = torch.ones((), dtype=torch.float64)
+    kernel = torch.ones((), dtype=torch.float64, device="cpu")
     for k in spatial:
         kernel = kernel[..., None] * bilinear_taps(k, up)
     kernel = kernel.to(dtype=weight.dtype, device=weight.device)
