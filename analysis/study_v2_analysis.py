@@ -117,10 +117,10 @@ def design_families(
         pairs = [(ref, ref_width, kind)]
         if design in (crossed or {}) and twin is None:
             pairs.append((crossed[design], width, "crossed"))
+        seeds_a, a, src = _scores(runs, metric)  # the design's side: once for all its pairs
         for ref, ref_width, kind in pairs:
             if ref is None or ref == design or (task, ref, ref_width) not in cells:
                 continue
-            seeds_a, a, src = _scores(runs, metric)
             seeds_b, b, src_b = _scores(cells[(task, ref, ref_width)], metric)
             if src != src_b:
                 raise ValueError(f"expected {design} and {ref} on the same test images ({task})")
